@@ -1,0 +1,291 @@
+package recipes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// ResourceError is a resource action that failed and stopped the run.
+type ResourceError struct {
+	Resource *Resource
+	Action   string
+	Err      error
+}
+
+func (e *ResourceError) Error() string {
+	return fmt.Sprintf("%s action %s (%s): %v", e.Resource.ID(), e.Action, e.Resource.Decl, e.Err)
+}
+
+func (e *ResourceError) Unwrap() error { return e.Err }
+
+// converger runs the converge phase over the compiled collection.
+type converger struct {
+	rt   *runtime
+	rc   *RunContext
+	opts *Options
+	rep  *Report
+
+	delayed     []*Notification
+	delayedBy   []*Resource
+	delayedSeen map[string]bool
+}
+
+// run converges every resource in order, then the delayed notifications.
+// Delayed notifications queued before a failure still run, as in Chef.
+func (c *converger) run(ctx context.Context) error {
+	var failure error
+outer:
+	for _, r := range c.rt.collection {
+		for _, a := range r.Actions {
+			if err := ctx.Err(); err != nil {
+				failure = err
+				break outer
+			}
+			if _, err := c.runAction(ctx, r, a, nil); err != nil {
+				failure = err
+				break outer
+			}
+		}
+	}
+	for i := 0; i < len(c.delayed); i++ {
+		if ctx.Err() != nil {
+			if failure == nil {
+				failure = ctx.Err()
+			}
+			break
+		}
+		n := c.delayed[i]
+		if _, err := c.runAction(ctx, n.Target, n.Action, c.delayedBy[i]); err != nil && failure == nil {
+			failure = err
+		}
+	}
+	return failure
+}
+
+// runAction converges one action of one resource, with guards, retries,
+// notifications and reporting. It returns whether the resource updated.
+func (c *converger) runAction(ctx context.Context, r *Resource, action string, by *Resource) (bool, error) {
+	start := time.Now()
+	rr := ResourceReport{ID: r.ID(), Kind: r.Kind.Name, Name: r.Name, Action: action, Recipe: r.Recipe,
+		Source: r.Decl.String(), Sensitive: r.Sensitive, resource: r}
+	if r.Cookbook != nil {
+		rr.Cookbook = r.Cookbook.Name
+	}
+	if by != nil {
+		rr.NotifiedBy = by.ID()
+	}
+	c.opts.Events.ResourceStarted(&rr)
+	updated, err := c.converge(ctx, r, action, &rr)
+	rr.ElapsedSeconds = time.Since(start).Seconds()
+	if err != nil {
+		rr.Status = StatusFailed
+		rr.Error = newRedactor(r).apply(err.Error())
+		if r.IgnoreFailure {
+			rr.IgnoredFailure = true
+			err = nil
+		} else {
+			err = &ResourceError{Resource: r, Action: action, Err: errors.New(rr.Error)}
+			if errors.Is(ctx.Err(), context.Canceled) {
+				err = fmt.Errorf("%w: %w", ctx.Err(), err)
+			}
+		}
+	}
+	c.rep.Resources = append(c.rep.Resources, rr)
+	c.opts.Events.ResourceFinished(&rr)
+	if err != nil || !updated {
+		return updated, err
+	}
+	return true, c.notify(ctx, r, "immediately")
+}
+
+// converge does the work of runAction and fills rr's status and changes.
+func (c *converger) converge(ctx context.Context, r *Resource, action string, rr *ResourceReport) (bool, error) {
+	if action == "nothing" {
+		rr.Status, rr.SkippedBy = StatusSkipped, "action nothing"
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.ResourceTimeout)
+	defer cancel()
+	res, err := c.resolve(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	skip, err := c.guarded(ctx, res)
+	if err != nil {
+		return false, err
+	}
+	if skip != "" {
+		rr.Status, rr.SkippedBy = StatusSkipped, skip
+		return false, nil
+	}
+	var steps []Step
+	for attempt := 0; ; attempt++ {
+		rr.Attempts = attempt + 1
+		steps, err = c.planAndApply(ctx, res, action)
+		if err == nil || attempt >= r.Retries || ctx.Err() != nil {
+			break
+		}
+		c.opts.Log.Warn("retrying resource", "resource", r.ID(), "action", action, "attempt", attempt+1, "error", newRedactor(res).apply(err.Error()))
+		delay := time.Duration(r.RetryDelay * float64(time.Second))
+		if r.RetryDelay == 0 {
+			delay = 2 * time.Second
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+	}
+	rd := newRedactor(res)
+	for _, s := range steps {
+		rr.Changes = append(rr.Changes, rd.apply(s.Desc))
+		if s.Diff != "" && !r.Sensitive {
+			rr.Diffs = append(rr.Diffs, rd.apply(s.Diff))
+		}
+	}
+	if err != nil {
+		if c.opts.WhyRun && len(steps) == 0 {
+			// In why-run an earlier resource would have changed the host
+			// (installed the package a service needs…): say so and go on.
+			rr.Status = StatusUnknown
+			rr.Changes = append(rr.Changes, "cannot tell in why-run: "+rd.apply(err.Error())+" (assuming an earlier resource would have made this possible)")
+			return false, nil
+		}
+		return false, err
+	}
+	if len(steps) == 0 {
+		rr.Status = StatusUpToDate
+		return false, nil
+	}
+	rr.Status = StatusUpdated
+	return true, nil
+}
+
+// planAndApply asks the provider for the steps, runs "before" notifications
+// when there is something to do, then applies the steps (not in why-run).
+func (c *converger) planAndApply(ctx context.Context, r *Resource, action string) ([]Step, error) {
+	steps, err := c.safePlan(ctx, r, action)
+	if err != nil || len(steps) == 0 {
+		return nil, err
+	}
+	if err := c.notify(ctx, r, "before"); err != nil {
+		return nil, err
+	}
+	if c.opts.WhyRun {
+		return steps, nil
+	}
+	for i, s := range steps {
+		if s.Apply == nil {
+			continue
+		}
+		if err := safeCall(func() error { return s.Apply(ctx) }); err != nil {
+			return steps[:i], fmt.Errorf("%s: %w", s.Desc, err)
+		}
+	}
+	return steps, nil
+}
+
+func (c *converger) safePlan(ctx context.Context, r *Resource, action string) (steps []Step, err error) {
+	err = safeCall(func() error {
+		var e error
+		steps, e = r.Kind.Provider.Plan(ctx, c.rc, r, action)
+		return e
+	})
+	return steps, err
+}
+
+// safeCall turns a provider's panic into an error.
+func safeCall(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("provider panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return f()
+}
+
+// resolve computes lazy properties and checks their types.
+func (c *converger) resolve(ctx context.Context, r *Resource) (*Resource, error) {
+	var res *Resource
+	for name, v := range r.props {
+		lz, ok := v.(*Lazy)
+		if !ok {
+			continue
+		}
+		if res == nil {
+			res = r.clone()
+		}
+		got, err := c.rt.call(ctx, lz.fn)
+		if err != nil {
+			return nil, fmt.Errorf("lazy %s: %w", name, err)
+		}
+		p, _ := r.Kind.prop(name)
+		cv, err := coerce(p.Type, got)
+		if err == nil {
+			err = p.checkOneOf(cv)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lazy %s (%s): %w", name, lz.fn.src, err)
+		}
+		res.props[name] = cv
+	}
+	if res == nil {
+		return r, nil
+	}
+	return res, nil
+}
+
+// guarded evaluates only_if and not_if in order and returns which one
+// skips the resource, or "".
+func (c *converger) guarded(ctx context.Context, r *Resource) (string, error) {
+	for _, g := range r.Guards {
+		ok, err := c.evalGuard(ctx, g)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", g.Kind, err)
+		}
+		if (g.Kind == "only_if" && !ok) || (g.Kind == "not_if" && ok) {
+			return g.Kind, nil
+		}
+	}
+	return "", nil
+}
+
+func (c *converger) evalGuard(ctx context.Context, g Guard) (bool, error) {
+	if g.Fn != nil {
+		v, err := c.rt.call(ctx, g.Fn)
+		if err != nil {
+			return false, err
+		}
+		return v != nil && v != false, nil
+	}
+	res, err := c.opts.Runner.Run(ctx, Command{Path: "/bin/sh", Args: []string{"-c", g.Command}})
+	if err != nil {
+		return false, err
+	}
+	return res.ExitCode == 0, nil
+}
+
+// notify runs (immediately, before) or queues (delayed) the notifications
+// of an updated resource for the given timing.
+func (c *converger) notify(ctx context.Context, r *Resource, timing string) error {
+	for _, n := range r.Notifies {
+		if n.Timing == "delayed" && timing == "immediately" {
+			key := n.Action + " " + n.Target.ID()
+			if !c.delayedSeen[key] {
+				c.delayedSeen[key] = true
+				c.delayed = append(c.delayed, n)
+				c.delayedBy = append(c.delayedBy, r)
+			}
+			continue
+		}
+		if n.Timing != timing {
+			continue
+		}
+		if _, err := c.runAction(ctx, n.Target, n.Action, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}

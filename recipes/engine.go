@@ -1,0 +1,203 @@
+package recipes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Options configure one run of the engine. Registry, Cookbooks and Node are
+// required; the rest have defaults.
+type Options struct {
+	Registry  *Registry
+	Cookbooks *CookbookSet
+	// Node carries the attributes gathered before the run: automatic facts,
+	// -j JSON at normal. Attributes files add their defaults to it.
+	Node *Node
+	// RunList is the run list as given (recipes and roles).
+	RunList []RunListItem
+	// RolesDir holds role JSON files; DataBagsDir holds BAG/ITEM.json.
+	RolesDir, DataBagsDir string
+	// WhyRun reports what would change and changes nothing.
+	WhyRun bool
+	// Root, when set, is prefixed to every path a resource touches on the
+	// file system, so a run can target a temporary tree unprivileged.
+	Root string
+	Runner Runner
+	Events Events
+	Log    *slog.Logger
+	HTTP   *http.Client
+	// LuaTimeout bounds every call into Lua (a recipe file, a guard, a lazy
+	// value, a lua_block). Default 10 minutes.
+	LuaTimeout time.Duration
+	// ResourceTimeout bounds one action of one resource. Default 1 hour.
+	ResourceTimeout time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) luaTimeout() time.Duration {
+	if o.LuaTimeout > 0 {
+		return o.LuaTimeout
+	}
+	return 10 * time.Minute
+}
+
+// path maps an absolute host path into the run's root.
+func (o *Options) path(p string) string {
+	if o.Root == "" {
+		return p
+	}
+	return filepath.Join(o.Root, p)
+}
+
+func (o *Options) defaults() {
+	if o.Runner == nil {
+		o.Runner = ExecRunner{}
+	}
+	if o.Events == nil {
+		o.Events = nopEvents{}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.HTTP == nil {
+		o.HTTP = &http.Client{Timeout: 10 * time.Minute}
+	}
+	if o.ResourceTimeout <= 0 {
+		o.ResourceTimeout = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// RunContext is what a provider gets of the run besides its resource.
+type RunContext struct {
+	WhyRun bool
+	Root   string
+	Runner Runner
+	Log    *slog.Logger
+	Node   *Node
+	HTTP   *http.Client
+
+	rt     *runtime
+	reboot *rebootRequest
+	tmpl   map[string]*compiledTemplate
+}
+
+type rebootRequest struct {
+	Reason string
+	Now    bool
+}
+
+// Path maps an absolute host path into the run's root (see Options.Root).
+func (rc *RunContext) Path(p string) string { return rc.rt.opts.path(p) }
+
+// CallLua runs a Lua function of the recipe (e.g. a lua_block's block) and
+// returns its first result.
+func (rc *RunContext) CallLua(ctx context.Context, f *LuaFunc, args ...any) (any, error) {
+	return rc.rt.call(ctx, f, args...)
+}
+
+// RequestReboot records that the host needs a reboot. With now false the
+// run exits 37 (reboot needed); with now true the caller has scheduled
+// the reboot and the run exits 35.
+func (rc *RunContext) RequestReboot(reason string, now bool) {
+	if rc.reboot == nil || now {
+		rc.reboot = &rebootRequest{Reason: reason, Now: now}
+	}
+}
+
+// CancelReboot withdraws a reboot request.
+func (rc *RunContext) CancelReboot() { rc.reboot = nil }
+
+// CookbookFile reads a file of a cookbook's dir ("files" or "templates"),
+// looking, as Chef does, in DIR/<platform>-<version>/, DIR/<platform>/,
+// DIR/default/ and DIR/. It returns the content and the file's display
+// name.
+func (rc *RunContext) CookbookFile(cookbook, dir, source string) ([]byte, string, error) {
+	cb, ok := rc.rt.books.Get(cookbook)
+	if !ok {
+		return nil, "", fmt.Errorf("cookbook %q: %w", cookbook, ErrNoCookbook)
+	}
+	if strings.Contains(source, "..") {
+		return nil, "", fmt.Errorf("source %q must not contain ..", source)
+	}
+	platform := rc.Node.GetString("platform")
+	version := rc.Node.GetString("platform_version")
+	var tried []string
+	for _, sub := range []string{platform + "-" + version, platform, "default", ""} {
+		if sub == "-" {
+			continue
+		}
+		rel := path.Join(dir, sub, source)
+		b, err := fs.ReadFile(cb.FS, rel)
+		if err == nil {
+			return b, cb.Display(rel), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, cb.Display(rel), err
+		}
+		tried = append(tried, cb.Display(rel))
+	}
+	return nil, "", fmt.Errorf("%s %q not found in cookbook %s (looked for %s): %w", strings.TrimSuffix(dir, "s"), source, cookbook, strings.Join(tried, ", "), fs.ErrNotExist)
+}
+
+// Run compiles the run list and converges it. The returned report is
+// always set; its Status and ExitCode say how the run ended. The error is
+// the run's failure, if any (CompileErrors for compile errors).
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	opts.defaults()
+	rep := newReport(&opts)
+	rt := newRuntime(ctx, &opts)
+	defer rt.close()
+	opts.Events.RunStarted(rep)
+
+	recipes, err := ExpandRunList(opts.RunList, opts.RolesDir, opts.Node)
+	if err == nil {
+		rep.ExpandedRunList = recipes
+		err = rt.compile(recipes)
+	}
+	if err != nil {
+		var ce CompileErrors
+		if !errors.As(err, &ce) {
+			err = CompileErrors{err}
+		}
+		rep.finish(opts.Now(), err, nil)
+		opts.Events.RunFinished(rep)
+		return rep, err
+	}
+	rc := &RunContext{WhyRun: opts.WhyRun, Root: opts.Root, Runner: opts.Runner, Log: opts.Log,
+		Node: opts.Node, HTTP: opts.HTTP, rt: rt}
+	c := &converger{rt: rt, rc: rc, opts: &opts, rep: rep, delayedSeen: map[string]bool{}}
+	opts.Events.Converging(len(rt.collection))
+	rep.TotalResources = len(rt.collection)
+	err = c.run(ctx)
+	rep.finish(opts.Now(), err, rc.reboot)
+	opts.Events.RunFinished(rep)
+	return rep, err
+}
+
+// Compile compiles the run list without converging (stackagent validate)
+// and returns the resources' IDs in order.
+func Compile(ctx context.Context, opts Options) ([]*Resource, error) {
+	opts.defaults()
+	rt := newRuntime(ctx, &opts)
+	defer rt.close()
+	recipes, err := ExpandRunList(opts.RunList, opts.RolesDir, opts.Node)
+	if err != nil {
+		return nil, CompileErrors{err}
+	}
+	if err := rt.compile(recipes); err != nil {
+		return nil, err
+	}
+	return rt.collection, nil
+}

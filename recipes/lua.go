@@ -1,0 +1,317 @@
+package recipes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// runtime is one run's Lua state and what the DSL needs of the run. It is
+// used from one goroutine only.
+type runtime struct {
+	L      *lua.LState
+	reg    *Registry
+	books  *CookbookSet
+	node   *Node
+	opts   *Options
+	runner Runner
+
+	collection []*Resource
+	allowed    map[string]bool // cookbooks of the run's dependency closure
+	included   map[string]bool
+	stack      []string // recipes being compiled, outermost first
+	curCB      *Cookbook
+	curRecipe  string
+	compiling  bool
+	ctx        context.Context
+}
+
+// newRuntime opens a sandboxed Lua state: base (without dofile/loadfile),
+// table, string, math, a reduced os, and package (so require works, through
+// cookbook libraries/). No io, no debug.
+func newRuntime(ctx context.Context, opts *Options) *runtime {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256})
+	rt := &runtime{L: L, reg: opts.Registry, books: opts.Cookbooks, node: opts.Node, opts: opts,
+		runner: opts.Runner, included: map[string]bool{}, ctx: ctx}
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{
+		{lua.BaseLibName, lua.OpenBase}, {lua.LoadLibName, lua.OpenPackage},
+		{lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath}, {lua.OsLibName, lua.OpenOs},
+	} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	g := L.G.Global
+	for _, name := range []string{"dofile", "loadfile"} {
+		g.RawSetString(name, lua.LNil)
+	}
+	osT := L.CreateTable(0, 4)
+	if full, ok := g.RawGetString("os").(*lua.LTable); ok {
+		for _, name := range []string{"time", "date", "clock", "getenv", "difftime"} {
+			osT.RawSetString(name, full.RawGetString(name))
+		}
+	}
+	g.RawSetString("os", osT)
+	if p, ok := g.RawGetString("pairs").(*lua.LFunction); ok {
+		g.RawSetString("pairs", L.NewFunction(pairsWithMeta(p)))
+	}
+	rt.registerAttrViews(L)
+	rt.registerDSL(L)
+	rt.registerHelpers(L)
+	return rt
+}
+
+func (rt *runtime) close() { rt.L.Close() }
+
+var reWhere = regexp.MustCompile(`^(.*):(\d+):\s*$`)
+
+// where returns the source position of the Lua function at the given call
+// level (1 is the Lua code that called the running Go function).
+func (rt *runtime) where(level int) Source {
+	w := rt.L.Where(level)
+	if m := reWhere.FindStringSubmatch(w); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		return Source{File: m[1], Line: n}
+	}
+	return Source{File: strings.TrimSuffix(strings.TrimSpace(w), ":")}
+}
+
+// LuaError is an error raised by Lua code, with where it was raised.
+type LuaError struct {
+	Source Source
+	Msg    string
+	// Trace is Lua's stack traceback, for the run report and debug logs.
+	Trace string
+}
+
+func (e *LuaError) Error() string {
+	if e.Source.File == "" {
+		return e.Msg
+	}
+	return e.Source.String() + ": " + e.Msg
+}
+
+var (
+	reRaised = regexp.MustCompile(`^(?s)([^\s:][^:]*):(\d+):\s*(.*)$`)
+	reSyntax = regexp.MustCompile(`^(?s)(.*?) line:(\d+)\(column:(\d+)\) near '(.*?)':\s*(.*)$`)
+)
+
+// luaError turns what PCall returned into a LuaError naming file and line.
+func luaError(err error) error {
+	var api *lua.ApiError
+	if !errors.As(err, &api) {
+		return err
+	}
+	var msg string
+	if api.Object != nil {
+		msg = api.Object.String()
+	} else {
+		msg = api.Error()
+	}
+	msg = strings.TrimSpace(msg)
+	if m := reSyntax.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		return &LuaError{Source: Source{File: m[1], Line: n}, Msg: fmt.Sprintf("syntax error near '%s' (column %s): %s", m[4], m[3], strings.TrimSpace(m[5]))}
+	}
+	if m := reRaised.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		return &LuaError{Source: Source{File: m[1], Line: n}, Msg: m[3], Trace: api.StackTrace}
+	}
+	return &LuaError{Msg: msg, Trace: api.StackTrace}
+}
+
+// runFile loads and runs one cookbook file (a recipe or attributes file).
+func (rt *runtime) runFile(cb *Cookbook, rel string) error {
+	src, err := fs.ReadFile(cb.FS, rel)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", cb.Display(rel), err)
+	}
+	fn, err := rt.L.Load(strings.NewReader(string(src)), cb.Display(rel))
+	if err != nil {
+		return luaError(err)
+	}
+	ctx, cancel := context.WithTimeout(rt.ctx, rt.opts.luaTimeout())
+	defer cancel()
+	rt.L.SetContext(ctx)
+	defer rt.L.RemoveContext()
+	rt.L.Push(fn)
+	if err := rt.L.PCall(0, 0, nil); err != nil {
+		return luaError(err)
+	}
+	return nil
+}
+
+// call runs a Lua function held by a resource at converge time, with a
+// deadline, and returns its first result converted to Go.
+func (rt *runtime) call(ctx context.Context, f *LuaFunc, args ...any) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, rt.opts.luaTimeout())
+	defer cancel()
+	rt.L.SetContext(ctx)
+	defer rt.L.RemoveContext()
+	rt.L.Push(f.fn)
+	for _, a := range args {
+		rt.L.Push(toLua(rt.L, a))
+	}
+	if err := rt.L.PCall(len(args), 1, nil); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("lua function at %s: %w", f.src, ctx.Err())
+		}
+		return nil, luaError(err)
+	}
+	ret := rt.L.Get(-1)
+	rt.L.Pop(1)
+	return rt.toGo(ret)
+}
+
+// registerHelpers adds the non-resource functions recipes use.
+func (rt *runtime) registerHelpers(L *lua.LState) {
+	g := L.G.Global
+	set := func(name string, fn lua.LGFunction) { g.RawSetString(name, L.NewFunction(fn)) }
+	set("lazy", func(L *lua.LState) int {
+		fn := L.CheckFunction(1)
+		ud := L.NewUserData()
+		ud.Value = &Lazy{fn: &LuaFunc{fn: fn, src: funcSource(fn, rt.where(1))}}
+		L.Push(ud)
+		return 1
+	})
+	set("include_recipe", func(L *lua.LState) int {
+		for i := 1; i <= L.GetTop(); i++ {
+			if err := rt.includeRecipe(L.CheckString(i), rt.where(1)); err != nil {
+				L.RaiseError("%s", err.Error())
+			}
+		}
+		return 0
+	})
+	set("data_bag", func(L *lua.LState) int {
+		items, err := rt.dataBag(L.CheckString(1))
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		L.Push(toLua(L, items))
+		return 1
+	})
+	set("data_bag_item", func(L *lua.LState) int {
+		item, err := rt.dataBagItem(L.CheckString(1), L.CheckString(2))
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		L.Push(toLua(L, item))
+		return 1
+	})
+	platformIs := func(key string) lua.LGFunction {
+		return func(L *lua.LState) int {
+			have := rt.node.GetString(key)
+			for i := 1; i <= L.GetTop(); i++ {
+				if L.CheckString(i) == have {
+					L.Push(lua.LTrue)
+					return 1
+				}
+			}
+			L.Push(lua.LFalse)
+			return 1
+		}
+	}
+	set("platform_is", platformIs("platform"))
+	set("platform_family_is", platformIs("platform_family"))
+	set("shell_out", rt.luaShellOut)
+	set("file_exists", func(L *lua.LState) int {
+		_, err := os.Stat(rt.opts.path(L.CheckString(1)))
+		L.Push(lua.LBool(err == nil))
+		return 1
+	})
+	set("read_file", func(L *lua.LState) int {
+		b, err := os.ReadFile(rt.opts.path(L.CheckString(1)))
+		if err != nil {
+			L.Push(lua.LNil)
+			L.Push(lua.LString(err.Error()))
+			return 2
+		}
+		L.Push(lua.LString(b))
+		return 1
+	})
+	g.RawSetString("node", rt.pushView(L, &attrView{node: rt.node, merged: true}))
+	rt.addLibrarySearcher(L)
+}
+
+// luaShellOut runs a shell command: shell_out("cmd") returns a table with
+// stdout, stderr and exitstatus, as Chef's shell_out does.
+func (rt *runtime) luaShellOut(L *lua.LState) int {
+	cmd := L.CheckString(1)
+	ctx := L.Context()
+	if ctx == nil {
+		ctx = rt.ctx
+	}
+	res, err := rt.runner.Run(ctx, Command{Path: "/bin/sh", Args: []string{"-c", cmd}, Timeout: 10 * time.Minute})
+	if err != nil {
+		L.RaiseError("shell_out %q: %v", cmd, err)
+	}
+	t := L.CreateTable(0, 3)
+	t.RawSetString("stdout", lua.LString(res.Stdout))
+	t.RawSetString("stderr", lua.LString(res.Stderr))
+	t.RawSetString("exitstatus", lua.LNumber(res.ExitCode))
+	L.Push(t)
+	return 1
+}
+
+// addLibrarySearcher lets require "cb.mod" load libraries/mod.lua from a
+// cookbook of the run.
+func (rt *runtime) addLibrarySearcher(L *lua.LState) {
+	pkg, _ := L.G.Global.RawGetString("package").(*lua.LTable)
+	if pkg == nil {
+		return
+	}
+	pkg.RawSetString("path", lua.LString(""))
+	pkg.RawSetString("cpath", lua.LString(""))
+	loaders, _ := pkg.RawGetString("loaders").(*lua.LTable)
+	if loaders == nil {
+		return
+	}
+	loaders.Append(L.NewFunction(func(L *lua.LState) int {
+		name := L.CheckString(1)
+		cbName, mod, ok := strings.Cut(name, ".")
+		cb, found := rt.books.Get(cbName)
+		if !ok || !found {
+			L.Push(lua.LString(fmt.Sprintf("\n\tno cookbook library %q (want require \"cookbook.module\")", name)))
+			return 1
+		}
+		rel := "libraries/" + strings.ReplaceAll(mod, ".", "/") + ".lua"
+		src, err := fs.ReadFile(cb.FS, rel)
+		if err != nil {
+			L.Push(lua.LString("\n\tno file " + cb.Display(rel)))
+			return 1
+		}
+		fn, err := L.Load(strings.NewReader(string(src)), cb.Display(rel))
+		if err != nil {
+			L.RaiseError("%s", luaError(err).Error())
+		}
+		L.Push(fn)
+		return 1
+	}))
+}
+
+// strictGlobals makes reading an undefined global an error naming it, so a
+// misspelt resource kind is caught at compile time with its line.
+func (rt *runtime) strictGlobals(L *lua.LState) {
+	mt := L.NewTable()
+	L.SetField(mt, "__index", L.NewFunction(func(L *lua.LState) int {
+		name := L.CheckString(2)
+		if rt.compiling {
+			L.RaiseError("unknown resource kind or undefined name %q%s", name, suggest(name, rt.reg.Names()))
+		}
+		L.RaiseError("undefined name %q", name)
+		return 0
+	}))
+	L.SetMetatable(L.G.Global, mt)
+}

