@@ -35,7 +35,7 @@ var ErrNoRecipe = errors.New("recipe not found")
 
 // compile runs the attributes files of the run's cookbooks, then the
 // recipes of the run list, and resolves notifications.
-func (rt *runtime) compile(runList []string) error {
+func (rt *runtime) compile(rc *RunContext, runList []string) error {
 	rt.compiling = true
 	defer func() { rt.compiling = false }()
 	rt.strictGlobals(rt.L)
@@ -60,7 +60,7 @@ func (rt *runtime) compile(runList []string) error {
 			return CompileErrors{err}
 		}
 	}
-	if errs := rt.finalize(); len(errs) > 0 {
+	if errs := rt.finalize(rc); len(errs) > 0 {
 		return errs
 	}
 	return nil
@@ -136,16 +136,23 @@ func (rt *runtime) includeRecipe(name string, from Source) error {
 
 // finalize checks required properties and resolves notifications and
 // subscriptions to resources of the collection.
-func (rt *runtime) finalize() CompileErrors {
+func (rt *runtime) finalize(rc *RunContext) CompileErrors {
 	var errs CompileErrors
 	byID := map[string]*Resource{}
 	for _, r := range rt.collection {
 		byID[r.ID()] = r // the last declared wins, as in Chef
 	}
 	for _, r := range rt.collection {
+		missing := false
 		for _, p := range r.Kind.Props {
 			if p.Required && r.props[p.Name] == nil {
+				missing = true
 				errs = append(errs, fmt.Errorf("%s: %s: required property %s is not set", r.Decl, r.ID(), p.Name))
+			}
+		}
+		if r.Kind.Validate != nil && !missing {
+			if err := safeCall(func() error { return r.Kind.Validate(rc, r) }); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s: %w", r.Decl, r.ID(), err))
 			}
 		}
 	}

@@ -98,6 +98,11 @@ type rebootRequest struct {
 	Now    bool
 }
 
+func newRunContext(opts *Options, rt *runtime) *RunContext {
+	return &RunContext{WhyRun: opts.WhyRun, Root: opts.Root, Runner: opts.Runner, Log: opts.Log,
+		Node: opts.Node, HTTP: opts.HTTP, rt: rt}
+}
+
 // Path maps an absolute host path into the run's root (see Options.Root).
 func (rc *RunContext) Path(p string) string { return rc.rt.opts.path(p) }
 
@@ -161,10 +166,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	defer rt.close()
 	opts.Events.RunStarted(rep)
 
+	rc := newRunContext(&opts, rt)
 	recipes, err := ExpandRunList(opts.RunList, opts.RolesDir, opts.Node)
 	if err == nil {
 		rep.ExpandedRunList = recipes
-		err = rt.compile(recipes)
+		err = rt.compile(rc, recipes)
 	}
 	if err != nil {
 		var ce CompileErrors
@@ -175,8 +181,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.Events.RunFinished(rep)
 		return rep, err
 	}
-	rc := &RunContext{WhyRun: opts.WhyRun, Root: opts.Root, Runner: opts.Runner, Log: opts.Log,
-		Node: opts.Node, HTTP: opts.HTTP, rt: rt}
 	c := &converger{rt: rt, rc: rc, opts: &opts, rep: rep, delayedSeen: map[string]bool{}}
 	opts.Events.Converging(len(rt.collection))
 	rep.TotalResources = len(rt.collection)
@@ -196,7 +200,7 @@ func Compile(ctx context.Context, opts Options) ([]*Resource, error) {
 	if err != nil {
 		return nil, CompileErrors{err}
 	}
-	if err := rt.compile(recipes); err != nil {
+	if err := rt.compile(newRunContext(&opts, rt), recipes); err != nil {
 		return nil, err
 	}
 	return rt.collection, nil

@@ -107,6 +107,11 @@ type Kind struct {
 	DefaultAction string
 	Props         []Prop
 	Provider      Provider
+	// Validate, when set, is called once the recipes have compiled, for each
+	// resource of the kind, to catch at compile time what the properties
+	// alone cannot show (a template that is not in the cookbook, say). It
+	// must not change the host. Lazy properties are not resolved yet.
+	Validate func(rc *RunContext, r *Resource) error
 	// Doc is a one-line description shown by validate and the docs.
 	Doc string
 }

@@ -115,22 +115,38 @@ func indexTag(s string) int {
 // Render renders a template of a cookbook (templates/ dir, looked up as
 // CookbookFile does) with variables and node in scope.
 func (rc *RunContext) Render(ctx context.Context, cookbook, source string, vars map[string]any) (string, error) {
+	t, err := rc.template(cookbook, source)
+	if err != nil {
+		return "", err
+	}
+	return rc.rt.render(ctx, t, vars)
+}
+
+// CheckTemplate finds and compiles a cookbook template without rendering
+// it, so a missing template or an ERB/Lua syntax error is caught at
+// compile time (a Kind's Validate hook calls it).
+func (rc *RunContext) CheckTemplate(cookbook, source string) error {
+	_, err := rc.template(cookbook, source)
+	return err
+}
+
+func (rc *RunContext) template(cookbook, source string) (*compiledTemplate, error) {
 	key := cookbook + "\x00" + source
 	t, ok := rc.tmpl[key]
 	if !ok {
 		src, name, err := rc.CookbookFile(cookbook, "templates", source)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if t, err = rc.rt.compileTemplate(string(src), name); err != nil {
-			return "", err
+			return nil, err
 		}
 		if rc.tmpl == nil {
 			rc.tmpl = map[string]*compiledTemplate{}
 		}
 		rc.tmpl[key] = t
 	}
-	return rc.rt.render(ctx, t, vars)
+	return t, nil
 }
 
 // RenderString renders template text given inline (name is used in errors).
