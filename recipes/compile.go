@@ -1,7 +1,6 @@
 package recipes
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -220,18 +219,11 @@ func (rt *runtime) dataBagItem(bag, item string) (map[string]any, error) {
 	if strings.ContainsAny(item, "/\\") || item == ".." {
 		return nil, fmt.Errorf("data_bag_item %q: bad item name %q", bag, item)
 	}
-	file := filepath.Join(dir, item+".json")
-	b, err := os.ReadFile(file)
+	m, err := ReadJSONFile(filepath.Join(dir, item+".json"))
 	if err != nil {
 		return nil, fmt.Errorf("data_bag_item %q %q: %w", bag, item, err)
 	}
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, jsonErrorWhere(b, err))
-	}
-	return normalizeJSON(m).(map[string]any), nil
+	return m, nil
 }
 
 func (rt *runtime) bagDir(bag string) (string, error) {

@@ -1,10 +1,12 @@
 package recipes
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -225,4 +227,31 @@ func jsonErrorWhere(b []byte, err error) string {
 		}
 	}
 	return fmt.Sprintf("line %d, column %d: %v", line, col, err)
+}
+
+// ReadJSONFile reads a JSON object from a file (an attributes file, -j),
+// with numbers kept exact. Errors name the file, line and column.
+func ReadJSONFile(file string) (map[string]any, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJSONObject(file, b)
+}
+
+// ParseJSONObject parses a JSON object; name is used in errors.
+func ParseJSONObject(name string, b []byte) (map[string]any, error) {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, jsonErrorWhere(b, err))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: more than one JSON value", name)
+	}
+	if m == nil {
+		return nil, fmt.Errorf("%s: want a JSON object", name)
+	}
+	return normalizeJSON(m).(map[string]any), nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -263,5 +264,12 @@ probe "lazy" { value = lazy(function() return computed end) }
 	}
 	if !strings.Contains(out.String(), "* probe[shell_false] action set (skipped due to only_if)") {
 		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

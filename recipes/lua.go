@@ -129,8 +129,15 @@ func luaError(err error) error {
 		n, _ := strconv.Atoi(m[2])
 		return &LuaError{Source: Source{File: m[1], Line: n}, Msg: m[3], Trace: api.StackTrace}
 	}
-	return &LuaError{Msg: msg, Trace: api.StackTrace}
+	le := &LuaError{Msg: msg, Trace: api.StackTrace}
+	if m := reTraceLine.FindStringSubmatch(api.StackTrace); m != nil {
+		le.Source.File = m[1]
+		le.Source.Line, _ = strconv.Atoi(m[2])
+	}
+	return le
 }
+
+var reTraceLine = regexp.MustCompile(`(?m)^\s*([^\s\[][^:]*):(\d+):`)
 
 // runFile loads and runs one cookbook file (a recipe or attributes file).
 func (rt *runtime) runFile(cb *Cookbook, rel string) error {
@@ -142,10 +149,11 @@ func (rt *runtime) runFile(cb *Cookbook, rel string) error {
 	if err != nil {
 		return luaError(err)
 	}
-	ctx, cancel := context.WithTimeout(rt.ctx, rt.opts.luaTimeout())
-	defer cancel()
-	rt.L.SetContext(ctx)
-	defer rt.L.RemoveContext()
+	parent := rt.ctx
+	if c := rt.L.Context(); c != nil {
+		parent = c // an include_recipe inside a recipe
+	}
+	defer rt.withDeadline(parent)()
 	rt.L.Push(fn)
 	if err := rt.L.PCall(0, 0, nil); err != nil {
 		return luaError(err)
@@ -153,13 +161,29 @@ func (rt *runtime) runFile(cb *Cookbook, rel string) error {
 	return nil
 }
 
+// withDeadline sets the Lua state's context to parent with the Lua
+// deadline, and returns the function that puts the previous one back
+// (calls nest: include_recipe, a template rendered from a lua_block).
+func (rt *runtime) withDeadline(parent context.Context) func() {
+	prev := rt.L.Context()
+	ctx, cancel := context.WithTimeout(parent, rt.opts.luaTimeout())
+	rt.L.SetContext(ctx)
+	return func() {
+		cancel()
+		if prev != nil {
+			rt.L.SetContext(prev)
+		} else {
+			rt.L.RemoveContext()
+		}
+	}
+}
+
 // call runs a Lua function held by a resource at converge time, with a
 // deadline, and returns its first result converted to Go.
 func (rt *runtime) call(ctx context.Context, f *LuaFunc, args ...any) (any, error) {
-	ctx, cancel := context.WithTimeout(ctx, rt.opts.luaTimeout())
-	defer cancel()
-	rt.L.SetContext(ctx)
-	defer rt.L.RemoveContext()
+	restore := rt.withDeadline(ctx)
+	defer restore()
+	ctx = rt.L.Context()
 	rt.L.Push(f.fn)
 	for _, a := range args {
 		rt.L.Push(toLua(rt.L, a))
