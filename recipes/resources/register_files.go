@@ -5,4 +5,10 @@ import "github.com/stackagent/stackagent/recipes"
 // registerFiles adds the file-system kinds: file, directory, link,
 // template, cookbook_file, remote_file.
 func registerFiles(g *recipes.Registry) {
+	g.Register(fileKind())
+	g.Register(directoryKind())
+	g.Register(linkKind())
+	g.Register(templateKind())
+	g.Register(cookbookFileKind())
+	g.Register(remoteFileKind())
 }

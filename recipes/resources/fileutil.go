@@ -1,0 +1,405 @@
+package resources
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/stackagent/stackagent/recipes"
+)
+
+// diffLimit is the largest content shown as a diff.
+const diffLimit = 1 << 20
+
+// defaultFileMode is the mode of a new file whose resource declares none.
+const defaultFileMode = 0o644
+
+// errIsDir is returned (wrapped) when a file resource's path is a directory.
+var errIsDir = errors.New("is a directory")
+
+// content is what a file is to hold: bytes in memory, or a staged temp
+// file in the target's directory (a download) that the write renames.
+type content struct {
+	data   []byte
+	staged string
+	sum    string // sha256, hex
+	// commit, when set, runs once the content is in place.
+	commit func() error
+}
+
+func memContent(b []byte) *content {
+	h := sha256.Sum256(b)
+	return &content{data: b, sum: hex.EncodeToString(h[:])}
+}
+
+// head returns the content when it is small enough to diff.
+func (c *content) head() ([]byte, bool) {
+	if c.staged == "" {
+		return c.data, len(c.data) <= diffLimit
+	}
+	return readSmall(c.staged)
+}
+
+// discard removes a staged file that will not be used.
+func (c *content) discard() {
+	if c != nil && c.staged != "" {
+		os.Remove(c.staged)
+	}
+}
+
+// fileState is a file resource's path as the plan finds it.
+type fileState struct {
+	node
+	path string // the file written: the resource's path, or where its symlink leads
+	sum  string // sha256 of the content, hex; "" when the file does not exist
+}
+
+// statFile reads the current state of a managed file. A symlink is
+// followed (Chef's default for manage_symlink_source); a directory is an
+// error.
+func statFile(rc *recipes.RunContext, display, path string) (fileState, error) {
+	st := fileState{path: path}
+	n, err := lstatNode(path)
+	if err != nil {
+		return st, err
+	}
+	if !n.exists {
+		dir := filepath.Dir(path)
+		if d, err := os.Stat(dir); err != nil || !d.IsDir() {
+			return st, fmt.Errorf("parent directory %s does not exist, cannot create %s", filepath.Dir(display), display)
+		}
+		return st, nil
+	}
+	if n.isLink {
+		real, err := filepath.EvalSymlinks(path)
+		if os.IsNotExist(err) {
+			return st, fmt.Errorf("%s is a dangling symlink", display)
+		}
+		if err != nil {
+			return st, err
+		}
+		rc.Log.Warn("file is a symlink: managing its target", "path", display, "target", real)
+		st.path = real
+		if n, err = lstatNode(real); err != nil {
+			return st, err
+		}
+	}
+	if n.isDir {
+		return st, fmt.Errorf("%s: %w", display, errIsDir)
+	}
+	st.node = n
+	st.sum, err = hashFile(st.path)
+	return st, err
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readSmall reads a file when it is small enough to diff.
+func readSmall(path string) ([]byte, bool) {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() > diffLimit {
+		return nil, false
+	}
+	b, err := os.ReadFile(path)
+	return b, err == nil
+}
+
+// managedFile is a file whose content a resource declares: file,
+// template, cookbook_file, remote_file share it.
+type managedFile struct {
+	display string // the path as the recipe wrote it
+	attrs   attrs
+	verify  string
+	atomic  bool
+}
+
+func newManagedFile(r *recipes.Resource) (*managedFile, error) {
+	a, err := resolveAttrs(r)
+	if err != nil {
+		return nil, err
+	}
+	atomic := true
+	if r.IsSet("atomic_update") {
+		atomic = r.Bool("atomic_update")
+	}
+	return &managedFile{display: r.Str("path"), attrs: a, verify: r.Str("verify"), atomic: atomic}, nil
+}
+
+// plan returns the steps of a create or touch: the content when want is
+// not nil and differs, then owner, group and mode, then the touch.
+func (m *managedFile) plan(rc *recipes.RunContext, cur fileState, want *content, touch bool) []recipes.Step {
+	var steps []recipes.Step
+	if want != nil && want.sum == cur.sum {
+		want.discard()
+		want = nil
+	}
+	if want != nil {
+		apply := func(ctx context.Context) error { return m.write(ctx, rc, cur, want) }
+		if !cur.exists {
+			steps = append(steps, recipes.Step{Desc: "create new file " + m.display, Apply: apply})
+			apply = nil
+		}
+		steps = append(steps, recipes.Step{
+			Desc:  fmt.Sprintf("update content in file %s from %s to %s", m.display, shortSum(cur.sum), shortSum(want.sum)),
+			Diff:  m.diff(cur, want),
+			Apply: apply,
+		})
+	}
+	steps = append(steps, m.attrs.steps(m.display, cur.path, cur.node)...)
+	if touch {
+		steps = append(steps, recipes.Step{Desc: "update utime on file " + m.display, Apply: func(context.Context) error {
+			now := time.Now()
+			return os.Chtimes(cur.path, now, now)
+		}})
+	}
+	return steps
+}
+
+func shortSum(sum string) string {
+	if sum == "" {
+		return "none"
+	}
+	return sum[:6]
+}
+
+// diff is a unified diff of the change, or a note saying why there is none.
+func (m *managedFile) diff(cur fileState, want *content) string {
+	var old []byte
+	ok := true
+	if cur.exists {
+		old, ok = readSmall(cur.path)
+	}
+	neu, ok2 := want.head()
+	if !ok || !ok2 {
+		return "(diff output suppressed: file larger than 1 MiB)"
+	}
+	if isBinary(old) || isBinary(neu) {
+		return "(diff output suppressed: binary content)"
+	}
+	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: splitLines(old), B: splitLines(neu),
+		FromFile: m.display, ToFile: m.display, Context: 3,
+	})
+	if err != nil {
+		return ""
+	}
+	return d
+}
+
+// splitLines splits text into lines that keep their newline; a last line
+// without one is marked as diff(1) does.
+func splitLines(b []byte) []string {
+	lines := strings.SplitAfter(string(b), "\n")
+	if last := len(lines) - 1; lines[last] == "" {
+		lines = lines[:last]
+	} else {
+		lines[last] += "\n\\ No newline at end of file\n"
+	}
+	return lines
+}
+
+func isBinary(b []byte) bool { return bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) }
+
+// write puts the content in place: a temp file in the same directory,
+// written and synced, given its owner, group and mode, verified, then
+// renamed over the file (or, without atomic_update, copied into it).
+func (m *managedFile) write(ctx context.Context, rc *recipes.RunContext, cur fileState, c *content) (err error) {
+	tmp := c.staged
+	if tmp == "" {
+		if tmp, err = stage(cur.path, bytes.NewReader(c.data)); err != nil {
+			return fmt.Errorf("write %s: %w", m.display, err)
+		}
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if err := m.attrs.apply(tmp, cur.node, defaultFileMode); err != nil {
+		return fmt.Errorf("set owner, group and mode of %s: %w", m.display, err)
+	}
+	if err := m.runVerify(ctx, rc, tmp); err != nil {
+		return err
+	}
+	if !m.atomic && cur.exists {
+		if err := copyInto(cur.path, tmp); err != nil {
+			return fmt.Errorf("write %s: %w", m.display, err)
+		}
+		return c.commitIfSet()
+	}
+	if err := os.Rename(tmp, cur.path); err != nil {
+		return fmt.Errorf("write %s: %w", m.display, err)
+	}
+	if err := syncDir(filepath.Dir(cur.path)); err != nil {
+		return err
+	}
+	return c.commitIfSet()
+}
+
+func (c *content) commitIfSet() error {
+	if c.commit == nil {
+		return nil
+	}
+	return c.commit()
+}
+
+// stage copies r to a new temp file in the directory of path and syncs it.
+func stage(path string, r io.Reader) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".stackagent-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// copyInto writes tmp's content into path in place (atomic_update false)
+// and removes tmp.
+func copyInto(path, tmp string) error {
+	src, err := os.Open(tmp)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	defer src.Close()
+	dst, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(dst, src)
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// runVerify runs the verify command with %{path} replaced by the staged
+// file; a failure aborts the write.
+func (m *managedFile) runVerify(ctx context.Context, rc *recipes.RunContext, tmp string) error {
+	if m.verify == "" {
+		return nil
+	}
+	cmd := strings.ReplaceAll(m.verify, "%{path}", tmp)
+	res, err := rc.Runner.Run(ctx, recipes.Command{Path: "/bin/sh", Args: []string{"-c", cmd}})
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", m.display, err)
+	}
+	if res.ExitCode != 0 {
+		return fmt.Errorf("verify %s: command %q exited %d: %s", m.display, m.verify, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	return nil
+}
+
+// planDeleteFile deletes the file at path if it is there.
+func planDeleteFile(display, path string) ([]recipes.Step, error) {
+	n, err := lstatNode(path)
+	if err != nil || !n.exists {
+		return nil, err
+	}
+	if n.isDir {
+		return nil, fmt.Errorf("cannot delete %s: %w", display, errIsDir)
+	}
+	return []recipes.Step{{Desc: "delete file " + display, Apply: func(context.Context) error {
+		return os.Remove(path)
+	}}}, nil
+}
+
+// contentLoader returns what a file is to hold, or nil to leave its
+// content as it is. It may read the host and the network, never write
+// under the root.
+type contentLoader func(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, cur fileState) (*content, error)
+
+// contentProvider is the provider of the kinds that manage a file's
+// content; load says where the content comes from.
+func contentProvider(load contentLoader) recipes.Provider {
+	return recipes.ProviderFunc(func(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
+		display := r.Str("path")
+		path := rc.Path(display)
+		if action == "delete" {
+			return planDeleteFile(display, path)
+		}
+		cur, err := statFile(rc, display, path)
+		if err != nil {
+			return nil, err
+		}
+		if action == "create_if_missing" && cur.exists {
+			return nil, nil
+		}
+		m, err := newManagedFile(r)
+		if err != nil {
+			return nil, err
+		}
+		want, err := load(ctx, rc, r, cur)
+		if err != nil {
+			return nil, err
+		}
+		steps := m.plan(rc, cur, want, action == "touch")
+		if want != nil && want.staged != "" {
+			if rc.WhyRun {
+				want.discard()
+			} else {
+				// Should the steps not be applied, the engine's cancel of
+				// the resource's context at its end removes the staged file.
+				context.AfterFunc(ctx, want.discard)
+			}
+		}
+		return steps, nil
+	})
+}
+
+// fileProps are the properties of every kind that manages a file's
+// content, followed by the kind's own.
+func fileProps(own ...recipes.Prop) []recipes.Prop {
+	return append([]recipes.Prop{
+		{Name: "path", Type: recipes.String, NameProperty: true},
+		{Name: "owner", Type: recipes.String},
+		{Name: "group", Type: recipes.String},
+		{Name: "mode", Type: recipes.Mode},
+		{Name: "verify", Type: recipes.String},
+		{Name: "atomic_update", Type: recipes.Bool, Default: true},
+	}, own...)
+}

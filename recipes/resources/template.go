@@ -1,0 +1,45 @@
+package resources
+
+import (
+	"context"
+	"path"
+
+	"github.com/stackagent/stackagent/recipes"
+)
+
+// templateKind is Chef's template resource: a file rendered from an ERB
+// template (with Lua inside) of a cookbook's templates/ directory.
+func templateKind() *recipes.Kind {
+	return &recipes.Kind{
+		Name: "template", Actions: []string{"create", "create_if_missing", "delete", "touch"}, DefaultAction: "create",
+		Doc: "manage a file rendered from a cookbook template",
+		Props: fileProps(
+			recipes.Prop{Name: "source", Type: recipes.String},
+			recipes.Prop{Name: "cookbook", Type: recipes.String},
+			recipes.Prop{Name: "variables", Type: recipes.Map},
+		),
+		Provider: contentProvider(renderTemplate),
+	}
+}
+
+func renderTemplate(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, _ fileState) (*content, error) {
+	cookbook, source := sourceOf(r, ".erb")
+	out, err := rc.Render(ctx, cookbook, source, r.Map("variables"))
+	if err != nil {
+		return nil, err
+	}
+	return memContent([]byte(out)), nil
+}
+
+// sourceOf returns the cookbook and file a template or cookbook_file reads:
+// by default the declaring cookbook and the path's base name plus ext.
+func sourceOf(r *recipes.Resource, ext string) (cookbook, source string) {
+	cookbook, source = r.Str("cookbook"), r.Str("source")
+	if cookbook == "" && r.Cookbook != nil {
+		cookbook = r.Cookbook.Name
+	}
+	if source == "" {
+		source = path.Base(r.Str("path")) + ext
+	}
+	return cookbook, source
+}
