@@ -6,4 +6,10 @@ import "github.com/stackagent/stackagent/recipes"
 // package, apt_update, service, execute, bash, user, group, mount, cron,
 // git, reboot.
 func registerSystem(g *recipes.Registry) {
+	for _, k := range []*recipes.Kind{
+		packageKind(), aptUpdateKind(), serviceKind(), executeKind(), bashKind(),
+		userKind(), groupKind(), mountKind(), cronKind(), gitKind(), rebootKind(),
+	} {
+		g.Register(k)
+	}
 }
