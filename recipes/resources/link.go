@@ -71,20 +71,24 @@ func planLink(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, ac
 	return append(steps, a.steps(display, path, node{})...), nil
 }
 
-// linkIsRight reports whether path already is the declared link.
+// linkIsRight reports whether path already is the declared link. A hard
+// link's target must exist.
 func linkIsRight(path, to, realTo string, cur node, hard bool) (bool, error) {
-	if !cur.exists {
-		return false, nil
-	}
 	if !hard {
+		if !cur.isLink {
+			return false, nil
+		}
 		got, err := os.Readlink(path)
-		return cur.isLink && got == to, err
+		return got == to, err
 	}
 	target, err := os.Lstat(realTo)
-	if err != nil {
-		return false, fmt.Errorf("hard link to %s: %w", to, err)
+	if os.IsNotExist(err) {
+		return false, fmt.Errorf("hard link to %s: target does not exist", to)
 	}
-	return os.SameFile(cur.info, target), nil
+	if err != nil {
+		return false, err
+	}
+	return cur.exists && os.SameFile(cur.info, target), nil
 }
 
 // replaceWithLink makes the link under a temp name in the same directory,
