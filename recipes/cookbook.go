@@ -210,7 +210,7 @@ func jsonErrorWhere(b []byte, err error) string {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
+		off = se.Offset - 1 // Offset counts the bad byte itself
 	case errors.As(err, &te):
 		off = te.Offset
 	}

@@ -105,6 +105,7 @@ func (e *LuaError) Error() string {
 
 var (
 	reRaised = regexp.MustCompile(`^(?s)([^\s:][^:]*):(\d+):\s*(.*)$`)
+	reEOF    = regexp.MustCompile(`^(?s)(.*?) at EOF:\s*(.*)$`)
 	reSyntax = regexp.MustCompile(`^(?s)(.*?) line:(\d+)\(column:(\d+)\) near '(.*?)':\s*(.*)$`)
 )
 
@@ -121,6 +122,9 @@ func luaError(err error) error {
 		msg = api.Error()
 	}
 	msg = strings.TrimSpace(msg)
+	if m := reEOF.FindStringSubmatch(msg); m != nil {
+		return &LuaError{Source: Source{File: m[1]}, Msg: "syntax error: unexpected end of file (an unclosed {, ( or block?)"}
+	}
 	if m := reSyntax.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[2])
 		return &LuaError{Source: Source{File: m[1], Line: n}, Msg: fmt.Sprintf("syntax error near '%s' (column %s): %s", m[4], m[3], strings.TrimSpace(m[5]))}
@@ -147,7 +151,7 @@ func (rt *runtime) runFile(cb *Cookbook, rel string) error {
 	}
 	fn, err := rt.L.Load(strings.NewReader(string(src)), cb.Display(rel))
 	if err != nil {
-		return luaError(err)
+		return atEOF(luaError(err), string(src))
 	}
 	parent := rt.ctx
 	if c := rt.L.Context(); c != nil {
@@ -176,6 +180,15 @@ func (rt *runtime) withDeadline(parent context.Context) func() {
 			rt.L.RemoveContext()
 		}
 	}
+}
+
+// atEOF puts the last line of src on a syntax error found at end of file.
+func atEOF(err error, src string) error {
+	var le *LuaError
+	if errors.As(err, &le) && le.Source.Line == 0 && le.Source.File != "" {
+		le.Source.Line = strings.Count(strings.TrimRight(src, "\n"), "\n") + 1
+	}
+	return err
 }
 
 // call runs a Lua function held by a resource at converge time, with a

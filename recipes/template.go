@@ -165,7 +165,7 @@ func (rt *runtime) compileTemplate(src, name string) (*compiledTemplate, error) 
 	}
 	fn, err := rt.L.Load(strings.NewReader(code), name)
 	if err != nil {
-		return nil, luaError(err)
+		return nil, atEOF(luaError(err), src)
 	}
 	return &compiledTemplate{fn: fn, name: name}, nil
 }

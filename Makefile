@@ -1,0 +1,39 @@
+# stackagent — build, test, benchmark.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+BIN     := bin/stackagent
+
+.PHONY: all build run test test-short bench deps clean
+
+all: build
+
+# One static binary (no cgo).
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./agent
+
+# The main job on a fresh machine: lay out the agent's host directories
+# with the embedded stackagent cookbook (no AWS needed).
+run: build
+	./$(BIN) run-recipe stackagent
+
+# Everything the tests need from Debian's packages, then every test.
+# As root this includes the integration tests (apt, init scripts, mounts,
+# users); as a normal user those skip themselves.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 45m ./...
+
+# Unit tests only, no package installs.
+test-short:
+	$(GO) test -short -count=1 ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./recipes/...
+	@if [ -x bench/run.sh ]; then bench/run.sh; fi
+
+deps:
+	@scripts/test-deps.sh
+
+clean:
+	rm -rf bin
