@@ -17,6 +17,14 @@ func cookbookFileKind() *recipes.Kind {
 			recipes.Prop{Name: "cookbook", Type: recipes.String},
 		),
 		Provider: contentProvider(readCookbookFile),
+		Validate: func(rc *recipes.RunContext, r *recipes.Resource) error {
+			if !needsSource(r) {
+				return nil
+			}
+			cookbook, source := sourceOf(r, "")
+			_, _, err := rc.CookbookFile(cookbook, "files", source)
+			return err
+		},
 	}
 }
 

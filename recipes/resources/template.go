@@ -19,6 +19,12 @@ func templateKind() *recipes.Kind {
 			recipes.Prop{Name: "variables", Type: recipes.Map},
 		),
 		Provider: contentProvider(renderTemplate),
+		Validate: func(rc *recipes.RunContext, r *recipes.Resource) error {
+			if !needsSource(r) {
+				return nil
+			}
+			return rc.CheckTemplate(sourceOf(r, ".erb"))
+		},
 	}
 }
 
@@ -29,6 +35,23 @@ func renderTemplate(ctx context.Context, rc *recipes.RunContext, r *recipes.Reso
 		return nil, err
 	}
 	return memContent([]byte(out)), nil
+}
+
+// needsSource reports whether a compile-time check of the resource's
+// source is possible and useful: not for a delete, nor when the source,
+// cookbook or path is lazy.
+func needsSource(r *recipes.Resource) bool {
+	for _, p := range []string{"source", "cookbook", "path"} {
+		if _, lazy := r.Get(p).(*recipes.Lazy); lazy {
+			return false
+		}
+	}
+	for _, a := range r.Actions {
+		if a != "delete" && a != "nothing" {
+			return true
+		}
+	}
+	return false
 }
 
 // sourceOf returns the cookbook and file a template or cookbook_file reads:
