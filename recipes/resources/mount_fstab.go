@@ -37,7 +37,11 @@ func planFstab(rc *recipes.RunContext, s mountSpec, action string) ([]recipes.St
 		if fi, err := os.Stat(file); err == nil {
 			mode = fi.Mode().Perm()
 		}
-		return recipes.WriteFileAtomic(file, []byte(strings.Join(out, "\n")+"\n"), mode)
+		data := strings.Join(out, "\n")
+		if len(out) > 0 {
+			data += "\n"
+		}
+		return recipes.WriteFileAtomic(file, []byte(data), mode)
 	}}}, nil
 }
 
