@@ -1,0 +1,142 @@
+// Package lifecycle turns the stack's lifecycle events into converges:
+// event sources (SQS, the local inbox directory), the event schema and its
+// validation, dispatch of an event to a run list, the processed-event
+// journal, visibility heartbeats, result reporting and Auto Scaling
+// lifecycle-hook completion. It renders no templates and touches no app
+// files: converging is the recipes engine's job, reached through Converger.
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Event types (OpsWorks lifecycle events and ad-hoc commands).
+const (
+	TypeSetup                 = "setup"
+	TypeConfigure             = "configure"
+	TypeDeploy                = "deploy"
+	TypeUndeploy              = "undeploy"
+	TypeShutdown              = "shutdown"
+	TypeExecuteRecipes        = "execute_recipes"
+	TypeUpdateCustomCookbooks = "update_custom_cookbooks"
+)
+
+// Event is a validated lifecycle event, schema version 1. Unknown JSON
+// fields are ignored.
+type Event struct {
+	Version   int      `json:"version"`
+	ID        string   `json:"id"`
+	Type      string   `json:"type"`
+	Stack     string   `json:"stack,omitempty"`
+	Layers    []string `json:"layers,omitempty"`
+	Instances []string `json:"instances,omitempty"`
+	// App and Command: for deploy (command deploy, rollback, undeploy,
+	// start, stop, restart; default deploy) and undeploy.
+	App     string `json:"app,omitempty"`
+	Command string `json:"command,omitempty"`
+	// Recipes: the run list of execute_recipes.
+	Recipes []string `json:"recipes,omitempty"`
+	// Attributes: the stack configuration and deployment JSON, merged at
+	// normal level for the run.
+	Attributes map[string]any `json:"attributes,omitempty"`
+	IssuedAt   time.Time      `json:"issued_at"`
+
+	// Hook is set when the event came from an Auto Scaling lifecycle hook:
+	// the run's result completes the lifecycle action.
+	Hook *LifecycleHook `json:"hook,omitempty"`
+	// Envelope says how the event arrived: "event" (plain v1 JSON), "sns",
+	// "asg" (lifecycle hook), "eventbridge", possibly nested ("sns+asg").
+	Envelope string `json:"envelope,omitempty"`
+}
+
+// LifecycleHook is what CompleteLifecycleAction needs.
+type LifecycleHook struct {
+	HookName             string `json:"hook_name"`
+	AutoScalingGroupName string `json:"auto_scaling_group_name"`
+	Token                string `json:"token"`
+	InstanceID           string `json:"instance_id"`
+	Transition           string `json:"transition"` // autoscaling:EC2_INSTANCE_LAUNCHING / _TERMINATING
+}
+
+// ErrMalformed means a message body cannot be understood as an event at
+// all (not JSON, no envelope recognised). Such a message is left on the
+// queue so its redrive policy moves it to the dead-letter queue.
+var ErrMalformed = errors.New("malformed message")
+
+// ErrRefused means the message is a well-formed event this agent will not
+// run (unknown type or version, missing fields). It is reported with the
+// reason and deleted; it never runs.
+var ErrRefused = errors.New("event refused")
+
+// ErrTestNotification is returned for Auto Scaling's test notification
+// (sent when a hook is created): acknowledged and deleted, nothing runs.
+var ErrTestNotification = errors.New("auto scaling test notification")
+
+// Message is one delivery of a source.
+type Message struct {
+	// ID is the source's message id (SQS MessageId, the inbox file name).
+	ID   string
+	Body []byte
+	// ReceiveCount is how many times the source has delivered it (SQS
+	// ApproximateReceiveCount; 1 for the inbox).
+	ReceiveCount int
+	Received     time.Time
+	// Handle is the source's own handle (SQS receipt handle, inbox path).
+	Handle string
+}
+
+// Source delivers messages. Receive blocks until at least one message is
+// there, the source's poll ends empty (it may return none), or ctx is done.
+// Delete acknowledges a message so it is never delivered again.
+type Source interface {
+	Receive(ctx context.Context) ([]*Message, error)
+	Delete(ctx context.Context, m *Message) error
+}
+
+// VisibilityExtender is a Source whose deliveries time out (SQS): Extend
+// keeps m invisible to other receivers for d more.
+type VisibilityExtender interface {
+	Extend(ctx context.Context, m *Message, d time.Duration) error
+}
+
+// Releaser is a Source that can hand a message back at once for redelivery
+// (SQS: visibility timeout 0), as the daemon does on SIGTERM.
+type Releaser interface {
+	Release(ctx context.Context, m *Message) error
+}
+
+// Result statuses.
+const (
+	StatusSuccess    = "success"
+	StatusFailed     = "failed"
+	StatusSkipped    = "skipped"
+	StatusSuperseded = "superseded"
+	StatusRefused    = "refused"
+)
+
+// Result is what became of one event on one instance.
+type Result struct {
+	EventID    string    `json:"event_id"`
+	EventType  string    `json:"event_type,omitempty"`
+	App        string    `json:"app,omitempty"`
+	Command    string    `json:"command,omitempty"`
+	InstanceID string    `json:"instance_id"`
+	Stack      string    `json:"stack,omitempty"`
+	Status     string    `json:"status"`
+	Reason     string    `json:"reason,omitempty"`
+	ExitCode   int       `json:"exit_code"`
+	RunList    []string  `json:"run_list,omitempty"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	Updated    int       `json:"resources_updated"`
+	Total      int       `json:"resources_total"`
+	// Output is the last 2 KiB of the run's output, secrets redacted.
+	Output string `json:"output,omitempty"`
+}
+
+// Reporter sends a result somewhere (a reply SQS queue, an SNS topic).
+type Reporter interface {
+	Report(ctx context.Context, r *Result) error
+}
