@@ -9,23 +9,15 @@ import (
 // cookbookFileKind is Chef's cookbook_file resource: a file copied from a
 // cookbook's files/ directory.
 func cookbookFileKind() *recipes.Kind {
-	return &recipes.Kind{
-		Name: "cookbook_file", Actions: []string{"create", "create_if_missing", "delete", "touch"}, DefaultAction: "create",
-		Doc: "manage a file copied from a cookbook",
-		Props: fileProps(
-			recipes.Prop{Name: "source", Type: recipes.String},
-			recipes.Prop{Name: "cookbook", Type: recipes.String},
-		),
-		Provider: contentProvider(readCookbookFile),
-		Validate: func(rc *recipes.RunContext, r *recipes.Resource) error {
-			if !needsSource(r) {
-				return nil
-			}
-			cookbook, source := sourceOf(r, "")
-			_, _, err := rc.CookbookFile(cookbook, "files", source)
-			return err
-		},
-	}
+	k := contentKind("cookbook_file", "manage a file copied from a cookbook", readCookbookFile,
+		recipes.Prop{Name: "source", Type: recipes.String},
+		recipes.Prop{Name: "cookbook", Type: recipes.String},
+	)
+	k.Validate = checkSource("", func(rc *recipes.RunContext, cookbook, source string) error {
+		_, _, err := rc.CookbookFile(cookbook, "files", source)
+		return err
+	})
+	return k
 }
 
 func readCookbookFile(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, _ fileState) (*content, error) {

@@ -89,17 +89,7 @@ func statDir(display, path string) (node, error) {
 // group and mode, and renames it into place, so that it never exists with
 // the wrong permissions.
 func mkdirAs(path string, a attrs) error {
-	tmp, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+".stackagent-*")
-	if err != nil {
-		return err
-	}
-	if err := a.apply(tmp, node{}, defaultDirMode); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return renameIntoPlace(path,
+		func(tmp string) error { return os.Mkdir(tmp, 0o700) },
+		func(tmp string) error { return a.apply(tmp, node{}, defaultDirMode) })
 }

@@ -10,12 +10,8 @@ import (
 // and mode the recipe declares. Without content, create makes an empty
 // file when there is none and leaves an existing file's content alone.
 func fileKind() *recipes.Kind {
-	return &recipes.Kind{
-		Name: "file", Actions: []string{"create", "create_if_missing", "delete", "touch"}, DefaultAction: "create",
-		Doc:      "manage a file and its content",
-		Props:    fileProps(recipes.Prop{Name: "content", Type: recipes.String}),
-		Provider: contentProvider(loadFileContent),
-	}
+	return contentKind("file", "manage a file and its content", loadFileContent,
+		recipes.Prop{Name: "content", Type: recipes.String})
 }
 
 func loadFileContent(_ context.Context, _ *recipes.RunContext, r *recipes.Resource, cur fileState) (*content, error) {

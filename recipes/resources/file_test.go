@@ -45,16 +45,7 @@ func TestFileActions(t *testing.T) {
 			if tt.existing != "-" {
 				writeFile(t, path, tt.existing, 0o644)
 			}
-			updated := 0
-			if len(tt.changes) > 0 {
-				updated = 1
-			}
-			res := mustRun(t, root, tt.recipe, updated)
-			for _, c := range tt.changes {
-				if !strings.Contains(res.Output, c) {
-					t.Errorf("output lacks %q:\n%s", c, res.Output)
-				}
-			}
+			assertConverges(t, root, tt.recipe, tt.changes)
 			if tt.want == "-" {
 				if _, err := os.Lstat(path); !os.IsNotExist(err) {
 					t.Fatalf("file still there: %v", err)
@@ -77,16 +68,11 @@ func TestFileContentChangeShowsDiff(t *testing.T) {
 	t.Parallel()
 	root := newRoot(t, "etc")
 	writeFile(t, filepath.Join(root, "etc/app.conf"), "a\nb\nc\n", 0o644)
-	res := mustRun(t, root, `file "/etc/app.conf" { content = "a\nB\nc\n" }`, 1)
-	for _, want := range []string{
+	res := assertConverges(t, root, `file "/etc/app.conf" { content = "a\nB\nc\n" }`, []string{
 		fmt.Sprintf("- update content in file /etc/app.conf from %.3x to %.3x", sha256.Sum256([]byte("a\nb\nc\n")), sha256.Sum256([]byte("a\nB\nc\n"))),
 		"    --- /etc/app.conf\n    +++ /etc/app.conf\n",
 		"    -b\n    +B\n",
-	} {
-		if !strings.Contains(res.Output, want) {
-			t.Errorf("output lacks %q:\n%s", want, res.Output)
-		}
-	}
+	})
 	if d := res.Report.Resources[0].Diffs; len(d) != 1 || !strings.Contains(d[0], "@@ -1,3 +1,3 @@") {
 		t.Errorf("report diffs %q", d)
 	}
@@ -175,12 +161,7 @@ func TestFileAttributeChanges(t *testing.T) {
 			root := newRoot(t, "etc")
 			path := filepath.Join(root, "etc/app.conf")
 			writeFile(t, path, "old", 0o644)
-			res := mustRun(t, root, tt.recipe, 1)
-			for _, c := range tt.changes {
-				if !strings.Contains(res.Output, c) {
-					t.Errorf("output lacks %q:\n%s", c, res.Output)
-				}
-			}
+			assertConverges(t, root, tt.recipe, tt.changes)
 			fi, err := os.Stat(path)
 			if err != nil {
 				t.Fatal(err)
@@ -265,34 +246,10 @@ func TestFileVerifyFailureKeepsOldFile(t *testing.T) {
 	root := newRoot(t, "etc")
 	path := filepath.Join(root, "etc/app.conf")
 	writeFile(t, path, "old\n", 0o644)
-	res := run(t, root, `file "/etc/app.conf" { content = "bad\n", verify = "echo rejected >&2; false" }`, false)
-	if res.Err == nil {
-		t.Fatalf("run succeeded:\n%s", res.Output)
-	}
-	if !strings.Contains(res.Output, `verify /etc/app.conf: command "echo rejected >&2; false" exited 1: rejected`) {
-		t.Errorf("output:\n%s", res.Output)
-	}
+	assertFails(t, root, `file "/etc/app.conf" { content = "bad\n", verify = "echo rejected >&2; false" }`,
+		`verify /etc/app.conf: command "echo rejected >&2; false" exited 1: rejected`)
 	if got := readFile(t, path); got != "old\n" {
 		t.Fatalf("content %q, want the old file", got)
 	}
 	assertNoTemps(t, filepath.Dir(path))
-}
-
-func TestFileErrors(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ name, recipe, want string }{
-		{"missing parent", `file "/nope/x" { content = "x" }`, "parent directory /nope does not exist, cannot create /nope/x"},
-		{"directory", `file "/etc" { content = "x" }`, "/etc: is a directory"},
-		{"unknown owner", `file "/etc/x" { owner = "no-such-user-xyz" }`, `look up user "no-such-user-xyz"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			root := newRoot(t, "etc")
-			res := run(t, root, tt.recipe, false)
-			if res.Err == nil || !strings.Contains(res.Output, tt.want) {
-				t.Fatalf("err %v, output lacks %q:\n%s", res.Err, tt.want, res.Output)
-			}
-		})
-	}
 }

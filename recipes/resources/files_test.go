@@ -48,6 +48,33 @@ func mustRun(t *testing.T, root, recipe string, wantUpdated int, files ...string
 	return res
 }
 
+// assertConverges runs recipe and checks that it updates one resource
+// with every one of changes in the output, or none when changes is empty.
+func assertConverges(t *testing.T, root, recipe string, changes []string, files ...string) recipestest.Result {
+	t.Helper()
+	updated := 0
+	if len(changes) > 0 {
+		updated = 1
+	}
+	res := mustRun(t, root, recipe, updated, files...)
+	for _, c := range changes {
+		if !strings.Contains(res.Output, c) {
+			t.Errorf("output lacks %q:\n%s", c, res.Output)
+		}
+	}
+	return res
+}
+
+// assertFails runs recipe and checks that the run fails saying want.
+func assertFails(t *testing.T, root, recipe, want string, files ...string) recipestest.Result {
+	t.Helper()
+	res := run(t, root, recipe, false, files...)
+	if res.Err == nil || !strings.Contains(res.Output, want) {
+		t.Fatalf("err %v, output lacks %q:\n%s", res.Err, want, res.Output)
+	}
+	return res
+}
+
 // newRoot returns a temp root with the given directories made inside it.
 func newRoot(t *testing.T, dirs ...string) string {
 	t.Helper()
@@ -179,5 +206,32 @@ func requireRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("changing owner and group needs root: run the tests as root to cover chown")
+	}
+}
+
+// TestErrors covers the failures of the file-system kinds: each names what
+// is wrong and where.
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, recipe, want string }{
+		{"file: missing parent", `file "/nope/x" { content = "x" }`, "parent directory /nope does not exist, cannot create /nope/x"},
+		{"file: directory", `file "/etc" { content = "x" }`, "/etc: is a directory"},
+		{"file: unknown owner", `file "/etc/x" { owner = "no-such-user-xyz" }`, `look up user "no-such-user-xyz"`},
+		{"directory: missing parent", `directory "/srv/a/b"`, "parent directory /srv/a does not exist, cannot create /srv/a/b"},
+		{"directory: file in the way", `directory "/srv/file"`, "/srv/file exists and is not a directory"},
+		{"directory: delete non-empty", `directory "/srv/full" { action = "delete" }`, "directory not empty"},
+		{"link: directory in the way", `link "/etc/dir" { to = "/x" }`, "cannot make a link at /etc/dir: it is a directory"},
+		{"link: delete a regular file", `link "/etc/v2" { action = "delete" }`, "cannot delete /etc/v2: it is not a symbolic link"},
+		{"link: hard link to nothing", `link "/etc/h" { to = "/etc/none", link_type = "hard" }`, "hard link to /etc/none: target does not exist"},
+		{"link: bad link_type", `link "/etc/h" { to = "/x", link_type = "soft" }`, "soft"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root := newRoot(t, "etc/dir", "srv/full/x")
+			writeFile(t, filepath.Join(root, "etc/v2"), "v2", 0o644)
+			writeFile(t, filepath.Join(root, "srv/file"), "x", 0o644)
+			assertFails(t, root, tt.recipe, tt.want)
+		})
 	}
 }

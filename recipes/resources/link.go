@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/stackagent/stackagent/recipes"
 )
@@ -94,22 +93,12 @@ func linkIsRight(path, to, realTo string, cur node, hard bool) (bool, error) {
 // replaceWithLink makes the link under a temp name in the same directory,
 // sets its owner and group, and renames it over path.
 func replaceWithLink(path string, mk func(tmp string) error, a attrs) error {
-	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.stackagent-%d", filepath.Base(path), os.Getpid()))
-	os.Remove(tmp)
-	if err := mk(tmp); err != nil {
-		return err
-	}
-	if a.uid >= 0 || a.gid >= 0 {
-		if err := a.chown(tmp, a.uid, a.gid); err != nil {
-			os.Remove(tmp)
-			return err
+	return renameIntoPlace(path, mk, func(tmp string) error {
+		if a.uid < 0 && a.gid < 0 {
+			return nil
 		}
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+		return a.chown(tmp, a.uid, a.gid)
+	})
 }
 
 // planDeleteLink removes a link: a symlink for link_type symbolic (any

@@ -29,18 +29,15 @@ var errChecksum = errors.New("checksum mismatch")
 // when a declared checksum matches the file, nor when the server answers a
 // conditional GET (ETag, Last-Modified of the last download) with 304.
 func remoteFileKind() *recipes.Kind {
-	return &recipes.Kind{
-		Name: "remote_file", Actions: []string{"create", "create_if_missing", "delete"}, DefaultAction: "create",
-		Doc: "manage a file downloaded over HTTP",
-		Props: fileProps(
-			recipes.Prop{Name: "source", Type: recipes.StringList, Required: true},
-			recipes.Prop{Name: "checksum", Type: recipes.String},
-			recipes.Prop{Name: "headers", Type: recipes.Map},
-			recipes.Prop{Name: "use_etag", Type: recipes.Bool, Default: true},
-			recipes.Prop{Name: "use_last_modified", Type: recipes.Bool, Default: true},
-		),
-		Provider: contentProvider(download),
-	}
+	k := contentKind("remote_file", "manage a file downloaded over HTTP", download,
+		recipes.Prop{Name: "source", Type: recipes.StringList, Required: true},
+		recipes.Prop{Name: "checksum", Type: recipes.String},
+		recipes.Prop{Name: "headers", Type: recipes.Map},
+		recipes.Prop{Name: "use_etag", Type: recipes.Bool, Default: true},
+		recipes.Prop{Name: "use_last_modified", Type: recipes.Bool, Default: true},
+	)
+	k.Actions = []string{"create", "create_if_missing", "delete"}
+	return k
 }
 
 // remoteRecord is the cache record of one remote_file.
@@ -127,23 +124,12 @@ func fetch(ctx context.Context, client *http.Client, r *recipes.Resource, url st
 		return nil, nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	h := sha256.New()
-	f, err := os.CreateTemp(dir, "."+base+".stackagent-*")
+	staged, err := stage(filepath.Join(dir, base), io.TeeReader(resp.Body, h))
 	if err != nil {
-		return nil, nil, err
-	}
-	_, err = io.Copy(io.MultiWriter(f, h), resp.Body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
 		return nil, nil, fmt.Errorf("GET %s: %w", url, err)
 	}
 	rec := &remoteRecord{URL: url, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
-	return &content{staged: f.Name(), sum: hex.EncodeToString(h.Sum(nil))}, rec, nil
+	return &content{staged: staged, sum: hex.EncodeToString(h.Sum(nil))}, rec, nil
 }
 
 // readRecord returns the cache record when it describes the file as it is

@@ -213,9 +213,9 @@ func TestRemoteFileMirrorsAndHeaders(t *testing.T) {
 	if o.count("/gone") != 1 || o.header("/mirror", "Authorization") != "Bearer t0ken" {
 		t.Fatalf("gone hit %d times, Authorization %q", o.count("/gone"), o.header("/mirror", "Authorization"))
 	}
-	res := run(t, root, fmt.Sprintf(`remote_file "/opt/n" { source = {"%[1]s/x", "%[1]s/y"} }`, o.URL), false)
-	if res.Err == nil || !strings.Contains(res.Output, "/x: 404 Not Found") || !strings.Contains(res.Output, "/y: 404 Not Found") {
-		t.Fatalf("err %v:\n%s", res.Err, res.Output)
+	res := assertFails(t, root, fmt.Sprintf(`remote_file "/opt/n" { source = {"%[1]s/x", "%[1]s/y"} }`, o.URL), "/x: 404 Not Found")
+	if !strings.Contains(res.Output, "/y: 404 Not Found") {
+		t.Fatalf("output:\n%s", res.Output)
 	}
 	wantAbsent("opt/n")(t, root)
 	assertNoTemps(t, filepath.Join(root, "opt"))

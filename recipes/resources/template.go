@@ -10,22 +10,13 @@ import (
 // templateKind is Chef's template resource: a file rendered from an ERB
 // template (with Lua inside) of a cookbook's templates/ directory.
 func templateKind() *recipes.Kind {
-	return &recipes.Kind{
-		Name: "template", Actions: []string{"create", "create_if_missing", "delete", "touch"}, DefaultAction: "create",
-		Doc: "manage a file rendered from a cookbook template",
-		Props: fileProps(
-			recipes.Prop{Name: "source", Type: recipes.String},
-			recipes.Prop{Name: "cookbook", Type: recipes.String},
-			recipes.Prop{Name: "variables", Type: recipes.Map},
-		),
-		Provider: contentProvider(renderTemplate),
-		Validate: func(rc *recipes.RunContext, r *recipes.Resource) error {
-			if !needsSource(r) {
-				return nil
-			}
-			return rc.CheckTemplate(sourceOf(r, ".erb"))
-		},
-	}
+	k := contentKind("template", "manage a file rendered from a cookbook template", renderTemplate,
+		recipes.Prop{Name: "source", Type: recipes.String},
+		recipes.Prop{Name: "cookbook", Type: recipes.String},
+		recipes.Prop{Name: "variables", Type: recipes.Map},
+	)
+	k.Validate = checkSource(".erb", (*recipes.RunContext).CheckTemplate)
+	return k
 }
 
 func renderTemplate(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, _ fileState) (*content, error) {
@@ -35,6 +26,18 @@ func renderTemplate(ctx context.Context, rc *recipes.RunContext, r *recipes.Reso
 		return nil, err
 	}
 	return memContent([]byte(out)), nil
+}
+
+// checkSource returns a Validate hook that checks at compile time that
+// the resource's source is in the cookbook.
+func checkSource(ext string, check func(rc *recipes.RunContext, cookbook, source string) error) func(*recipes.RunContext, *recipes.Resource) error {
+	return func(rc *recipes.RunContext, r *recipes.Resource) error {
+		if !needsSource(r) {
+			return nil
+		}
+		cookbook, source := sourceOf(r, ext)
+		return check(rc, cookbook, source)
+	}
 }
 
 // needsSource reports whether a compile-time check of the resource's

@@ -73,12 +73,8 @@ func TestTemplateChangeShowsDiff(t *testing.T) {
 	root := newRoot(t, "etc")
 	tmpl := []string{"test/templates/app.conf.erb", "port <%= port %>\nname x\n"}
 	mustRun(t, root, `template "/etc/app.conf" { variables = { port = 80 }, mode = "0640" }`, 1, tmpl...)
-	res := mustRun(t, root, `template "/etc/app.conf" { variables = { port = 8080 }, mode = "0640" }`, 1, tmpl...)
-	for _, want := range []string{"- update content in file /etc/app.conf from ", "    -port 80\n    +port 8080\n     name x\n"} {
-		if !strings.Contains(res.Output, want) {
-			t.Errorf("output lacks %q:\n%s", want, res.Output)
-		}
-	}
+	assertConverges(t, root, `template "/etc/app.conf" { variables = { port = 8080 }, mode = "0640" }`,
+		[]string{"- update content in file /etc/app.conf from ", "    -port 80\n    +port 8080\n     name x\n"}, tmpl...)
 	if got := permOf(t, filepath.Join(root, "etc/app.conf")); got != "0640" {
 		t.Errorf("mode %s", got)
 	}
@@ -104,11 +100,8 @@ func TestTemplateErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			root := newRoot(t, "etc")
-			res := run(t, root, tt.recipe, false, tt.files...)
-			if res.Err == nil {
-				t.Fatalf("run succeeded:\n%s", res.Output)
-			}
-			for _, w := range tt.want {
+			res := assertFails(t, root, tt.recipe, tt.want[0], tt.files...)
+			for _, w := range tt.want[1:] {
 				if !strings.Contains(res.Output, w) {
 					t.Errorf("output lacks %q:\n%s", w, res.Output)
 				}
@@ -185,10 +178,7 @@ func TestCookbookFileChangesAndErrors(t *testing.T) {
 	}
 	assertWhyRun(t, root, `cookbook_file "/etc/motd"`, []string{"- Would update content in file /etc/motd", "+new"}, "test/files/motd", "new\n")
 
-	res = run(t, root, `cookbook_file "/etc/motd" { source = "nope" }`, false)
-	if res.Err == nil || !strings.Contains(res.Output, `file "nope" not found in cookbook test (looked for`) {
-		t.Fatalf("err %v:\n%s", res.Err, res.Output)
-	}
+	assertFails(t, root, `cookbook_file "/etc/motd" { source = "nope" }`, `file "nope" not found in cookbook test (looked for`)
 }
 
 func assertAbsent(t *testing.T, path string) {
