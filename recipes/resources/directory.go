@@ -32,7 +32,10 @@ func directoryKind() *recipes.Kind {
 
 func planDirectory(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
 	display := r.Str("path")
-	path := rc.Path(display)
+	path, err := hostPath(rc, display)
+	if err != nil {
+		return nil, err
+	}
 	cur, err := statDir(display, path)
 	if err != nil {
 		return nil, err

@@ -223,6 +223,8 @@ func TestErrors(t *testing.T) {
 		{"link: directory in the way", `link "/etc/dir" { to = "/x" }`, "cannot make a link at /etc/dir: it is a directory"},
 		{"link: delete a regular file", `link "/etc/v2" { action = "delete" }`, "cannot delete /etc/v2: it is not a symbolic link"},
 		{"link: hard link to nothing", `link "/etc/h" { to = "/etc/none", link_type = "hard" }`, "hard link to /etc/none: target does not exist"},
+		{"file: relative path", `file "etc/x"`, `path "etc/x" is not absolute`},
+		{"directory: dot-dot stays in the root", `directory "/../../srv/file"`, "/../../srv/file exists and is not a directory"},
 		{"link: bad link_type", `link "/etc/h" { to = "/x", link_type = "soft" }`, "soft"},
 	}
 	for _, tt := range tests {

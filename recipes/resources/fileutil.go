@@ -246,7 +246,10 @@ type contentLoader func(ctx context.Context, rc *recipes.RunContext, r *recipes.
 func contentProvider(load contentLoader) recipes.Provider {
 	return recipes.ProviderFunc(func(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
 		display := r.Str("path")
-		path := rc.Path(display)
+		path, err := hostPath(rc, display)
+		if err != nil {
+			return nil, err
+		}
 		if action == "delete" {
 			return planDeleteFile(display, path)
 		}
@@ -277,6 +280,16 @@ func contentProvider(load contentLoader) recipes.Provider {
 		}
 		return steps, nil
 	})
+}
+
+// hostPath maps a path a recipe declares to the file the run changes,
+// under the run's root. The path must be absolute, and is cleaned first so
+// that ".." cannot climb out of the root.
+func hostPath(rc *recipes.RunContext, p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("path %q is not absolute", p)
+	}
+	return rc.Path(filepath.Clean(p)), nil
 }
 
 // contentKind declares a kind that manages a file's content, which load

@@ -29,7 +29,10 @@ func linkKind() *recipes.Kind {
 
 func planLink(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
 	display, to := r.Str("target_file"), r.Str("to")
-	path := rc.Path(display)
+	path, err := hostPath(rc, display)
+	if err != nil {
+		return nil, err
+	}
 	hard := r.Str("link_type") == "hard"
 	cur, err := lstatNode(path)
 	if err != nil {
@@ -49,7 +52,13 @@ func planLink(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, ac
 		return nil, err
 	}
 	a.link = !hard
-	ok, err := linkIsRight(path, to, rc.Path(to), cur, hard)
+	realTo := to
+	if hard {
+		if realTo, err = hostPath(rc, to); err != nil {
+			return nil, err
+		}
+	}
+	ok, err := linkIsRight(path, to, realTo, cur, hard)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +71,7 @@ func planLink(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, ac
 	}
 	what, mk := "symlink", func(tmp string) error { return os.Symlink(to, tmp) }
 	if hard {
-		what, mk = "hard link", func(tmp string) error { return os.Link(rc.Path(to), tmp) }
+		what, mk = "hard link", func(tmp string) error { return os.Link(realTo, tmp) }
 	}
 	steps = append(steps, recipes.Step{Desc: fmt.Sprintf("create %s at %s to %s", what, display, to), Apply: func(context.Context) error {
 		return replaceWithLink(path, mk, a)
