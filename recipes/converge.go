@@ -40,7 +40,7 @@ func (c *converger) run(ctx context.Context) error {
 outer:
 	for _, r := range c.rt.collection {
 		for _, a := range r.Actions {
-			if err := ctx.Err(); err != nil {
+			if err := c.stopped(ctx); err != nil {
 				failure = err
 				break outer
 			}
@@ -51,9 +51,9 @@ outer:
 		}
 	}
 	for i := 0; i < len(c.delayed); i++ {
-		if ctx.Err() != nil {
+		if err := ctx.Err(); err != nil {
 			if failure == nil {
-				failure = ctx.Err()
+				failure = err
 			}
 			break
 		}
@@ -63,6 +63,19 @@ outer:
 		}
 	}
 	return failure
+}
+
+// stopped says whether the run must stop before the next resource.
+func (c *converger) stopped(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-c.opts.Interrupt:
+		return ErrInterrupted
+	default:
+		return nil
+	}
 }
 
 // runAction converges one action of one resource, with guards, retries,

@@ -41,7 +41,14 @@ type Options struct {
 	ResourceTimeout time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Interrupt, when closed, stops the run before its next resource while
+	// the running one finishes (the daemon's SIGTERM). Cancelling the
+	// context instead also cancels the running resource.
+	Interrupt <-chan struct{}
 }
+
+// ErrInterrupted is the run's error when Options.Interrupt stopped it.
+var ErrInterrupted = errors.New("run interrupted before its next resource")
 
 func (o *Options) luaTimeout() time.Duration {
 	if o.LuaTimeout > 0 {

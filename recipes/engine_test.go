@@ -273,3 +273,39 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestInterruptStopsBeforeNextResource: closing Options.Interrupt lets the
+// running resource finish and runs nothing after it (the daemon's SIGTERM);
+// delayed notifications queued so far still run.
+func TestInterruptStopsBeforeNextResource(t *testing.T) {
+	t.Parallel()
+	set := books(t, map[string]string{"app/recipes/default.lua": `
+probe "svc" { action = "nothing" }
+probe "first" { value = "1", notifies = {"touch", "probe[svc]"} }
+probe "second" { value = "2" }
+`})
+	p := newProbe()
+	stop := make(chan struct{})
+	reg := NewRegistry()
+	k := p.kind()
+	inner := k.Provider
+	k.Provider = ProviderFunc(func(ctx context.Context, rc *RunContext, r *Resource, a string) ([]Step, error) {
+		if r.Name == "first" {
+			select {
+			case <-stop:
+			default:
+				close(stop) // the signal arrives while "first" converges
+			}
+		}
+		return inner.Plan(ctx, rc, r, a)
+	})
+	reg.Register(k)
+	items, _ := ParseRunList("app")
+	rep, err := Run(context.Background(), Options{Registry: reg, Cookbooks: set, Node: NewNode("n"), RunList: items, Interrupt: stop})
+	if !errors.Is(err, ErrInterrupted) || rep.ExitCode != ExitSIGTERM || rep.Status != "interrupted" {
+		t.Fatalf("err %v exit %d status %s", err, rep.ExitCode, rep.Status)
+	}
+	if got := strings.Join(p.applied, ","); got != "set first=1,touch svc" {
+		t.Fatalf("applied %s", got)
+	}
+}

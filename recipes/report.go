@@ -104,6 +104,9 @@ func (rep *Report) finish(now time.Time, err error, reboot *rebootRequest) {
 	case errors.Is(err, context.Canceled):
 		rep.Status, rep.ExitCode = "interrupted", ExitSIGINT
 		rep.Error = err.Error()
+	case errors.Is(err, ErrInterrupted):
+		rep.Status, rep.ExitCode = "interrupted", ExitSIGTERM
+		rep.Error = err.Error()
 	default:
 		rep.Status, rep.ExitCode = "failure", ExitFailure
 		rep.Error = err.Error()
