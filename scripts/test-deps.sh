@@ -20,3 +20,7 @@ fi
 if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
   apt-get update -q
 fi
+
+# --- lifecycle: fauxqs (SQS/SNS emulator, npm) for the SQS integration
+# tests; idempotent. Needs node and npm; the tests skip without them.
+"$(dirname "$0")/../testenv/fauxqs/install.sh"
