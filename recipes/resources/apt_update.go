@@ -36,7 +36,7 @@ func planAptUpdate(_ context.Context, rc *recipes.RunContext, r *recipes.Resourc
 	if action == "periodic" && freshFile(stamp, time.Duration(r.Int("frequency"))*time.Second, time.Now()) {
 		return nil, nil
 	}
-	c := newCmd("apt-get", "-q", "update")
+	c := newCmd("apt-get", "-q", "-o", aptLockWait, "update")
 	c.Env = []string{"DEBIAN_FRONTEND=noninteractive"}
 	return []recipes.Step{{Desc: "update new lists of packages", Apply: func(ctx context.Context) error {
 		if err := applyCmd(rc, c)(ctx); err != nil {

@@ -113,9 +113,11 @@ func noneEmpty(v string) string {
 func (aptManager) spec(name, version string) string { return name + "=" + version }
 
 // command builds apt-get's call: quiet, assuming yes, keeping changed
-// configuration files (confdef/confold) and never asking (noninteractive).
+// configuration files (confdef/confold), never asking (noninteractive)
+// and waiting for dpkg's lock, which cloud-init or unattended-upgrades
+// may hold when a host boots.
 func (aptManager) command(action string, specs, options []string) recipes.Command {
-	args := []string{"-q", "-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"}
+	args := []string{"-q", "-y", "-o", aptLockWait, "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"}
 	args = append(args, options...)
 	switch action {
 	case "install", "upgrade":
@@ -127,3 +129,6 @@ func (aptManager) command(action string, specs, options []string) recipes.Comman
 	c.Env = []string{"DEBIAN_FRONTEND=noninteractive"}
 	return c
 }
+
+// aptLockWait makes apt-get wait up to five minutes for dpkg's lock.
+const aptLockWait = "DPkg::Lock::Timeout=300"

@@ -90,7 +90,7 @@ func TestPkgChanges(t *testing.T) {
 func TestAptCommand(t *testing.T) {
 	t.Parallel()
 	c := aptManager{}.command("install", []string{"apache2", "php=2:8.2+93"}, []string{"--no-install-recommends"})
-	want := "apt-get -q -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold --no-install-recommends --allow-downgrades install apache2 php=2:8.2+93"
+	want := "apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold --no-install-recommends --allow-downgrades install apache2 php=2:8.2+93"
 	if c.String() != want || !reflect.DeepEqual(c.Env, []string{"DEBIAN_FRONTEND=noninteractive"}) {
 		t.Fatalf("got %s %v", c, c.Env)
 	}
