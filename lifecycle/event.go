@@ -1,0 +1,290 @@
+package lifecycle
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stackagent/stackagent/recipes"
+)
+
+// App commands of a deploy event (OpsWorks' deploy command arguments).
+const (
+	CommandDeploy   = "deploy"
+	CommandRollback = "rollback"
+	CommandUndeploy = "undeploy"
+	CommandStart    = "start"
+	CommandStop     = "stop"
+	CommandRestart  = "restart"
+)
+
+var (
+	eventTypes = []string{TypeSetup, TypeConfigure, TypeDeploy, TypeUndeploy,
+		TypeShutdown, TypeExecuteRecipes, TypeUpdateCustomCookbooks}
+	appCommands = []string{CommandDeploy, CommandRollback, CommandUndeploy,
+		CommandStart, CommandStop, CommandRestart}
+)
+
+// ParseError says why a message body is not an event this agent runs.
+// Err is ErrMalformed, ErrRefused or ErrTestNotification, so callers test
+// it with errors.Is; errors.As gives the field to report.
+type ParseError struct {
+	Err      error
+	Envelope string // envelopes unwrapped so far ("sns+asg"); "" if none
+	ID       string // the event id, when it was read before the fault
+	Field    string // the offending field as a path ("layers[1]"); "" if none
+	Reason   string
+}
+
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Err.Error())
+	if e.Envelope != "" {
+		fmt.Fprintf(&b, " (%s)", e.Envelope)
+	}
+	if e.ID != "" {
+		fmt.Fprintf(&b, " %s", e.ID)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Parse reads one message body: a v1 event, or an SNS notification, an
+// Auto Scaling lifecycle-hook message or an EventBridge event carrying one
+// (see docs/events.md). now stands in for a missing issued_at when no
+// envelope carries a time. Errors are *ParseError wrapping ErrMalformed
+// (not JSON, no shape recognised), ErrRefused (recognised but invalid) or
+// ErrTestNotification.
+func Parse(body []byte, now time.Time) (*Event, error) {
+	m, err := recipes.ParseJSONObject("message body", body)
+	if err != nil {
+		return nil, &ParseError{Err: ErrMalformed, Reason: err.Error()}
+	}
+	p := &parser{now: now.UTC()}
+	return p.parse(m)
+}
+
+// eventFromV1 validates a v1 event object. issued is the time a missing
+// issued_at takes.
+func eventFromV1(m map[string]any, env string, issued time.Time) (*Event, error) {
+	d := &decoder{m: m, env: env}
+	e := &Event{Envelope: env}
+	e.Version = d.version()
+	e.ID = d.str("id", true)
+	d.id = e.ID
+	e.Type = d.oneOf("type", eventTypes, "")
+	e.Stack = d.str("stack", false)
+	e.Layers = d.strs("layers")
+	e.Instances = d.strs("instances")
+	e.App = d.str("app", false)
+	e.Command = d.command(e.Type)
+	e.Recipes = d.recipes(e.Type)
+	e.Attributes = d.object("attributes")
+	e.IssuedAt = d.time("issued_at", issued)
+	if d.err != nil {
+		return nil, d.err
+	}
+	return e, nil
+}
+
+// decoder reads typed fields out of a decoded JSON object, keeping the
+// first fault.
+type decoder struct {
+	m   map[string]any
+	env string
+	id  string
+	err *ParseError
+}
+
+func (d *decoder) fail(field, format string, args ...any) {
+	if d.err == nil {
+		d.err = &ParseError{Err: ErrRefused, Envelope: d.env, ID: d.id,
+			Field: field, Reason: fmt.Sprintf(format, args...)}
+	}
+}
+
+// get returns a field, treating JSON null as absent.
+func (d *decoder) get(field string) (any, bool) {
+	v, ok := d.m[field]
+	return v, ok && v != nil
+}
+
+func (d *decoder) version() int {
+	v, ok := d.get("version")
+	if !ok {
+		d.fail("version", "missing (want 1)")
+		return 0
+	}
+	if n, isInt := v.(int64); isInt && n == 1 {
+		return 1
+	}
+	d.fail("version", "unknown version %s (want 1)", show(v))
+	return 0
+}
+
+func (d *decoder) str(field string, required bool) string {
+	v, ok := d.get(field)
+	if !ok {
+		if required {
+			d.fail(field, "missing")
+		}
+		return ""
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		d.fail(field, "want a string, got %s", jsonKind(v))
+		return ""
+	}
+	if required && strings.TrimSpace(s) == "" {
+		d.fail(field, "missing (empty string)")
+	}
+	return s
+}
+
+func (d *decoder) oneOf(field string, allowed []string, def string) string {
+	s := d.str(field, def == "")
+	if s == "" {
+		return def
+	}
+	if !slices.Contains(allowed, s) {
+		d.fail(field, "unknown %s %q (want %s)", field, s, strings.Join(allowed, "|"))
+	}
+	return s
+}
+
+func (d *decoder) strs(field string) []string {
+	v, ok := d.get(field)
+	if !ok {
+		return nil
+	}
+	l, isList := v.([]any)
+	if !isList {
+		d.fail(field, "want a list of strings, got %s", jsonKind(v))
+		return nil
+	}
+	out := make([]string, 0, len(l))
+	for i, x := range l {
+		s, isStr := x.(string)
+		if !isStr || s == "" {
+			d.fail(fmt.Sprintf("%s[%d]", field, i), "want a non-empty string, got %s", show(x))
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// command: deploy events take any app command (default deploy); undeploy
+// events only undeploy (the default); other types none.
+func (d *decoder) command(typ string) string {
+	switch typ {
+	case TypeDeploy:
+		return d.oneOf("command", appCommands, CommandDeploy)
+	case TypeUndeploy:
+		c := d.oneOf("command", appCommands, CommandUndeploy)
+		if c != CommandUndeploy {
+			d.fail("command", "%q contradicts type undeploy (send a deploy event with command %q)", c, c)
+		}
+		return CommandUndeploy
+	}
+	if _, ok := d.get("command"); ok {
+		d.fail("command", "only deploy and undeploy events take a command, not %s", typeOrUnknown(typ))
+	}
+	return ""
+}
+
+func (d *decoder) recipes(typ string) []string {
+	_, given := d.get("recipes")
+	if typ != TypeExecuteRecipes {
+		if given {
+			d.fail("recipes", "only execute_recipes events take recipes, not %s", typeOrUnknown(typ))
+		}
+		return nil
+	}
+	if !given {
+		d.fail("recipes", "missing (execute_recipes needs a run list)")
+		return nil
+	}
+	l := d.strs("recipes")
+	if d.err != nil {
+		return nil
+	}
+	if len(l) == 0 {
+		d.fail("recipes", "empty (execute_recipes needs a run list)")
+	}
+	for i, r := range l {
+		if _, err := recipes.ParseRunList(r); err != nil {
+			d.fail(fmt.Sprintf("recipes[%d]", i), "%v", err)
+		}
+	}
+	return l
+}
+
+func (d *decoder) object(field string) map[string]any {
+	v, ok := d.get(field)
+	if !ok {
+		return nil
+	}
+	o, isObj := v.(map[string]any)
+	if !isObj {
+		d.fail(field, "want a JSON object, got %s", jsonKind(v))
+	}
+	return o
+}
+
+func (d *decoder) time(field string, def time.Time) time.Time {
+	s := d.str(field, false)
+	if s == "" {
+		return def
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		d.fail(field, "%q is not an RFC 3339 time (want e.g. 2026-11-25T10:11:12Z)", s)
+		return def
+	}
+	return t.UTC()
+}
+
+func typeOrUnknown(typ string) string {
+	if typ == "" {
+		return "this event"
+	}
+	return typ
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case int64, float64:
+		return "number"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// show prints a decoded scalar for an error, or its JSON kind.
+func show(v any) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", x)
+	case int64, float64, bool:
+		return fmt.Sprint(x)
+	}
+	return jsonKind(v)
+}
