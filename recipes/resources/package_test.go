@@ -117,12 +117,12 @@ func TestPackageHello(t *testing.T) {
 	was := dpkgVersion("hello")
 	t.Cleanup(func() {
 		if was == "" {
-			exec.Command("apt-get", "-y", "-q", "purge", "hello").Run()
+			exec.Command("apt-get", "-y", "-q", "-o", aptLockWait, "purge", "hello").Run()
 		} else {
-			exec.Command("apt-get", "-y", "-q", "install", "hello="+was).Run()
+			exec.Command("apt-get", "-y", "-q", "-o", aptLockWait, "install", "hello="+was).Run()
 		}
 	})
-	exec.Command("apt-get", "-y", "-q", "purge", "hello").Run()
+	exec.Command("apt-get", "-y", "-q", "-o", aptLockWait, "purge", "hello").Run()
 	o := recipestest.Opts{}
 	res := sysConverge(t, o, `package "hello"`, 1)
 	ver := dpkgVersion("hello")

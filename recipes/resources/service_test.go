@@ -41,7 +41,7 @@ func TestServiceInitScript(t *testing.T) {
 	}
 	installed := dpkgVersion("cron") != ""
 	if !installed {
-		if out, err := exec.Command("apt-get", "-y", "-q", "install", "cron").CombinedOutput(); err != nil {
+		if out, err := exec.Command("apt-get", "-y", "-q", "-o", aptLockWait, "install", "cron").CombinedOutput(); err != nil {
 			t.Skipf("cannot install cron: %v\n%s", err, out)
 		}
 	}
@@ -49,7 +49,7 @@ func TestServiceInitScript(t *testing.T) {
 	t.Cleanup(func() {
 		exec.Command("/etc/init.d/cron", "stop").Run()
 		if !installed {
-			exec.Command("apt-get", "-y", "-q", "purge", "cron").Run()
+			exec.Command("apt-get", "-y", "-q", "-o", aptLockWait, "purge", "cron").Run()
 			return
 		}
 		if wasEnabled {
