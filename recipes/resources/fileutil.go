@@ -140,11 +140,7 @@ func newManagedFile(r *recipes.Resource) (*managedFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	atomic := true
-	if r.IsSet("atomic_update") {
-		atomic = r.Bool("atomic_update")
-	}
-	return &managedFile{display: r.Str("path"), attrs: a, verify: r.Str("verify"), atomic: atomic}, nil
+	return &managedFile{display: r.Str("path"), attrs: a, verify: r.Str("verify"), atomic: r.Bool("atomic_update")}, nil
 }
 
 // plan returns the steps of a create or touch: the content when want is
