@@ -40,6 +40,7 @@ func TestServiceInitScript(t *testing.T) {
 		t.Skip("host runs systemd; this test is for init scripts")
 	}
 	installed := dpkgVersion("cron") != ""
+	commonWas := dpkgVersion("cron-daemon-common") != ""
 	if !installed {
 		if out, err := exec.Command("apt-get", "-y", "-q", "-o", aptLockWait, "install", "cron").CombinedOutput(); err != nil {
 			t.Skipf("cannot install cron: %v\n%s", err, out)
@@ -49,7 +50,11 @@ func TestServiceInitScript(t *testing.T) {
 	t.Cleanup(func() {
 		exec.Command("/etc/init.d/cron", "stop").Run()
 		if !installed {
-			exec.Command("apt-get", "-y", "-q", "-o", aptLockWait, "purge", "cron").Run()
+			purge := []string{"-y", "-q", "-o", aptLockWait, "purge", "cron"}
+			if !commonWas {
+				purge = append(purge, "cron-daemon-common") // pulled in by cron
+			}
+			exec.Command("apt-get", purge...).Run()
 			return
 		}
 		if wasEnabled {
