@@ -133,7 +133,8 @@ func (p *parser) eventBridge(m map[string]any) (*Event, error) {
 		p.envs = append(p.envs, "asg")
 		e, err := p.hook(detail)
 		if err == nil && !transitionMatches(dt, e.Hook.Transition) {
-			return nil, p.refused("detail.LifecycleTransition", e.Hook.Transition+" does not match detail-type "+dt)
+			return nil, &ParseError{Err: ErrRefused, Envelope: e.Envelope, ID: e.ID, Field: "detail.LifecycleTransition",
+				Reason: e.Hook.Transition + " does not match detail-type " + dt}
 		}
 		return e, err
 	case DetailTypeEvent:
