@@ -10,6 +10,11 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "fauxqs: node/npm not found; SQS integration tests will skip" >&2
   exit 0
 fi
+# One install at a time (test binaries of several packages may call this).
+if command -v flock >/dev/null; then
+  exec 9>.install.lock
+  flock -w 600 9
+fi
 stamp=node_modules/.stackagent-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ -f node_modules/fauxqs/package.json ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
