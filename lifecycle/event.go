@@ -268,7 +268,7 @@ func jsonKind(v any) string {
 		return "string"
 	case bool:
 		return "boolean"
-	case int64, float64:
+	case int, int64, float64:
 		return "number"
 	case []any:
 		return "array"
