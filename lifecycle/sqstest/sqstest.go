@@ -9,7 +9,8 @@
 // the node process ends as soon as its stdin pipe closes, so no server
 // outlives the tests even after a crash.
 //
-// node is needed (Node.js >= 20); without it the tests skip. node_modules
+// node is needed (Node.js >= 20); without it, and with -short, the tests
+// skip. node_modules
 // is installed once per process by testenv/fauxqs/install.sh when missing
 // (scripts/test-deps.sh does it beforehand in CI). STACKAGENT_FAUXQS_DIR
 // overrides where testenv/fauxqs is.
@@ -108,6 +109,9 @@ func StopShared() {
 
 func requireNode(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("sqstest: integration test against fauxqs skipped in -short mode")
+	}
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("sqstest: node not found on PATH; install Node.js >= 20 to run the SQS/SNS integration tests against fauxqs")
 	}
