@@ -262,3 +262,31 @@ func TestSupersede(t *testing.T) {
 		})
 	}
 }
+
+// TestRunListDocExample checks the example of docs/events.md.
+func TestRunListDocExample(t *testing.T) {
+	t.Parallel()
+	stack, err := recipes.ParseJSONObject("stack.json", []byte(`{
+	  "stackagent": {"layers": {
+	    "wordpress": {"custom_recipes": {"setup": ["site::monitoring"], "deploy": ["site::warm_cache"]}},
+	    "db": {"name": "Database", "recipes": {"setup": ["mariadb"], "configure": ["mariadb::configure"]}}}},
+	  "deploy": {"wordpress": {"keep_releases": 5}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := recipes.NewNode("web1")
+	n.Merge(recipes.Default, DefaultLayers())
+	n.Merge(recipes.Normal, (&Event{Attributes: stack}).NodeAttributes(Identity{}))
+	layers := []string{"db", "wordpress"}
+	for typ, want := range map[string][]string{
+		TypeSetup:     {"mariadb::default", "stackagent::default", "apache2::default", "php::default", "wordpress::setup", "site::monitoring"},
+		TypeConfigure: {"mariadb::configure", "wordpress::configure"},
+		TypeDeploy:    {"wordpress::deploy", "site::warm_cache"},
+		TypeShutdown:  {"wordpress::shutdown"},
+	} {
+		got, err := RunList(&Event{Type: typ}, n.Merged(), layers)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: RunList = %q, %v; want %q", typ, got, err, want)
+		}
+	}
+}
