@@ -143,7 +143,7 @@ awk '
 	END {
 		printf "%-11s %9s %9s %12s %9s %9s %9s\n", "tool", "wall s", "cpu s", "peak RSS MB", "wall x", "cpu x", "RSS x"
 		for (i = 1; i <= NR; i++)
-			printf "%-11s %9.3f %9.3f %12.1f %9.1f %9.1f %9.1f\n", t[i], w[i], c[i], r[i],
+			printf "%-11s %9.3f %9.3f %12.1f %9.2f %9.2f %9.2f\n", t[i], w[i], c[i], r[i],
 				w[i] / w0, (c0 > 0 ? c[i] / c0 : 0), r[i] / r0
 		printf "(sa-nopkg: stackagent on the spec without its package resource; a diagnostic, not a peer)\n"
 		fw = (w[2] < w[3]) ? 2 : 3
