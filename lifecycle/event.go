@@ -39,7 +39,11 @@ type ParseError struct {
 
 func (e *ParseError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Err.Error())
+	if e.Err == nil {
+		b.WriteString("event error")
+	} else {
+		b.WriteString(e.Err.Error())
+	}
 	if e.Envelope != "" {
 		fmt.Fprintf(&b, " (%s)", e.Envelope)
 	}
