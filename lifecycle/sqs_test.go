@@ -137,17 +137,17 @@ func TestSQSSourceExtendKeepsMessageInvisible(t *testing.T) {
 	src := newTestSource(t, srv, url, time.Second)
 	srv.Send(t, url, "x")
 	m := receiveOne(t, src, 3)
-	if err := src.Extend(testCtx(t, 5*time.Second), m, 4*time.Second); err != nil {
+	if err := src.Extend(testCtx(t, 5*time.Second), m, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	// Three 1 s polls: well past the original 1 s timeout, within 4 s.
+	// Three 1 s polls: well past the original 1 s timeout, within 5 s.
 	start := time.Now()
 	receiveNone(t, src, 3)
 	if time.Since(start) < 2*time.Second {
 		t.Fatalf("polls returned after %s; long polling did not wait", time.Since(start))
 	}
 	// After the extension lapses the message is delivered again.
-	m2 := receiveOne(t, src, 4)
+	m2 := receiveOne(t, src, 5)
 	if m2.ID != m.ID || m2.ReceiveCount != 2 {
 		t.Fatalf("redelivery: id %s count %d, want %s and 2", m2.ID, m2.ReceiveCount, m.ID)
 	}
@@ -431,7 +431,7 @@ func TestHeartbeatEndsWithContext(t *testing.T) {
 
 // TestHeartbeatAgainstSQS: with a 1 s visibility timeout, a heartbeat
 // keeps the message from every other receiver for 3 s; once stopped, the
-// message comes back.
+// message comes back when the last extension (2 s) lapses.
 func TestHeartbeatAgainstSQS(t *testing.T) {
 	t.Parallel()
 	srv := sqstest.Shared(t)
@@ -439,10 +439,10 @@ func TestHeartbeatAgainstSQS(t *testing.T) {
 	src := newTestSource(t, srv, url, time.Second)
 	srv.Send(t, url, "long converge")
 	m := receiveOne(t, src, 3)
-	stop := Heartbeat(context.Background(), src, m, 300*time.Millisecond, time.Second)
+	stop := Heartbeat(context.Background(), src, m, 250*time.Millisecond, 2*time.Second)
 	receiveNone(t, src, 3)
 	stop()
-	m2 := receiveOne(t, src, 4)
+	m2 := receiveOne(t, src, 5)
 	if m2.ID != m.ID || m2.ReceiveCount != 2 {
 		t.Fatalf("after heartbeat stopped: id %s count %d", m2.ID, m2.ReceiveCount)
 	}
