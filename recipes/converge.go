@@ -13,10 +13,15 @@ type ResourceError struct {
 	Resource *Resource
 	Action   string
 	Err      error
+	display  string // the ID with sensitive values hidden
 }
 
 func (e *ResourceError) Error() string {
-	return fmt.Sprintf("%s action %s (%s): %v", e.Resource.ID(), e.Action, e.Resource.Decl, e.Err)
+	id := e.display
+	if id == "" {
+		id = e.Resource.ID()
+	}
+	return fmt.Sprintf("%s action %s (%s): %v", id, e.Action, e.Resource.Decl, e.Err)
 }
 
 func (e *ResourceError) Unwrap() error { return e.Err }
@@ -82,7 +87,8 @@ func (c *converger) stopped(ctx context.Context) error {
 // notifications and reporting. It returns whether the resource updated.
 func (c *converger) runAction(ctx context.Context, r *Resource, action string, by *Resource) (bool, error) {
 	start := time.Now()
-	rr := ResourceReport{ID: r.ID(), Kind: r.Kind.Name, Name: r.Name, Action: action, Recipe: r.Recipe,
+	rd := newRedactor(r)
+	rr := ResourceReport{ID: rd.apply(r.ID()), Kind: r.Kind.Name, Name: rd.apply(r.Name), Action: action, Recipe: r.Recipe,
 		Source: r.Decl.String(), Sensitive: r.Sensitive, resource: r}
 	if r.Cookbook != nil {
 		rr.Cookbook = r.Cookbook.Name
@@ -95,12 +101,12 @@ func (c *converger) runAction(ctx context.Context, r *Resource, action string, b
 	rr.ElapsedSeconds = time.Since(start).Seconds()
 	if err != nil {
 		rr.Status = StatusFailed
-		rr.Error = newRedactor(r).apply(err.Error())
+		rr.Error = rd.apply(err.Error())
 		if r.IgnoreFailure {
 			rr.IgnoredFailure = true
 			err = nil
 		} else {
-			err = &ResourceError{Resource: r, Action: action, Err: errors.New(rr.Error)}
+			err = &ResourceError{Resource: r, Action: action, Err: errors.New(rr.Error), display: rr.ID}
 			if errors.Is(ctx.Err(), context.Canceled) {
 				err = fmt.Errorf("%w: %w", ctx.Err(), err)
 			}

@@ -29,7 +29,7 @@ type Options struct {
 	WhyRun bool
 	// Root, when set, is prefixed to every path a resource touches on the
 	// file system, so a run can target a temporary tree unprivileged.
-	Root string
+	Root   string
 	Runner Runner
 	Events Events
 	Log    *slog.Logger
@@ -62,7 +62,7 @@ func (o *Options) path(p string) string {
 	if o.Root == "" {
 		return p
 	}
-	return filepath.Join(o.Root, p)
+	return filepath.Join(o.Root, filepath.Clean("/"+p)) // never above the root
 }
 
 func (o *Options) defaults() {
@@ -94,6 +94,8 @@ type RunContext struct {
 	Log    *slog.Logger
 	Node   *Node
 	HTTP   *http.Client
+	// Now is the run's clock.
+	Now func() time.Time
 
 	rt     *runtime
 	reboot *rebootRequest
@@ -107,7 +109,7 @@ type rebootRequest struct {
 
 func newRunContext(opts *Options, rt *runtime) *RunContext {
 	return &RunContext{WhyRun: opts.WhyRun, Root: opts.Root, Runner: opts.Runner, Log: opts.Log,
-		Node: opts.Node, HTTP: opts.HTTP, rt: rt}
+		Node: opts.Node, HTTP: opts.HTTP, Now: opts.Now, rt: rt}
 }
 
 // Path maps an absolute host path into the run's root (see Options.Root).
@@ -126,6 +128,14 @@ func (rc *RunContext) RequestReboot(reason string, now bool) {
 	if rc.reboot == nil || now {
 		rc.reboot = &rebootRequest{Reason: reason, Now: now}
 	}
+}
+
+// RebootPending tells whether a reboot has been requested in this run.
+func (rc *RunContext) RebootPending() (reason string, now, ok bool) {
+	if rc.reboot == nil {
+		return "", false, false
+	}
+	return rc.reboot.Reason, rc.reboot.Now, true
 }
 
 // CancelReboot withdraws a reboot request.

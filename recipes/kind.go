@@ -66,11 +66,18 @@ type Prop struct {
 	Required bool
 	// Sensitive values are never shown in output, diffs or reports.
 	Sensitive bool
+	// Public values (a path, an owner, a mode) are shown even when the whole
+	// resource is marked sensitive; every other value of a sensitive
+	// resource is hidden, as is its content diff.
+	Public bool
 	// OneOf, when set, lists the accepted values of a String property.
 	OneOf []string
 }
 
-// Step is one change a provider would make. Desc is shown to the operator
+// Step is one change a provider would make. The context given to Plan is
+// cancelled once the resource's action is over, whether or not its steps
+// were applied, so a provider may tie clean-up (a temporary download) to
+// it with context.AfterFunc. Desc is shown to the operator
 // ("create new file /etc/x", "install version 2.4.57 of package apache2");
 // in why-run it is printed as "Would <Desc>". Diff, when set, is a unified
 // diff of a content change; the engine hides it for sensitive resources.

@@ -11,10 +11,10 @@ import (
 // read-only view) and `default`/`normal`/`override` (one level, writable,
 // auto-vivifying so that `default.apache.port = 80` works).
 type attrView struct {
-	node  *Node
-	level Level // meaningless when merged
+	node   *Node
+	level  Level // meaningless when merged
 	merged bool
-	path  []string
+	path   []string
 }
 
 const attrViewType = "stackagent.attributes"

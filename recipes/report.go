@@ -174,7 +174,7 @@ func newRedactor(r *Resource) redactor {
 	var out redactor
 	for name, v := range r.props {
 		p, ok := r.Kind.prop(name)
-		if !(r.Sensitive || (ok && p.Sensitive)) {
+		if !ok || !(p.Sensitive || (r.Sensitive && !p.Public)) {
 			continue
 		}
 		collectStrings(v, &out)

@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs from Debian's packages. Safe to run
-# again; does nothing that needs root when not root (the root-only tests
-# then skip themselves).
+# Installs what the test suite needs: the SQS emulator (fauxqs, npm) and,
+# as root, Debian packages. Safe to run again. As a normal user it installs
+# no packages (the root-only tests then skip themselves).
 set -euo pipefail
-need=(git ca-certificates)
+here="$(cd "$(dirname "$0")" && pwd)"
+
+fauxqs() {
+  # fauxqs (SQS/SNS emulator from npm) for the lifecycle integration
+  # tests; idempotent, quick when node_modules matches the lock file.
+  "$here/../testenv/fauxqs/install.sh"
+}
+
 if [ "$(id -u)" != 0 ]; then
+  fauxqs
   echo "test-deps: not root; skipping package installs (root-only tests will skip)"
   exit 0
 fi
+need=(git ca-certificates util-linux nodejs npm)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  # node may come from outside Debian (the machine image has Node 20): only
+  # install what is really absent.
+  really=()
+  for p in "${missing[@]}"; do
+    case "$p" in
+      nodejs) command -v node >/dev/null || really+=("$p") ;;
+      npm) command -v npm >/dev/null || really+=("$p") ;;
+      *) really+=("$p") ;;
+    esac
+  done
+  if [ ${#really[@]} -gt 0 ]; then
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${really[@]}"
+  fi
 fi
 # apt's lists must exist for the package resource's integration tests.
 if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
   apt-get update -q
 fi
-
-# --- lifecycle: fauxqs (SQS/SNS emulator, npm) for the SQS integration
-# tests; idempotent. Needs node and npm; the tests skip without them.
-"$(dirname "$0")/../testenv/fauxqs/install.sh"
+fauxqs

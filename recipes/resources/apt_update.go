@@ -33,7 +33,7 @@ func planAptUpdate(_ context.Context, rc *recipes.RunContext, r *recipes.Resourc
 		return nil, nil
 	}
 	stamp := rc.Path(aptStamp)
-	if action == "periodic" && freshFile(stamp, time.Duration(r.Int("frequency"))*time.Second, time.Now()) {
+	if action == "periodic" && freshFile(stamp, time.Duration(r.Int("frequency"))*time.Second, rc.Now()) {
 		return nil, nil
 	}
 	c := newCmd("apt-get", "-q", "-o", aptLockWait, "update")

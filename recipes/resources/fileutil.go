@@ -302,10 +302,10 @@ func contentKind(name, doc string, load contentLoader, own ...recipes.Prop) *rec
 // content, followed by the kind's own.
 func fileProps(own ...recipes.Prop) []recipes.Prop {
 	return append([]recipes.Prop{
-		{Name: "path", Type: recipes.String, NameProperty: true},
-		{Name: "owner", Type: recipes.String},
-		{Name: "group", Type: recipes.String},
-		{Name: "mode", Type: recipes.Mode},
+		{Name: "path", Type: recipes.String, NameProperty: true, Public: true},
+		{Name: "owner", Type: recipes.String, Public: true},
+		{Name: "group", Type: recipes.String, Public: true},
+		{Name: "mode", Type: recipes.Mode, Public: true},
 		{Name: "verify", Type: recipes.String},
 		{Name: "atomic_update", Type: recipes.Bool, Default: true},
 	}, own...)

@@ -17,11 +17,11 @@ func linkKind() *recipes.Kind {
 		Name: "link", Actions: []string{"create", "delete"}, DefaultAction: "create",
 		Doc: "manage a symbolic or hard link",
 		Props: []recipes.Prop{
-			{Name: "target_file", Type: recipes.String, NameProperty: true},
+			{Name: "target_file", Type: recipes.String, NameProperty: true, Public: true},
 			{Name: "to", Type: recipes.String},
 			{Name: "link_type", Type: recipes.String, Default: "symbolic", OneOf: []string{"symbolic", "hard"}},
-			{Name: "owner", Type: recipes.String},
-			{Name: "group", Type: recipes.String},
+			{Name: "owner", Type: recipes.String, Public: true},
+			{Name: "group", Type: recipes.String, Public: true},
 		},
 		Provider: recipes.ProviderFunc(planLink),
 	}

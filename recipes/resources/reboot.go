@@ -42,6 +42,9 @@ func planReboot(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, 
 			return nil
 		}}}, nil
 	}
+	if _, _, pending := rc.RebootPending(); !pending {
+		return nil, nil // nothing to cancel: up to date
+	}
 	return []recipes.Step{{Desc: "cancel any existing end-of-run reboot request", Apply: func(context.Context) error {
 		rc.CancelReboot()
 		return nil
