@@ -68,5 +68,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newRunRecipeCmd(), newValidateCmd(), newVersionCmd())
+	root.AddCommand(newEventCmd())
 	return root
 }
