@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stackagent/stackagent/lifecycle"
+	"github.com/stackagent/stackagent/lifecycle/sqstest"
+)
+
+// eventTestServer returns the shared fauxqs server and points the AWS SDK
+// at dummy credentials and no shared config, so the CLI's default chain
+// never reaches the host's profile or IMDS. It sets environment variables:
+// call it from a top-level test that is not parallel (its subtests may be).
+func eventTestServer(t *testing.T) *sqstest.Server {
+	t.Helper()
+	srv := sqstest.Shared(t)
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
+		"AWS_PROFILE": "", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
+		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_SQS": "", "AWS_ENDPOINT_URL_SNS": "",
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+	return srv
+}
+
+var eventQueueSeq atomic.Int64
+
+// eventQueueName is a queue or topic name of the test's own.
+func eventQueueName(t *testing.T) string {
+	n := regexp.MustCompile(`[^A-Za-z0-9_-]`).ReplaceAllString(t.Name(), "-")
+	if len(n) > 60 {
+		n = n[len(n)-60:]
+	}
+	return fmt.Sprintf("%s-%d", n, eventQueueSeq.Add(1))
+}
+
+// awsFlags are the region and endpoint flags for srv.
+func awsFlags(srv *sqstest.Server) []string {
+	return []string{"--region", srv.Region, "--endpoint", srv.Endpoint}
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// receiveEvent takes the one message off url and parses it as an agent
+// would.
+func receiveEvent(t *testing.T, srv *sqstest.Server, url string) (*lifecycle.Event, map[string]string) {
+	t.Helper()
+	m := srv.ReceiveOne(t, url, 2*time.Second)
+	if m == nil {
+		t.Fatal("no event on the queue")
+	}
+	e, err := lifecycle.Parse([]byte(*m.Body), time.Now())
+	if err != nil {
+		t.Fatalf("agent refuses the sent event: %v\n%s", err, *m.Body)
+	}
+	attrs := map[string]string{}
+	for k, v := range m.MessageAttributes {
+		attrs[k] = *v.StringValue
+	}
+	return e, attrs
+}
+
+func TestEventSendQueue(t *testing.T) {
+	srv := eventTestServer(t)
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"stack.json": `{"deploy": {"wp": {"keep_releases": 5, "scm": {"revision": "v4.2"}}}}`})
+
+	t.Run("deploy", func(t *testing.T) {
+		t.Parallel()
+		url := srv.CreateQueue(t, eventQueueName(t), nil)
+		before := time.Now().UTC().Add(-time.Second)
+		r := runCLI(t, append([]string{"event", "send", "--queue", url, "--type", "deploy",
+			"--id", "d-42", "--stack", "prod", "--layer", "wordpress", "--layer", "php-app",
+			"--instance", "i-0abc,i-0def", "--app", "wp", "--command", "rollback",
+			"--attributes", filepath.Join(root, "stack.json")}, awsFlags(srv)...)...)
+		if r.code != 0 || r.out != "d-42\n" {
+			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+		}
+		e, attrs := receiveEvent(t, srv, url)
+		want := &lifecycle.Event{Version: 1, ID: "d-42", Type: "deploy", Stack: "prod",
+			Layers: []string{"wordpress", "php-app"}, Instances: []string{"i-0abc", "i-0def"},
+			App: "wp", Command: "rollback", Envelope: "event",
+			Attributes: map[string]any{"deploy": map[string]any{"wp": map[string]any{
+				"keep_releases": int64(5), "scm": map[string]any{"revision": "v4.2"}}}}}
+		issued := e.IssuedAt
+		e.IssuedAt = time.Time{}
+		if !reflect.DeepEqual(e, want) {
+			t.Fatalf("event = %+v\nwant    %+v", e, want)
+		}
+		if issued.Location() != time.UTC || issued.Before(before) || issued.After(time.Now().Add(time.Second)) {
+			t.Fatalf("issued_at %v is not now", issued)
+		}
+		if !reflect.DeepEqual(attrs, map[string]string{"type": "deploy", "stack": "prod"}) {
+			t.Fatalf("message attributes %v", attrs)
+		}
+	})
+
+	t.Run("default id", func(t *testing.T) {
+		t.Parallel()
+		url := srv.CreateQueue(t, eventQueueName(t), nil)
+		r := runCLI(t, append([]string{"event", "send", "--queue", url, "--type", "configure"}, awsFlags(srv)...)...)
+		id := strings.TrimSpace(r.out)
+		if r.code != 0 || !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(id) {
+			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+		}
+		e, attrs := receiveEvent(t, srv, url)
+		if e.ID != id || e.Type != "configure" || e.Stack != "" {
+			t.Fatalf("event %+v", e)
+		}
+		if !reflect.DeepEqual(attrs, map[string]string{"type": "configure"}) {
+			t.Fatalf("message attributes %v (no stack attribute without --stack)", attrs)
+		}
+	})
+
+	t.Run("fifo", func(t *testing.T) {
+		t.Parallel()
+		url := srv.CreateQueue(t, eventQueueName(t)+".fifo", map[string]string{"FifoQueue": "true"})
+		r := runCLI(t, append([]string{"event", "send", "--queue", url, "--type", "setup", "--id", "s-1", "--stack", "prod"}, awsFlags(srv)...)...)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.err)
+		}
+		if e, _ := receiveEvent(t, srv, url); e.ID != "s-1" {
+			t.Fatalf("event %+v", e)
+		}
+	})
+}
+
+// TestEventSendRegionFromEnvironment: AWS_REGION and AWS_ENDPOINT_URL stand
+// in for --region and --endpoint.
+func TestEventSendRegionFromEnvironment(t *testing.T) {
+	srv := eventTestServer(t)
+	url := srv.CreateQueue(t, eventQueueName(t), nil)
+	t.Setenv("AWS_REGION", srv.Region)
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	r := runCLI(t, "event", "send", "--queue", url, "--type", "shutdown", "--id", "x-1")
+	if r.code != 0 || r.out != "x-1\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
+	if e, _ := receiveEvent(t, srv, url); e.ID != "x-1" || e.Type != "shutdown" {
+		t.Fatalf("event %+v", e)
+	}
+}
+
+func TestEventSendTopic(t *testing.T) {
+	srv := eventTestServer(t)
+	topic := srv.CreateTopic(t, eventQueueName(t))
+	url := srv.CreateQueue(t, eventQueueName(t), nil)
+	srv.Subscribe(t, topic, url, false)
+	r := runCLI(t, append([]string{"event", "send", "--topic", topic, "--type", "execute_recipes",
+		"--id", "r-7", "--stack", "prod", "--recipe", "site::warm_cache", "--recipe", "recipe[apache2],php"}, awsFlags(srv)...)...)
+	if r.code != 0 || r.out != "r-7\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+	}
+	e, _ := receiveEvent(t, srv, url)
+	if e.ID != "r-7" || e.Type != "execute_recipes" || e.Envelope != "sns" ||
+		!reflect.DeepEqual(e.Recipes, []string{"site::warm_cache", "recipe[apache2],php"}) {
+		t.Fatalf("event %+v", e)
+	}
+}
+
+func TestEventSendPrint(t *testing.T) {
+	r := runCLI(t, "event", "send", "--print", "--type", "undeploy", "--id", "u-1", "--app", "wp")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	e, err := lifecycle.Parse([]byte(r.out), time.Now())
+	if err != nil || e.ID != "u-1" || e.Type != "undeploy" || e.App != "wp" || !strings.Contains(r.out, "\n  \"issued_at\": \"") {
+		t.Fatalf("printed %q: %v", r.out, err)
+	}
+}
+
+// TestEventSendInvalid: an event an agent would refuse, or bad flags,
+// exit 1 with the reason and send nothing.
+func TestEventSendInvalid(t *testing.T) {
+	srv := eventTestServer(t)
+	url := srv.CreateQueue(t, eventQueueName(t), nil)
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"bad.json":   "{\n  \"deploy\": {\n    \"wp\": ,\n  }\n}\n",
+		"array.json": "[1, 2]\n",
+	})
+	send := []string{"event", "send", "--queue", url, "--region", srv.Region, "--endpoint", srv.Endpoint, "--id", "bad-1"}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown type", []string{"--type", "reboot"}, `event refused (event) bad-1: type: unknown type "reboot" (want setup|configure|`},
+		{"no type", nil, "type: missing"},
+		{"execute_recipes without recipe", []string{"--type", "execute_recipes"}, "recipes: missing (execute_recipes needs a run list)"},
+		{"bad recipe", []string{"--type", "execute_recipes", "--recipe", "rm -rf /"}, `recipes[0]: run list entry "rm -rf /"`},
+		{"recipe on deploy", []string{"--type", "deploy", "--recipe", "a"}, "only execute_recipes events take recipes, not deploy"},
+		{"command on configure", []string{"--type", "configure", "--command", "restart"}, "only deploy and undeploy events take a command"},
+		{"unknown command", []string{"--type", "deploy", "--command", "nuke"}, `command: unknown command "nuke"`},
+		{"bad attributes json", []string{"--type", "configure", "--attributes", filepath.Join(root, "bad.json")}, "bad.json: line 3"},
+		{"attributes not an object", []string{"--type", "configure", "--attributes", filepath.Join(root, "array.json")}, "array.json"},
+		{"missing attributes file", []string{"--type", "configure", "--attributes", filepath.Join(root, "nope.json")}, "nope.json"},
+		{"empty layer", []string{"--type", "configure", "--layer", "a,,b"}, "layers[1]: want a non-empty string"},
+		{"wait without reply queue", []string{"--type", "configure", "--wait"}, "--wait needs --reply-queue"},
+		{"reply queue is a topic", []string{"--type", "configure", "--wait", "--reply-queue", "arn:aws:sns:us-east-1:000000000000:r"}, "--reply-queue"},
+		{"bad expect", []string{"--type", "configure", "--wait", "--reply-queue", url, "--expect", "-1"}, "--expect -1"},
+		{"both destinations", []string{"--type", "configure", "--topic", "arn:aws:sns:us-east-1:000000000000:t"}, "not both"},
+		{"bad endpoint", []string{"--type", "configure", "--endpoint", "ftp://x"}, `aws endpoint "ftp://x"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runCLI(t, append(append([]string{}, send...), c.args...)...)
+			if r.code != 1 || r.out != "" || !strings.Contains(r.err, c.want) {
+				t.Fatalf("exit %d, want 1 and %q in stderr\nstdout: %s\nstderr: %s", r.code, c.want, r.out, r.err)
+			}
+		})
+	}
+	t.Run("no destination", func(t *testing.T) {
+		r := runCLI(t, "event", "send", "--type", "configure")
+		if r.code != 1 || !strings.Contains(r.err, "--queue URL or --topic ARN") {
+			t.Fatalf("exit %d: %s", r.code, r.err)
+		}
+	})
+	if m := srv.ReceiveOne(t, url, time.Second); m != nil {
+		t.Fatalf("an invalid event was sent: %s", *m.Body)
+	}
+}
