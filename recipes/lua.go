@@ -75,17 +75,17 @@ func newRuntime(ctx context.Context, opts *Options) *runtime {
 
 func (rt *runtime) close() { rt.L.Close() }
 
-var reWhere = regexp.MustCompile(`^(.*):(\d+):\s*$`)
-
 // where returns the source position of the Lua function at the given call
 // level (1 is the Lua code that called the running Go function).
 func (rt *runtime) where(level int) Source {
-	w := rt.L.Where(level)
-	if m := reWhere.FindStringSubmatch(w); m != nil {
-		n, _ := strconv.Atoi(m[2])
-		return Source{File: m[1], Line: n}
+	dbg, ok := rt.L.GetStack(level)
+	if !ok {
+		return Source{}
 	}
-	return Source{File: strings.TrimSuffix(strings.TrimSpace(w), ":")}
+	if _, err := rt.L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.CurrentLine < 0 {
+		return Source{File: dbg.Source}
+	}
+	return Source{File: dbg.Source, Line: dbg.CurrentLine}
 }
 
 // LuaError is an error raised by Lua code, with where it was raised.

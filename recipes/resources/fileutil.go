@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -110,11 +111,18 @@ func hashFile(path string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	bp := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(bp)
+	if _, err := io.CopyBuffer(h, f, *bp); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// hashBufs recycles hashFile's copy buffers: a no-op converge hashes
+// every managed file, and a fresh 32 KiB buffer each time was most of its
+// garbage.
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}
 
 // readSmall reads a file when it is small enough to diff.
 func readSmall(path string) ([]byte, bool) {

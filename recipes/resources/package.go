@@ -42,7 +42,10 @@ type pkgState struct {
 // pkgManager is one platform's package tooling.
 type pkgManager interface {
 	// state reads the installed and candidate versions of the packages.
-	state(ctx context.Context, rc *recipes.RunContext, names []string) ([]pkgState, error)
+	// Candidates are only looked up when always is set or some package
+	// is not installed: asking the repositories is the expensive part of a
+	// no-op converge (apt-cache policy costs ~50 MB and up to a second).
+	state(ctx context.Context, rc *recipes.RunContext, names []string, always bool) ([]pkgState, error)
 	// command builds the call that applies action to the name(=version)s.
 	command(action string, specs []string, options []string) recipes.Command
 	// spec names a package at a version as the manager's command line does.
@@ -64,7 +67,11 @@ func planPackage(ctx context.Context, rc *recipes.RunContext, r *recipes.Resourc
 	default:
 		return nil, fmt.Errorf("no package provider for platform_family %q", fam)
 	}
-	states, err := pm.state(ctx, rc, names)
+	needCandidates := action == "upgrade" || len(versions) > 0
+	if action == "remove" || action == "purge" {
+		needCandidates = false
+	}
+	states, err := pm.state(ctx, rc, names, needCandidates)
 	if err != nil {
 		return nil, err
 	}

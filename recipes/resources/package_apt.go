@@ -13,18 +13,27 @@ type aptManager struct{}
 
 var _ pkgManager = aptManager{}
 
-func (aptManager) state(ctx context.Context, rc *recipes.RunContext, names []string) ([]pkgState, error) {
+func (aptManager) state(ctx context.Context, rc *recipes.RunContext, names []string, always bool) ([]pkgState, error) {
 	// dpkg-query exits 1 when some name is unknown to dpkg; the known ones
 	// are still listed.
 	q, err := runWant(ctx, rc, newCmd("dpkg-query", append([]string{"-W", "-f=${Package}\t${Status}\t${Version}\n"}, names...)...), []int{0, 1}, false)
 	if err != nil {
 		return nil, err
 	}
+	installed := parseDpkgQuery(string(q.Stdout))
+	if !always && allInstalled(installed, names) {
+		out := make([]pkgState, len(names))
+		for i, n := range names {
+			base, _, _ := strings.Cut(n, ":")
+			out[i] = installed[base]
+			out[i].Name = n
+		}
+		return out, nil
+	}
 	p, err := runOK(ctx, rc, newCmd("apt-cache", append([]string{"policy"}, names...)...))
 	if err != nil {
 		return nil, err
 	}
-	installed := parseDpkgQuery(string(q.Stdout))
 	policy := parseAptPolicy(string(p.Stdout))
 	out := make([]pkgState, len(names))
 	for i, n := range names {
@@ -132,3 +141,14 @@ func (aptManager) command(action string, specs, options []string) recipes.Comman
 
 // aptLockWait makes apt-get wait up to five minutes for dpkg's lock.
 const aptLockWait = "DPkg::Lock::Timeout=300"
+
+// allInstalled tells whether dpkg lists every name as installed.
+func allInstalled(installed map[string]pkgState, names []string) bool {
+	for _, n := range names {
+		base, _, _ := strings.Cut(n, ":")
+		if installed[base].Installed == "" {
+			return false
+		}
+	}
+	return true
+}

@@ -27,7 +27,7 @@ func (m dnfManager) tool() string {
 	return "dnf"
 }
 
-func (m dnfManager) state(ctx context.Context, rc *recipes.RunContext, names []string) ([]pkgState, error) {
+func (m dnfManager) state(ctx context.Context, rc *recipes.RunContext, names []string, _ bool) ([]pkgState, error) {
 	out := make([]pkgState, len(names))
 	for i, n := range names {
 		out[i].Name = n
