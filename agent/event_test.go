@@ -237,3 +237,143 @@ func TestEventSendInvalid(t *testing.T) {
 		t.Fatalf("an invalid event was sent: %s", *m.Body)
 	}
 }
+
+// postResult reports r on the reply queue as an agent's SQSReporter would.
+func postResult(t *testing.T, srv *sqstest.Server, replyURL string, r *lifecycle.Result) {
+	t.Helper()
+	if err := lifecycle.NewSQSReporter(srv.SQS, replyURL).Report(ctxFor(t, 5*time.Second), r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func result(eventID, instance, status string, exit int) *lifecycle.Result {
+	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	return &lifecycle.Result{EventID: eventID, EventType: "deploy", InstanceID: instance, Status: status,
+		ExitCode: exit, Start: start, End: start.Add(12300 * time.Millisecond), Updated: 3, Total: 12}
+}
+
+func TestEventWait(t *testing.T) {
+	srv := eventTestServer(t)
+	// sendWait sends a deploy with --wait and the given flags.
+	sendWait := func(t *testing.T, id, replyURL string, args ...string) cli {
+		t.Helper()
+		url := srv.CreateQueue(t, eventQueueName(t), nil)
+		return runCLI(t, append(append([]string{"event", "send", "--queue", url, "--type", "deploy", "--id", id,
+			"--wait", "--reply-queue", replyURL}, awsFlags(srv)...), args...)...)
+	}
+
+	t.Run("success and failure", func(t *testing.T) {
+		t.Parallel()
+		reply := srv.CreateQueue(t, eventQueueName(t), nil)
+		postResult(t, srv, reply, result("w-1", "i-0abc", lifecycle.StatusSuccess, 0))
+		failed := result("w-1", "i-0def", lifecycle.StatusFailed, 1)
+		failed.Output = "  * template[/etc/app.conf] action create\n    Error: permission denied\n"
+		postResult(t, srv, reply, failed)
+		r := sendWait(t, "w-1", reply, "--expect", "2", "--timeout", "20s")
+		if r.code != 1 {
+			t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.out, r.err)
+		}
+		for _, want := range []string{
+			"w-1\n",
+			"i-0abc  success  exit 0  3/12 resources updated  12.3s\n",
+			"i-0def  failed  exit 1  3/12 resources updated  12.3s\n",
+			"    |     Error: permission denied\n",
+		} {
+			if !strings.Contains(r.out, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.out)
+			}
+		}
+		if !strings.Contains(r.err, "event w-1: 1 of 2 results failed or refused") {
+			t.Errorf("stderr: %s", r.err)
+		}
+		if m := srv.ReceiveOne(t, reply, time.Second); m != nil {
+			t.Errorf("a matching result was left on the reply queue: %s", *m.Body)
+		}
+	})
+
+	t.Run("two instances", func(t *testing.T) {
+		t.Parallel()
+		reply := srv.CreateQueue(t, eventQueueName(t), nil)
+		postResult(t, srv, reply, result("other-event", "i-0abc", lifecycle.StatusFailed, 1))
+		srv.Send(t, reply, "not a result")
+		postResult(t, srv, reply, result("w-2", "i-0abc", lifecycle.StatusSuccess, 0))
+		postResult(t, srv, reply, result("w-2", "i-0abc", lifecycle.StatusSuccess, 0)) // redelivered
+		postResult(t, srv, reply, result("w-2", "i-0zzz", lifecycle.StatusFailed, 1))  // not a target
+		go func() {
+			time.Sleep(1500 * time.Millisecond) // arrives during the long poll
+			skipped := result("w-2", "i-0def", lifecycle.StatusSkipped, 0)
+			skipped.Reason = `for stack "prod", this instance is in stack "staging"`
+			if err := lifecycle.NewSQSReporter(srv.SQS, reply).Report(context.Background(), skipped); err != nil {
+				t.Error(err)
+			}
+		}()
+		r := sendWait(t, "w-2", reply, "--instance", "i-0abc", "--instance", "i-0def", "--timeout", "20s")
+		if r.code != 0 {
+			t.Fatalf("exit %d, want 0\n%s\n%s", r.code, r.out, r.err)
+		}
+		if n := strings.Count(r.out, "i-0abc  success"); n != 1 {
+			t.Errorf("i-0abc reported %d times:\n%s", n, r.out)
+		}
+		for _, want := range []string{
+			`i-0def  skipped  exit 0  3/12 resources updated  12.3s  for stack "prod"`,
+			"i-0zzz  failed  exit 1  3/12 resources updated  12.3s (not an --instance, not counted)",
+		} {
+			if !strings.Contains(r.out, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.out)
+			}
+		}
+		if !strings.Contains(r.err, "event w-2: 2 of 2 results ok") {
+			t.Errorf("stderr: %s", r.err)
+		}
+		// Other messages stay on the queue, visible at once.
+		left := map[string]bool{}
+		for range 3 {
+			m := srv.ReceiveOne(t, reply, time.Second)
+			if m == nil {
+				break
+			}
+			left[*m.Body] = true
+		}
+		if len(left) != 2 || !left["not a result"] {
+			t.Fatalf("left on the reply queue: %v, want the unrelated result and the non-result", left)
+		}
+		for b := range left {
+			if b != "not a result" && parseResult([]byte(b)).EventID != "other-event" {
+				t.Fatalf("left on the reply queue: %s", b)
+			}
+		}
+	})
+
+	t.Run("through sns", func(t *testing.T) {
+		t.Parallel()
+		reply := srv.CreateQueue(t, eventQueueName(t), nil)
+		topic := srv.CreateTopic(t, eventQueueName(t))
+		srv.Subscribe(t, topic, reply, false)
+		refused := result("w-3", "i-0abc", lifecycle.StatusRefused, 1)
+		refused.Reason = `event refused (event) w-3: app: unknown app "nope"`
+		if err := lifecycle.NewSNSReporter(srv.SNS, topic).Report(ctxFor(t, 5*time.Second), refused); err != nil {
+			t.Fatal(err)
+		}
+		r := sendWait(t, "w-3", reply, "--timeout", "20s")
+		if r.code != 1 || !strings.Contains(r.out, `i-0abc  refused  exit 1`) || !strings.Contains(r.out, `unknown app "nope"`) {
+			t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.out, r.err)
+		}
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		reply := srv.CreateQueue(t, eventQueueName(t), nil)
+		postResult(t, srv, reply, result("someone-else", "i-0abc", lifecycle.StatusSuccess, 0))
+		start := time.Now()
+		r := sendWait(t, "w-4", reply, "--timeout", "2s")
+		if r.code != 1 || !strings.Contains(r.err, "event w-4: timed out after 2s: 0 of 1 results arrived") {
+			t.Fatalf("exit %d, want 1 and the timeout\n%s\n%s", r.code, r.out, r.err)
+		}
+		if d := time.Since(start); d > 6*time.Second {
+			t.Errorf("a 2s timeout took %s", d)
+		}
+		if m := srv.ReceiveOne(t, reply, time.Second); m == nil || parseResult([]byte(*m.Body)).EventID != "someone-else" {
+			t.Fatalf("the other event's result is gone: %v", m)
+		}
+	})
+}
