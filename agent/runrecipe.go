@@ -9,15 +9,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
-	"github.com/stackagent/stackagent/cookbooks"
 	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/ohai"
-	"github.com/stackagent/stackagent/recipes/resources"
 )
 
 // runFlags are run-recipe's flags, after chef-solo's.
@@ -35,6 +33,7 @@ type runFlags struct {
 	root         string
 	noEmbedded   bool
 	imdsEndpoint string
+	stateDir     string
 }
 
 func newRunRecipeCmd() *cobra.Command {
@@ -67,6 +66,7 @@ Exit codes (Chef RFC 062): 0 success, 1 failure, 2 SIGINT, 3 SIGTERM,
 	fl.StringVar(&f.report, "report", "", "write the machine-readable run report (JSON) to this file")
 	fl.StringVar(&f.root, "root", "", "prefix every path the run touches (and the default config paths) with this directory")
 	fl.StringVar(&f.imdsEndpoint, "imds-endpoint", "", "query EC2 instance metadata (IMDSv2) here, e.g. http://127.0.0.1:1338 (default: only on EC2)")
+	fl.StringVar(&f.stateDir, "state-dir", "", "the agent's state directory: converge lock, fetched custom cookbooks (default /var/lib/stackagent)")
 	fl.BoolVar(&f.noEmbedded, "no-embedded-cookbooks", false, "use only site cookbooks")
 	return cmd
 }
@@ -97,7 +97,13 @@ func runRecipe(parent context.Context, f *runFlags, args []string, stdout, stder
 	ctx, stop, sig := signalContext(parent)
 	defer stop()
 
-	node, jsonRunList, err := buildNode(ctx, f, log)
+	for _, d := range f.cookbookDirs {
+		if _, err := os.Stat(d); err != nil {
+			return &exitError{1, fmt.Errorf("--cookbooks: %w", err)}
+		}
+	}
+	e := f.engine(ctx, log)
+	node, jsonRunList, err := e.baseNode(f.jsonAttrs...)
 	if err != nil {
 		return &exitError{1, err}
 	}
@@ -118,21 +124,25 @@ func runRecipe(parent context.Context, f *runFlags, args []string, stdout, stder
 	if err != nil {
 		return &exitError{1, err}
 	}
-	books, err := loadCookbooks(f)
+	books, err := e.cookbooks()
 	if err != nil {
 		return &exitError{1, err}
 	}
-	reg := recipes.NewRegistry()
-	resources.Register(reg)
+	if !f.whyRun {
+		l, err := e.lock(ctx, "run-recipe "+strings.Join(entries, " "), stderr)
+		if err != nil {
+			return &exitError{1, err}
+		}
+		defer l.Release()
+	}
 	var events recipes.Events = recipes.NewDocFormatter(stdout)
 	if f.logFormat == "json" {
 		events = &recipes.JSONFormatter{W: stdout}
 	}
 	rep, runErr := recipes.Run(ctx, recipes.Options{
-		Registry: reg, Cookbooks: books, Node: node, RunList: items,
-		RolesDir:    orDefault(f.rolesDir, f.under("/etc/stackagent/roles")),
-		DataBagsDir: orDefault(f.dataBagsDir, f.under("/etc/stackagent/data_bags")),
-		WhyRun:      f.whyRun, Root: f.root, Events: events, Log: log,
+		Registry: newRegistry(), Cookbooks: books, Node: node, RunList: items,
+		RolesDir: e.rolesDir, DataBagsDir: e.dataBagsDir,
+		WhyRun: f.whyRun, Root: f.root, Events: events, Log: log,
 	})
 	if s := sig(); s != nil && rep.Status == "interrupted" {
 		rep.ExitCode = signalExit(s)
@@ -151,67 +161,24 @@ func runRecipe(parent context.Context, f *runFlags, args []string, stdout, stder
 	return nil
 }
 
-// buildNode gathers the node's attributes: automatic facts, attributes.d,
-// then -j files. It returns the run_list of the last -j file that has one.
-func buildNode(ctx context.Context, f *runFlags, log *slog.Logger) (*recipes.Node, []string, error) {
-	host, _ := os.Hostname()
-	node := recipes.NewNode(host)
-	node.Merge(recipes.Automatic, ohai.Collect(ctx, ohai.Options{IMDSEndpoint: f.imdsEndpoint, Logger: log}))
-	files, _ := filepath.Glob(filepath.Join(orDefault(f.attrsDir, f.under("/etc/stackagent/attributes.d")), "*.json"))
-	sort.Strings(files)
-	files = append(files, f.jsonAttrs...)
-	var runList []string
-	for _, file := range files {
-		m, err := recipes.ReadJSONFile(file)
-		if err != nil {
-			return nil, nil, fmt.Errorf("attributes: %w", err)
-		}
-		if rl, ok := m["run_list"]; ok {
-			list, ok := rl.([]any)
-			if !ok {
-				return nil, nil, fmt.Errorf("%s: field run_list: want a list of strings", file)
-			}
-			runList = runList[:0]
-			for i, e := range list {
-				s, ok := e.(string)
-				if !ok {
-					return nil, nil, fmt.Errorf("%s: field run_list[%d]: want a string", file, i)
-				}
-				runList = append(runList, s)
-			}
-			delete(m, "run_list")
-		}
-		node.Merge(recipes.Normal, m)
+// engine builds the converge engine's settings from the flags; default
+// paths are under --root.
+func (f *runFlags) engine(ctx context.Context, log *slog.Logger) *engine {
+	sites := f.cookbookDirs
+	if len(sites) == 0 {
+		sites = []string{f.under("/etc/stackagent/cookbooks")}
 	}
-	return node, runList, nil
-}
-
-// loadCookbooks loads the embedded cookbooks, then the site directories so
-// that the first directory listed wins.
-func loadCookbooks(f *runFlags) (*recipes.CookbookSet, error) {
-	var srcs []recipes.CookbookSource
-	if !f.noEmbedded {
-		srcs = append(srcs, recipes.CookbookSource{FS: cookbooks.FS, Origin: "embedded"})
+	state := orDefault(f.stateDir, f.under("/var/lib/stackagent"))
+	return &engine{
+		root: f.root, siteDirs: sites, noEmbedded: f.noEmbedded,
+		customDir:   filepath.Join(state, "custom-cookbooks", "current"),
+		rolesDir:    orDefault(f.rolesDir, f.under("/etc/stackagent/roles")),
+		dataBagsDir: orDefault(f.dataBagsDir, f.under("/etc/stackagent/data_bags")),
+		attrsDir:    orDefault(f.attrsDir, f.under("/etc/stackagent/attributes.d")),
+		lockPath:    filepath.Join(state, "converge.lock"),
+		automatic:   ohai.Collect(ctx, ohai.Options{IMDSEndpoint: f.imdsEndpoint, Logger: log}),
+		log:         log,
 	}
-	dirs := f.cookbookDirs
-	if len(dirs) == 0 {
-		def := f.under("/etc/stackagent/cookbooks")
-		if _, err := os.Stat(def); err == nil {
-			dirs = []string{def}
-		}
-	}
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if _, err := os.Stat(dirs[i]); err != nil {
-			return nil, fmt.Errorf("--cookbooks: %w", err)
-		}
-		abs, _ := filepath.Abs(dirs[i])
-		srcs = append(srcs, recipes.CookbookSource{FS: os.DirFS(abs), Origin: abs})
-	}
-	set, errs := recipes.LoadCookbooks(srcs...)
-	if len(errs) > 0 {
-		return nil, recipes.CompileErrors(errs)
-	}
-	return set, nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {

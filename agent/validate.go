@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stackagent/stackagent/recipes"
-	"github.com/stackagent/stackagent/recipes/ohai"
-	"github.com/stackagent/stackagent/recipes/resources"
 )
 
 func newValidateCmd() *cobra.Command {
@@ -52,7 +50,8 @@ func validate(ctx context.Context, f *runFlags, args []string, out io.Writer) er
 			}
 		}
 	}
-	books, err := loadCookbooks(f)
+	e := f.engine(ctx, nil)
+	books, err := e.cookbooks()
 	if err != nil {
 		fmt.Fprintf(out, "%v\n", err)
 		return &exitError{1, fmt.Errorf("%w: cookbooks did not load", errShown)}
@@ -62,21 +61,12 @@ func validate(ctx context.Context, f *runFlags, args []string, out io.Writer) er
 			names = append(names, cb.Name)
 		}
 	}
-	node := recipes.NewNode("validate")
-	node.Merge(recipes.Automatic, ohai.Collect(ctx, ohai.Options{}))
-	for _, file := range f.jsonAttrs {
-		m, err := recipes.ReadJSONFile(file)
-		if err != nil {
-			return &exitError{1, err}
-		}
-		delete(m, "run_list")
-		node.Merge(recipes.Normal, m)
+	node, _, err := e.baseNode(f.jsonAttrs...)
+	if err != nil {
+		return &exitError{1, err}
 	}
-	reg := recipes.NewRegistry()
-	resources.Register(reg)
-	sum, errs := recipes.Validate(ctx, recipes.Options{Registry: reg, Cookbooks: books, Node: node, WhyRun: true,
-		RolesDir:    orDefault(f.rolesDir, f.under("/etc/stackagent/roles")),
-		DataBagsDir: orDefault(f.dataBagsDir, f.under("/etc/stackagent/data_bags"))}, names)
+	sum, errs := recipes.Validate(ctx, recipes.Options{Registry: newRegistry(), Cookbooks: books, Node: node, WhyRun: true,
+		RolesDir: e.rolesDir, DataBagsDir: e.dataBagsDir}, names)
 	for _, e := range errs {
 		fmt.Fprintf(out, "%v\n", e)
 	}

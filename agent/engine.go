@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/stackagent/stackagent/cookbooks"
+	"github.com/stackagent/stackagent/internal/hostlock"
+	"github.com/stackagent/stackagent/lifecycle"
+	"github.com/stackagent/stackagent/recipes"
+	"github.com/stackagent/stackagent/recipes/resources"
+)
+
+// engine is what a converge needs, shared by run-recipe and the daemon:
+// where cookbooks, roles, data bags and attributes are, the host-wide
+// lock, the automatic attributes.
+type engine struct {
+	root string
+	// siteDirs are site cookbook directories, the first that has a
+	// cookbook wins; customDir (fetched custom cookbooks) comes after them
+	// and the embedded cookbooks last.
+	siteDirs    []string
+	customDir   string
+	noEmbedded  bool
+	rolesDir    string
+	dataBagsDir string
+	attrsDir    string
+	lockPath    string
+	automatic   map[string]any
+	log         *slog.Logger
+	out         io.Writer // where the doc output of daemon runs goes too
+}
+
+// under maps a default host path into the root.
+func under(root, p string) string {
+	if root == "" {
+		return p
+	}
+	return filepath.Join(root, p)
+}
+
+// baseNode gathers the node: automatic facts, then attributes.d/*.json in
+// name order, then each extra file, at normal level. It returns the
+// run_list of the last file that has one.
+func (e *engine) baseNode(files ...string) (*recipes.Node, []string, error) {
+	host, _ := os.Hostname()
+	node := recipes.NewNode(host)
+	node.Merge(recipes.Automatic, e.automatic)
+	all, _ := filepath.Glob(filepath.Join(e.attrsDir, "*.json"))
+	sort.Strings(all)
+	all = append(all, files...)
+	var runList []string
+	for _, file := range all {
+		m, err := recipes.ReadJSONFile(file)
+		if err != nil {
+			return nil, nil, fmt.Errorf("attributes: %w", err)
+		}
+		if rl, ok := m["run_list"]; ok {
+			list, ok := rl.([]any)
+			if !ok {
+				return nil, nil, fmt.Errorf("%s: field run_list: want a list of strings", file)
+			}
+			runList = runList[:0]
+			for i, x := range list {
+				s, ok := x.(string)
+				if !ok {
+					return nil, nil, fmt.Errorf("%s: field run_list[%d]: want a string", file, i)
+				}
+				runList = append(runList, s)
+			}
+			delete(m, "run_list")
+		}
+		node.Merge(recipes.Normal, m)
+	}
+	return node, runList, nil
+}
+
+// cookbooks loads embedded, custom and site cookbooks, in that order of
+// precedence from lowest.
+func (e *engine) cookbooks() (*recipes.CookbookSet, error) {
+	var srcs []recipes.CookbookSource
+	if !e.noEmbedded {
+		srcs = append(srcs, recipes.CookbookSource{FS: cookbooks.FS, Origin: "embedded"})
+	}
+	if e.customDir != "" {
+		if real, err := filepath.EvalSymlinks(e.customDir); err == nil {
+			srcs = append(srcs, recipes.CookbookSource{FS: os.DirFS(real), Origin: real})
+		}
+	}
+	for i := len(e.siteDirs) - 1; i >= 0; i-- {
+		abs, _ := filepath.Abs(e.siteDirs[i])
+		if _, err := os.Stat(abs); err != nil {
+			continue // an absent site directory is no site cookbooks
+		}
+		srcs = append(srcs, recipes.CookbookSource{FS: os.DirFS(abs), Origin: abs})
+	}
+	set, errs := recipes.LoadCookbooks(srcs...)
+	if len(errs) > 0 {
+		return nil, recipes.CompileErrors(errs)
+	}
+	return set, nil
+}
+
+func newRegistry() *recipes.Registry {
+	reg := recipes.NewRegistry()
+	resources.Register(reg)
+	return reg
+}
+
+// lock takes the host-wide converge lock, telling w who holds it while it
+// waits.
+func (e *engine) lock(ctx context.Context, who string, w io.Writer) (*hostlock.Lock, error) {
+	return hostlock.Acquire(ctx, e.lockPath, who, func(h hostlock.Holder) {
+		fmt.Fprintf(w, "stackagent: waiting for the converge lock held by %s\n", h)
+	})
+}
+
+// Converge runs a daemon job through the engine (lifecycle.Converger).
+func (e *engine) Converge(ctx context.Context, job *lifecycle.Job) *lifecycle.Outcome {
+	fail := func(err error) *lifecycle.Outcome {
+		return &lifecycle.Outcome{Status: lifecycle.StatusFailed, ExitCode: 1, Err: err, Output: err.Error()}
+	}
+	var buf bytes.Buffer
+	w := io.Writer(&buf)
+	if e.out != nil {
+		w = io.MultiWriter(&buf, e.out)
+	}
+	l, err := e.lock(ctx, fmt.Sprintf("daemon %s %s", job.Event.Type, job.Event.ID), w)
+	if err != nil {
+		return fail(err)
+	}
+	defer l.Release()
+	node, _, err := e.baseNode()
+	if err != nil {
+		return fail(err)
+	}
+	node.Merge(recipes.Normal, job.Attributes)
+	books, err := e.cookbooks()
+	if err != nil {
+		return fail(err)
+	}
+	items, err := recipes.ParseRunList(job.RunList...)
+	if err != nil {
+		return fail(err)
+	}
+	rep, runErr := recipes.Run(ctx, recipes.Options{
+		Registry: newRegistry(), Cookbooks: books, Node: node, RunList: items,
+		RolesDir: e.rolesDir, DataBagsDir: e.dataBagsDir, Root: e.root,
+		Events: recipes.NewDocFormatter(w), Log: e.log, Interrupt: job.Interrupt,
+	})
+	out := &lifecycle.Outcome{ExitCode: rep.ExitCode, Updated: rep.UpdatedResources, Total: rep.TotalResources, Output: buf.String(), Err: runErr}
+	switch rep.Status {
+	case "success":
+		out.Status = lifecycle.StatusSuccess
+	case "interrupted":
+		out.Status = lifecycle.StatusInterrupted
+	default:
+		out.Status = lifecycle.StatusFailed
+	}
+	if runErr != nil && !strings.Contains(out.Output, "Error executing") && len(rep.Errors) == 0 {
+		out.Output += "\n" + runErr.Error()
+	}
+	return out
+}

@@ -1,0 +1,503 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Job is one converge the daemon asks for.
+type Job struct {
+	Event   *Event
+	RunList []string
+	// Attributes are merged at normal level for the run (the event's stack
+	// configuration and what the run is: stackagent.event, …).
+	Attributes map[string]any
+	// Interrupt is closed when the daemon is asked to stop: the converge
+	// ends before its next resource, leaving the event for redelivery.
+	Interrupt <-chan struct{}
+}
+
+// Outcome is how a converge ended.
+type Outcome struct {
+	// Status is StatusSuccess, StatusFailed or "interrupted".
+	Status   string
+	ExitCode int
+	Updated  int
+	Total    int
+	// Output is the run's output (the daemon keeps its last 2 KiB); the
+	// converger redacts sensitive values.
+	Output string
+	Err    error
+}
+
+// StatusInterrupted is an Outcome cut short by the daemon's stop.
+const StatusInterrupted = "interrupted"
+
+// Converger runs jobs; the agent wires the recipes engine (and the
+// host-wide converge lock) behind it.
+type Converger interface {
+	Converge(ctx context.Context, job *Job) *Outcome
+}
+
+// Rejecter is a Source that sets aside a message that is not an event
+// (the inbox moves it to failed/). SQS has no Reject: such a message is
+// left for the queue's redrive policy.
+type Rejecter interface {
+	Reject(ctx context.Context, m *Message, reason string) error
+}
+
+// ResultRecorder is a Source that keeps the result with the message (the
+// inbox writes processed/NAME.result.json).
+type ResultRecorder interface {
+	RecordResult(m *Message, r *Result) error
+}
+
+// HookCompleter completes Auto Scaling lifecycle actions.
+type HookCompleter interface {
+	Complete(ctx context.Context, hook *LifecycleHook, result string) error
+	Heartbeat(ctx context.Context, hook *LifecycleHook) error
+}
+
+// Daemon turns messages of a Source into converges, once in effect.
+type Daemon struct {
+	Source    Source
+	Identity  Identity
+	Converger Converger
+	Journal   *Journal
+	Results   *ResultStore
+	// StateDir holds the in-progress record, the boot id and the setup
+	// marker.
+	StateDir string
+	Reporter Reporter      // optional: reply queue or topic
+	Hooks    HookCompleter // optional: Auto Scaling
+	// BaseAttributes returns the attributes the run list is built from
+	// (built-in layer definitions, attributes.d, config), before the
+	// event's own are merged over them.
+	BaseAttributes func() map[string]any
+	// FetchCookbooks runs update_custom_cookbooks.
+	FetchCookbooks func(ctx context.Context, ev *Event) (string, error)
+	Log            *slog.Logger
+	Now            func() time.Time
+	Backoff        *Backoff
+	// VisibilityExtend is how long each heartbeat keeps an SQS message
+	// invisible; HeartbeatEvery how often (default 60 s and 20 s).
+	VisibilityExtend, HeartbeatEvery time.Duration
+	// HookHeartbeatEvery: RecordLifecycleActionHeartbeat during long runs
+	// (default 10 min).
+	HookHeartbeatEvery time.Duration
+	// BootSetup runs setup on the first start after boot when setup has
+	// never succeeded on this host.
+	BootSetup bool
+	// BootIDFile is /proc/sys/kernel/random/boot_id unless set.
+	BootIDFile string
+	// MaxAttempts bounds runs of one event after crashes (default 3).
+	MaxAttempts int
+	// OnState is told what the daemon is doing: "polling", "converging",
+	// "backing-off", "stopped" (for health and metrics).
+	OnState func(state string, ev *Event)
+	// OnResult is told every result (for metrics).
+	OnResult func(r *Result)
+}
+
+func (d *Daemon) defaults() {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Backoff == nil {
+		d.Backoff = NewBackoff()
+	}
+	if d.VisibilityExtend <= 0 {
+		d.VisibilityExtend = 60 * time.Second
+	}
+	if d.HeartbeatEvery <= 0 {
+		d.HeartbeatEvery = d.VisibilityExtend / 3
+	}
+	if d.HookHeartbeatEvery <= 0 {
+		d.HookHeartbeatEvery = 10 * time.Minute
+	}
+	if d.MaxAttempts <= 0 {
+		d.MaxAttempts = 3
+	}
+	if d.BootIDFile == "" {
+		d.BootIDFile = "/proc/sys/kernel/random/boot_id"
+	}
+	if d.BaseAttributes == nil {
+		d.BaseAttributes = DefaultLayers
+	}
+	if d.OnState == nil {
+		d.OnState = func(string, *Event) {}
+	}
+	if d.OnResult == nil {
+		d.OnResult = func(*Result) {}
+	}
+}
+
+func (d *Daemon) inProgressPath() string { return filepath.Join(d.StateDir, "in-progress.json") }
+
+// Run serves until ctx is done. Cancelling ctx is the graceful stop
+// (SIGTERM): no new message is taken, the running converge ends after its
+// current resource and its event is handed back for redelivery.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.defaults()
+	defer d.OnState("stopped", nil)
+	if err := d.recover(ctx); err != nil {
+		d.Log.Error("recovering the in-progress event", "error", err)
+	}
+	if d.BootSetup {
+		d.bootSetup(ctx)
+	}
+	for ctx.Err() == nil {
+		d.OnState("polling", nil)
+		msgs, err := d.Source.Receive(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			wait := d.Backoff.Next()
+			d.OnState("backing-off", nil)
+			d.Log.Warn("receive failed; backing off", "error", err, "retry_in", wait.Round(time.Millisecond), "failures", d.Backoff.Failures())
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			continue
+		}
+		if d.Backoff.Failures() > 0 {
+			d.Log.Info("receiving again", "after_failures", d.Backoff.Failures())
+		}
+		d.Backoff.Reset()
+		d.handle(ctx, msgs)
+	}
+	return nil
+}
+
+type pending struct {
+	m  *Message
+	ev *Event
+}
+
+// handle sorts a batch: not events, refused, duplicates, not ours,
+// superseded — then runs the rest one at a time.
+func (d *Daemon) handle(ctx context.Context, msgs []*Message) {
+	var todo []pending
+	for _, m := range msgs {
+		if p, ok := d.triage(ctx, m); ok {
+			todo = append(todo, p)
+		}
+	}
+	events := make([]*Event, len(todo))
+	for i, p := range todo {
+		events[i] = p.ev
+	}
+	keep, superseded := Supersede(events)
+	for _, ev := range superseded {
+		p := findPending(todo, ev)
+		d.finish(ctx, p.m, ev, d.result(ev, StatusSuperseded, "a newer configure event is waiting", nil, d.Now()))
+	}
+	for i, ev := range keep {
+		p := findPending(todo, ev)
+		if ctx.Err() != nil {
+			// Stopping: hand the rest back at once.
+			for _, rest := range keep[i:] {
+				d.release(findPending(todo, rest).m)
+			}
+			return
+		}
+		d.process(ctx, p.m, ev)
+	}
+}
+
+func findPending(todo []pending, ev *Event) pending {
+	for _, p := range todo {
+		if p.ev == ev {
+			return p
+		}
+	}
+	return pending{}
+}
+
+// triage parses a message and settles every case that needs no converge.
+func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
+	ev, err := Parse(m.Body, d.Now())
+	var pe *ParseError
+	errors.As(err, &pe)
+	switch {
+	case errors.Is(err, ErrTestNotification):
+		d.Log.Info("auto scaling test notification acknowledged", "message", m.ID)
+		d.delete(ctx, m)
+		return pending{}, false
+	case errors.Is(err, ErrMalformed):
+		d.Log.Error("message is not an event; leaving it for the queue's redrive policy (dead-letter queue)",
+			"message", m.ID, "receive_count", m.ReceiveCount, "reason", err.Error())
+		if rj, ok := d.Source.(Rejecter); ok {
+			rj.Reject(ctx, m, err.Error())
+		}
+		d.OnResult(&Result{EventID: m.ID, InstanceID: d.Identity.InstanceID, Status: StatusRefused, Reason: err.Error(), ExitCode: 1})
+		return pending{}, false
+	case err != nil:
+		ref := &Event{ID: m.ID}
+		if pe != nil && pe.ID != "" {
+			ref.ID = pe.ID
+		}
+		d.Log.Error("event refused", "event", ref.ID, "message", m.ID, "reason", err.Error())
+		d.finish(ctx, m, ref, d.result(ref, StatusRefused, err.Error(), &Outcome{ExitCode: 1}, d.Now()))
+		return pending{}, false
+	}
+	if e, done := d.Journal.Done(ev.ID); done {
+		d.Log.Info("duplicate delivery of a processed event; deleted without a run", "event", ev.ID, "status", e.Status, "processed_at", e.At)
+		d.delete(ctx, m)
+		return pending{}, false
+	}
+	if ok, reason := ev.Targets(d.Identity); !ok {
+		d.Log.Info("event is not for this instance; skipped", "event", ev.ID, "reason", reason)
+		d.finish(ctx, m, ev, d.result(ev, StatusSkipped, reason, nil, d.Now()))
+		return pending{}, false
+	}
+	return pending{m, ev}, true
+}
+
+// process runs one event to its end and settles it.
+func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
+	start := d.Now()
+	attempts := 1
+	if ip, _ := LoadInProgress(d.inProgressPath()); ip != nil && ip.Event.ID == ev.ID {
+		attempts = ip.Attempts + 1
+	}
+	ip := &InProgress{Event: ev, Started: start, PID: os.Getpid(), Attempts: attempts}
+	if m != nil {
+		ip.MessageID = m.ID
+	}
+	if err := SaveInProgress(d.inProgressPath(), ip); err != nil {
+		d.Log.Error("cannot record the in-progress event; not running it", "event", ev.ID, "error", err)
+		d.release(m)
+		return
+	}
+	d.OnState("converging", ev)
+	stopBeats := d.heartbeats(ctx, m, ev)
+	out := d.run(ctx, ev)
+	stopBeats()
+	if out.Status == StatusInterrupted {
+		d.Log.Warn("stopped before the event finished; handing it back for redelivery", "event", ev.ID)
+		d.release(m)
+		return // the in-progress record stays: the next start runs it again
+	}
+	res := d.result(ev, out.Status, "", out, start)
+	if out.Err != nil && out.Status != StatusSuccess {
+		res.Reason = out.Err.Error()
+	}
+	d.finish(ctx, m, ev, res)
+	if ev.Type == TypeSetup && out.Status == StatusSuccess {
+		os.WriteFile(filepath.Join(d.StateDir, "setup.succeeded"), []byte(d.Now().UTC().Format(time.RFC3339)+"\n"), 0o640)
+	}
+}
+
+// run builds the run list and converges, or fetches custom cookbooks.
+func (d *Daemon) run(ctx context.Context, ev *Event) *Outcome {
+	if ev.Type == TypeUpdateCustomCookbooks {
+		if d.FetchCookbooks == nil {
+			return &Outcome{Status: StatusFailed, ExitCode: 1, Err: errors.New("update_custom_cookbooks: no custom cookbook source configured")}
+		}
+		msg, err := d.FetchCookbooks(context.WithoutCancel(ctx), ev)
+		if err != nil {
+			return &Outcome{Status: StatusFailed, ExitCode: 1, Err: err, Output: err.Error()}
+		}
+		return &Outcome{Status: StatusSuccess, Output: msg}
+	}
+	attrs := d.BaseAttributes()
+	deepMergeInto(attrs, ev.Attributes)
+	runList, err := RunList(ev, attrs, d.Identity.Layers)
+	if err != nil && !errors.Is(err, ErrNoRunList) {
+		return &Outcome{Status: StatusFailed, ExitCode: 1, Err: err, Output: err.Error()}
+	}
+	if len(runList) == 0 {
+		return &Outcome{Status: StatusSuccess, Output: "nothing to run: the run list for " + ev.Type + " is empty"}
+	}
+	job := &Job{Event: ev, RunList: runList, Attributes: ev.NodeAttributes(d.Identity), Interrupt: ctx.Done()}
+	// The converge itself is not cancelled by the stop: Interrupt ends it
+	// between resources, so the running resource finishes.
+	out := d.Converger.Converge(context.WithoutCancel(ctx), job)
+	if out == nil {
+		out = &Outcome{Status: StatusFailed, ExitCode: 1, Err: errors.New("converger returned nothing")}
+	}
+	return out
+}
+
+// heartbeats keeps the SQS message invisible and the lifecycle hook alive
+// while a converge runs.
+func (d *Daemon) heartbeats(ctx context.Context, m *Message, ev *Event) func() {
+	var stops []func()
+	if ext, ok := d.Source.(VisibilityExtender); ok && m != nil {
+		stops = append(stops, Heartbeat(context.WithoutCancel(ctx), ext, m, d.HeartbeatEvery, d.VisibilityExtend))
+	}
+	if ev.Hook != nil && d.Hooks != nil {
+		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(d.HookHeartbeatEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-hctx.Done():
+					return
+				case <-t.C:
+					if err := d.Hooks.Heartbeat(hctx, ev.Hook); err != nil {
+						d.Log.Warn("lifecycle action heartbeat failed", "event", ev.ID, "error", err)
+					}
+				}
+			}
+		}()
+		stops = append(stops, func() { cancel(); wg.Wait() })
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+}
+
+func (d *Daemon) result(ev *Event, status, reason string, out *Outcome, start time.Time) *Result {
+	r := &Result{EventID: ev.ID, EventType: ev.Type, App: ev.App, Command: ev.Command, InstanceID: d.Identity.InstanceID,
+		Stack: d.Identity.Stack, Status: status, Reason: reason, Start: start.UTC(), End: d.Now().UTC()}
+	if out != nil {
+		r.ExitCode, r.Updated, r.Total, r.Output = out.ExitCode, out.Updated, out.Total, Tail(out.Output, 2048)
+	}
+	return r
+}
+
+// finish settles an event: the result is kept locally, reported, the
+// lifecycle hook completed, the id journaled, the in-progress record
+// cleared and the message deleted — in that order, so a crash at any
+// point leads at worst to a repeated report, never to a lost or doubled
+// run.
+func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
+	ctx = context.WithoutCancel(ctx)
+	if d.Results != nil {
+		if _, err := d.Results.Save(r); err != nil {
+			d.Log.Error("saving the result", "event", ev.ID, "error", err)
+		}
+	}
+	if rr, ok := d.Source.(ResultRecorder); ok && m != nil {
+		if err := rr.RecordResult(m, r); err != nil {
+			d.Log.Error("recording the result with the message", "event", ev.ID, "error", err)
+		}
+	}
+	if d.Reporter != nil {
+		if err := d.Reporter.Report(ctx, r); err != nil {
+			d.Log.Error("reporting the result", "event", ev.ID, "error", err)
+		}
+	}
+	if ev.Hook != nil && d.Hooks != nil && (r.Status == StatusSuccess || r.Status == StatusFailed) {
+		if err := d.Hooks.Complete(ctx, ev.Hook, HookResult(r)); err != nil {
+			d.Log.Error("completing the lifecycle action", "event", ev.ID, "error", err)
+		}
+	}
+	if ev.ID != "" {
+		if err := d.Journal.Record(ev.ID, r.Status); err != nil {
+			d.Log.Error("journal", "event", ev.ID, "error", err)
+		}
+	}
+	if ip, _ := LoadInProgress(d.inProgressPath()); ip != nil && ip.Event.ID == ev.ID {
+		ClearInProgress(d.inProgressPath())
+	}
+	d.delete(ctx, m)
+	d.OnResult(r)
+	d.Log.Info("event finished", "event", ev.ID, "type", ev.Type, "status", r.Status, "exit_code", r.ExitCode,
+		"updated", r.Updated, "total", r.Total, "seconds", r.End.Sub(r.Start).Seconds())
+}
+
+func (d *Daemon) delete(ctx context.Context, m *Message) {
+	if m == nil {
+		return
+	}
+	if err := d.Source.Delete(context.WithoutCancel(ctx), m); err != nil {
+		d.Log.Error("deleting the message", "message", m.ID, "error", err)
+	}
+}
+
+func (d *Daemon) release(m *Message) {
+	if m == nil {
+		return
+	}
+	if r, ok := d.Source.(Releaser); ok {
+		if err := r.Release(context.Background(), m); err != nil {
+			d.Log.Warn("handing the message back", "message", m.ID, "error", err)
+		}
+	}
+}
+
+// recover runs again an event that was converging when the agent died.
+func (d *Daemon) recover(ctx context.Context) error {
+	ip, err := LoadInProgress(d.inProgressPath())
+	if err != nil {
+		ClearInProgress(d.inProgressPath())
+		return err
+	}
+	if ip == nil {
+		return nil
+	}
+	if _, done := d.Journal.Done(ip.Event.ID); done {
+		return ClearInProgress(d.inProgressPath())
+	}
+	if ip.Attempts >= d.MaxAttempts {
+		d.Log.Error("event crashed the agent too often; giving up", "event", ip.Event.ID, "attempts", ip.Attempts)
+		d.finish(ctx, nil, ip.Event, d.result(ip.Event, StatusFailed,
+			fmt.Sprintf("gave up after %d attempts that did not finish (agent crashed or was killed)", ip.Attempts), &Outcome{ExitCode: 1}, d.Now()))
+		return nil
+	}
+	d.Log.Warn("the agent stopped while converging; running the event again", "event", ip.Event.ID, "type", ip.Event.Type,
+		"started", ip.Started, "attempt", ip.Attempts+1)
+	d.process(ctx, nil, ip.Event)
+	return nil
+}
+
+// bootSetup runs setup once after boot when it never succeeded here.
+func (d *Daemon) bootSetup(ctx context.Context) {
+	b, err := os.ReadFile(d.BootIDFile)
+	if err != nil {
+		d.Log.Warn("cannot read the boot id; not running setup at boot", "error", err)
+		return
+	}
+	bootID := strings.TrimSpace(string(b))
+	marker := filepath.Join(d.StateDir, "boot_id")
+	prev, _ := os.ReadFile(marker)
+	if strings.TrimSpace(string(prev)) == bootID {
+		return // not the first start after this boot
+	}
+	os.WriteFile(marker, []byte(bootID+"\n"), 0o640)
+	if _, err := os.Stat(filepath.Join(d.StateDir, "setup.succeeded")); err == nil {
+		return
+	}
+	ev := &Event{Version: 1, ID: "boot-setup-" + bootID, Type: TypeSetup, IssuedAt: d.Now().UTC(), Envelope: "boot",
+		Stack: d.Identity.Stack, Layers: d.Identity.Layers}
+	if _, done := d.Journal.Done(ev.ID); done {
+		return
+	}
+	d.Log.Info("setup has never succeeded on this host; running it now", "event", ev.ID)
+	d.process(ctx, nil, ev)
+}
+
+// deepMergeInto merges src into dst (maps recursively, other values
+// replaced).
+func deepMergeInto(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				deepMergeInto(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+}
