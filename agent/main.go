@@ -67,7 +67,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunRecipeCmd(), newValidateCmd(), newVersionCmd())
+	root.AddCommand(newRunRecipeCmd(), newValidateCmd(), newVersionCmd(), newDaemonCmd())
 	root.AddCommand(newEventCmd())
 	return root
 }

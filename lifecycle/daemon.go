@@ -237,10 +237,12 @@ func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
 		d.delete(ctx, m)
 		return pending{}, false
 	case errors.Is(err, ErrMalformed):
-		d.Log.Error("message is not an event; leaving it for the queue's redrive policy (dead-letter queue)",
-			"message", m.ID, "receive_count", m.ReceiveCount, "reason", err.Error())
 		if rj, ok := d.Source.(Rejecter); ok {
+			d.Log.Error("message is not an event; set aside", "message", m.ID, "reason", err.Error())
 			rj.Reject(ctx, m, err.Error())
+		} else {
+			d.Log.Error("message is not an event; leaving it for the queue's redrive policy (dead-letter queue)",
+				"message", m.ID, "receive_count", m.ReceiveCount, "reason", err.Error())
 		}
 		d.OnResult(&Result{EventID: m.ID, InstanceID: d.Identity.InstanceID, Status: StatusRefused, Reason: err.Error(), ExitCode: 1})
 		return pending{}, false

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/spf13/cobra"
+
+	"github.com/stackagent/stackagent/lifecycle"
+	"github.com/stackagent/stackagent/recipes/ohai"
+)
+
+func newDaemonCmd() *cobra.Command {
+	var cfgPath string
+	overrides := map[string]*string{}
+	cmd := &cobra.Command{
+		Use:   "daemon [--config FILE]",
+		Short: "Serve the stack's lifecycle events (SQS, or the local inbox directory) as converges",
+		Long: `Serve lifecycle events: long-poll the SQS queue (queue_url), or watch the
+local inbox directory (state_dir/inbox) when no queue is configured, and
+converge each event's run list, one at a time, once in effect.
+
+Every config key can be overridden by --KEY (dashes) or STACKAGENT_KEY.
+SIGTERM: stop taking messages, let the running resource finish, hand the
+event back for redelivery, exit 0. SIGHUP: reload the config.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			flags := map[string]string{}
+			for k, v := range overrides {
+				flags[k] = *v
+			}
+			explicit := cmd.Flags().Changed("config")
+			return runDaemon(cmd.Context(), cfgPath, explicit, flags, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringVar(&cfgPath, "config", defaultConfigPath, "agent config file")
+	addConfigFlags(cmd.Flags(), overrides)
+	return cmd
+}
+
+// runDaemon serves until SIGTERM/SIGINT; SIGHUP reloads the config and
+// starts the daemon again with it (an invalid new config is refused and
+// the old one kept).
+func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[string]string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig(cfgPath, explicit, os.Getenv, flags)
+	if err != nil {
+		return &exitError{1, err}
+	}
+	if parent == nil {
+		parent = context.Background()
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+		if err != nil {
+			return &exitError{1, err}
+		}
+		d, cleanup, err := buildDaemon(parent, cfg, log, stdout)
+		if err != nil {
+			return &exitError{1, err}
+		}
+		ctx, cancel := context.WithCancel(parent)
+		done := make(chan error, 1)
+		go func() { done <- d.Run(ctx) }()
+		log.Info("daemon started", "source", sourceName(cfg), "instance", d.Identity.InstanceID, "stack", d.Identity.Stack, "layers", d.Identity.Layers)
+		reload := false
+	wait:
+		for {
+			select {
+			case err := <-done:
+				cancel()
+				cleanup()
+				return err
+			case s := <-sigs:
+				if s == syscall.SIGHUP {
+					next, _, err := loadConfig(cfgPath, explicit, os.Getenv, flags)
+					if err != nil {
+						log.Error("config reload refused; keeping the running config", "error", err)
+						continue
+					}
+					log.Info("reloading config", "file", cfgPath)
+					cfg, reload = next, true
+				} else {
+					log.Info("stopping", "signal", s.String())
+				}
+				cancel()
+				break wait
+			}
+		}
+		<-done
+		cleanup()
+		if !reload {
+			return nil
+		}
+	}
+}
+
+func sourceName(cfg *Config) string {
+	if cfg.QueueURL != "" {
+		return cfg.QueueURL
+	}
+	return "inbox " + inboxDir(cfg)
+}
+
+func inboxDir(cfg *Config) string {
+	if cfg.InboxDir != "" {
+		return cfg.InboxDir
+	}
+	return filepath.Join(cfg.StateDir, "inbox")
+}
+
+// buildDaemon wires a lifecycle.Daemon from the config.
+func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writer) (*lifecycle.Daemon, func(), error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
+		return nil, nil, fmt.Errorf("state_dir: %w", err)
+	}
+	auto := ohai.Collect(ctx, ohai.Options{IMDSEndpoint: cfg.IMDSEndpoint, Logger: log})
+	id := lifecycle.Identity{InstanceID: cfg.InstanceID, Stack: cfg.Stack, Layers: cfg.Layers}
+	if id.InstanceID == "" {
+		id.InstanceID = instanceIDFrom(auto)
+	}
+	e := &engine{
+		siteDirs: cfg.CookbookDirs, customDir: filepath.Join(cfg.StateDir, "custom-cookbooks", "current"),
+		rolesDir: cfg.RolesDir, dataBagsDir: cfg.DataBagsDir, attrsDir: cfg.AttributesDir,
+		lockPath: filepath.Join(cfg.StateDir, "converge.lock"), automatic: auto, log: log, out: out,
+	}
+	journal, err := lifecycle.OpenJournal(filepath.Join(cfg.StateDir, "journal.jsonl"), cfg.JournalMaxAge, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	closers := []func(){func() { journal.Close() }}
+	cleanup := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	d := &lifecycle.Daemon{
+		Identity: id, Converger: e, Journal: journal, StateDir: cfg.StateDir, Log: log,
+		Results:   &lifecycle.ResultStore{Dir: filepath.Join(cfg.StateDir, "runs"), Keep: cfg.KeepRuns},
+		BootSetup: cfg.BootSetup, VisibilityExtend: cfg.VisibilityTimeout,
+		BaseAttributes: func() map[string]any {
+			attrs := lifecycle.DefaultLayers()
+			if node, _, err := e.baseNode(); err == nil {
+				mergeMaps(attrs, node.Merged())
+			}
+			return attrs
+		},
+	}
+	if cfg.QueueURL == "" {
+		inbox, err := lifecycle.NewInboxSource(inboxDir(cfg), log)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		closers = append(closers, func() { inbox.Close() })
+		d.Source = inbox
+	} else {
+		awsCfg, err := lifecycle.LoadAWSConfig(ctx, cfg.Region, cfg.Endpoint)
+		if err != nil {
+			cleanup()
+			return nil, nil, &ConfigError{Source: "config", Key: "region", Msg: err.Error()}
+		}
+		sqsClient := sqs.NewFromConfig(awsCfg)
+		src, err := lifecycle.NewSQSSource(sqsClient, cfg.QueueURL, lifecycle.SQSOptions{
+			Wait: time.Duration(cfg.WaitSeconds) * time.Second, Visibility: cfg.VisibilityTimeout, Log: log})
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		d.Source = src
+		d.Hooks = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
+		if cfg.ReplyTo != "" {
+			t, _ := lifecycle.ParseReplyTarget(cfg.ReplyTo)
+			d.Reporter = t.Reporter(sqsClient, sns.NewFromConfig(awsCfg))
+		}
+	}
+	if cfg.ReplyTo != "" && d.Reporter == nil {
+		awsCfg, err := lifecycle.LoadAWSConfig(ctx, cfg.Region, cfg.Endpoint)
+		if err == nil {
+			t, _ := lifecycle.ParseReplyTarget(cfg.ReplyTo)
+			d.Reporter = t.Reporter(sqs.NewFromConfig(awsCfg), sns.NewFromConfig(awsCfg))
+		} else {
+			log.Warn("reply_to is set but AWS is not configured; results stay local", "error", err)
+		}
+	}
+	d.FetchCookbooks = cookbookFetcher(ctx, cfg, log)
+	return d, cleanup, nil
+}
+
+// instanceIDFrom takes the EC2 instance id from the automatic attributes,
+// or the host name off EC2.
+func instanceIDFrom(auto map[string]any) string {
+	if ec2, ok := auto["ec2"].(map[string]any); ok {
+		if id, ok := ec2["instance_id"].(string); ok && id != "" {
+			return id
+		}
+	}
+	if h, ok := auto["hostname"].(string); ok && h != "" {
+		return h
+	}
+	h, _ := os.Hostname()
+	return h
+}
+
+// cookbookFetcher returns update_custom_cookbooks: the source is the
+// event's stackagent.custom_cookbooks attribute, else the config's.
+func cookbookFetcher(ctx context.Context, cfg *Config, log *slog.Logger) func(context.Context, *lifecycle.Event) (string, error) {
+	return func(ctx context.Context, ev *lifecycle.Event) (string, error) {
+		src := cfg.CustomCookbooks
+		if sa, ok := ev.Attributes["stackagent"].(map[string]any); ok {
+			if cc, ok := sa["custom_cookbooks"].(map[string]any); ok {
+				s, err := lifecycle.CookbookSourceFromAttributes(cc)
+				if err != nil {
+					return "", err
+				}
+				src = s
+			}
+		}
+		if src == nil {
+			return "", errors.New("update_custom_cookbooks: no source: set custom_cookbooks in agent.yaml or stackagent.custom_cookbooks in the stack's attributes")
+		}
+		f := &lifecycle.CookbookFetcher{Dir: filepath.Join(cfg.StateDir, "custom-cookbooks"), Log: log}
+		if src.Type == "s3" {
+			if awsCfg, err := lifecycle.LoadAWSConfig(ctx, cfg.Region, cfg.Endpoint); err == nil {
+				f.S3 = newS3Client(awsCfg)
+			}
+		}
+		res, err := f.Fetch(ctx, *src)
+		if err != nil {
+			return "", err
+		}
+		if !res.Changed {
+			return fmt.Sprintf("custom cookbooks up to date at %s", res.Revision), nil
+		}
+		return fmt.Sprintf("custom cookbooks updated to %s in %s", res.Revision, res.Dir), nil
+	}
+}
+
+func mergeMaps(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				mergeMaps(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+}
+
+// newS3Client builds the S3 client custom cookbook archives are read with
+// (path-style when an endpoint is overridden, as S3-compatible servers
+// need).
+func newS3Client(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+}
