@@ -20,6 +20,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/stackagent/stackagent/lifecycle/sqstest"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -715,5 +720,60 @@ func TestCookbookFetchSubdirInArchive(t *testing.T) {
 	f := newFetcher(t)
 	if err := fetchErr(t, f, CookbookSource{Type: "archive", URL: p, Subdir: "nope"}); !strings.Contains(err.Error(), `subdir "nope"`) {
 		t.Fatalf("missing subdir: %v", err)
+	}
+}
+
+// --- S3 ---
+
+func TestCookbookFetchS3(t *testing.T) {
+	t.Parallel()
+	srv := sqstest.Shared(t)
+	client := s3.New(s3.Options{
+		Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		RetryMaxAttempts: 1,
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bucket := "custom-cookbooks-test"
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	put := func(key string, body []byte) {
+		t.Helper()
+		if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+			t.Fatalf("put %s: %v", key, err)
+		}
+	}
+	v1 := tarGz(t, githubStyle(recipeV1)...)
+	put("stacks/prod/cookbooks.tgz", v1)
+
+	f := newFetcher(t)
+	f.S3 = client
+	src := CookbookSource{Type: "s3", URL: "s3://" + bucket + "/stacks/prod/cookbooks.tgz", Checksum: sha256Hex(v1)}
+	first := fetch(t, f, src)
+	if !first.Changed || first.Revision != sha256Hex(v1) {
+		t.Fatalf("first fetch = %+v, want changed at %s", first, sha256Hex(v1))
+	}
+	assertCurrent(t, f, first, "php/recipes/default.lua", `package "php"`)
+	if again := fetch(t, f, src); again.Changed {
+		t.Fatalf("second fetch changed: %+v", again)
+	}
+
+	v2 := zipArchive(t, githubStyle(recipeV2)...)
+	put("stacks/prod/cookbooks.tgz", v2)
+	src.Checksum = ""
+	second := fetch(t, f, src)
+	if !second.Changed || second.Revision != sha256Hex(v2) {
+		t.Fatalf("fetch after put = %+v, want changed at %s", second, sha256Hex(v2))
+	}
+	assertCurrent(t, f, second, "apache2/recipes/default.lua", recipeV2)
+
+	fetchErr(t, f, CookbookSource{Type: "s3", URL: "s3://" + bucket + "/missing.tgz"})
+	assertCurrent(t, f, second, "apache2/recipes/default.lua", recipeV2)
+
+	noClient := newFetcher(t)
+	if err := fetchErr(t, noClient, src); !strings.Contains(err.Error(), "no S3 client") {
+		t.Fatalf("without a client: %v", err)
 	}
 }
