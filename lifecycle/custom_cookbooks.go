@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -334,6 +335,10 @@ func (f *CookbookFetcher) fetch(ctx context.Context, src CookbookSource) (FetchR
 		return FetchResult{}, err
 	}
 	cur, _ := f.current()
+	curRev := cur.Revision
+	if !sameSource(cur.Dir, src) {
+		curRev = "" // another URL or subdir: a new release even at the same revision
+	}
 	stage, err := os.MkdirTemp(f.Dir, ".fetch-")
 	if err != nil {
 		return FetchResult{}, err
@@ -344,14 +349,14 @@ func (f *CookbookFetcher) fetch(ctx context.Context, src CookbookSource) (FetchR
 	}
 	var rev, tree string
 	if src.Type == CookbookSourceGit {
-		rev, tree, err = f.fetchGit(ctx, src, stage, cur.Revision)
+		rev, tree, err = f.fetchGit(ctx, src, stage, curRev)
 	} else {
-		rev, tree, err = f.fetchArchive(ctx, src, stage, cur.Revision)
+		rev, tree, err = f.fetchArchive(ctx, src, stage, curRev)
 	}
 	if err != nil {
 		return FetchResult{}, err
 	}
-	if rev == cur.Revision {
+	if rev == curRev {
 		f.log().Info("custom cookbooks unchanged", "revision", rev, "dir", cur.Dir)
 		return cur, nil
 	}
@@ -362,13 +367,50 @@ func (f *CookbookFetcher) fetch(ctx context.Context, src CookbookSource) (FetchR
 	if err := checkCookbookTree(root); err != nil {
 		return FetchResult{}, err
 	}
-	return f.release(root, rev)
+	return f.release(root, src, rev)
+}
+
+// releaseMarker is the file in each release recording its source; the
+// cookbook loader skips dot files.
+const releaseMarker = ".stackagent-source.json"
+
+// releaseSource is the content of releaseMarker.
+type releaseSource struct {
+	Type      string    `json:"type"`
+	URL       string    `json:"url"` // redacted
+	Subdir    string    `json:"subdir,omitempty"`
+	Revision  string    `json:"revision"`
+	FetchedAt time.Time `json:"fetched_at"`
+}
+
+// sameSource reports whether the release in dir came from src's type, URL
+// and subdir; a release without a readable marker counts as the same.
+func sameSource(dir string, src CookbookSource) bool {
+	if dir == "" {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(dir, releaseMarker))
+	if err != nil {
+		return true
+	}
+	var rs releaseSource
+	if json.Unmarshal(b, &rs) != nil {
+		return true
+	}
+	return rs.Type == src.Type && rs.URL == redactURL(src.URL) && rs.Subdir == src.Subdir
 }
 
 // release moves root into releases/, switches current to it and prunes.
-func (f *CookbookFetcher) release(root, rev string) (FetchResult, error) {
+func (f *CookbookFetcher) release(root string, src CookbookSource, rev string) (FetchResult, error) {
 	releases := filepath.Join(f.Dir, "releases")
 	t := f.now().UTC()
+	marker, err := json.Marshal(releaseSource{Type: src.Type, URL: redactURL(src.URL), Subdir: src.Subdir, Revision: rev, FetchedAt: t})
+	if err != nil {
+		return FetchResult{}, err
+	}
+	if err := os.WriteFile(filepath.Join(root, releaseMarker), append(marker, '\n'), 0o644); err != nil {
+		return FetchResult{}, err
+	}
 	name := t.Format(releaseTimeFormat) + "-" + rev
 	for {
 		if _, err := os.Lstat(filepath.Join(releases, name)); errors.Is(err, fs.ErrNotExist) {
@@ -556,7 +598,8 @@ func checkCookbookTree(root string) error {
 		return err
 	}
 	for _, e := range ents {
-		if isCookbook(filepath.Join(root, e.Name())) {
+		// As the loader: real folders, not dot folders, with recipes/.
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") && isCookbook(filepath.Join(root, e.Name())) {
 			return nil
 		}
 	}

@@ -777,3 +777,23 @@ func TestCookbookFetchS3(t *testing.T) {
 		t.Fatalf("without a client: %v", err)
 	}
 }
+
+func TestCookbookFetchNewSubdirSameRevision(t *testing.T) {
+	t.Parallel()
+	repo := newGitRepo(t)
+	sha := repo.commit(map[string]string{
+		"cookbooks/apache2/recipes/default.lua": recipeV1,
+		"staging/nginx/recipes/default.lua":     recipeV2,
+	})
+	f := newFetcher(t)
+	first := fetch(t, f, CookbookSource{Type: "git", URL: repo.url(), Subdir: "cookbooks"})
+	second := fetch(t, f, CookbookSource{Type: "git", URL: repo.url(), Subdir: "staging"})
+	if !second.Changed || second.Revision != sha || second.Dir == first.Dir {
+		t.Fatalf("fetch of another subdir = %+v, want a new release at %s", second, sha)
+	}
+	assertCurrent(t, f, second, "nginx/recipes/default.lua", recipeV2)
+	marker, err := os.ReadFile(filepath.Join(second.Dir, releaseMarker))
+	if err != nil || !strings.Contains(string(marker), `"subdir":"staging"`) || !strings.Contains(string(marker), sha) {
+		t.Fatalf("%s = %s, %v", releaseMarker, marker, err)
+	}
+}
