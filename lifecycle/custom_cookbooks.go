@@ -208,29 +208,35 @@ var cookbookSourceKeys = map[string]func(*CookbookSource) *string{
 	"subdir":   func(s *CookbookSource) *string { return &s.Subdir },
 }
 
-// CookbookSourceFromAttributes reads stackagent.custom_cookbooks from node
-// attributes (the stack JSON). It returns nil, nil when the attribute is
-// absent, null or an empty object. Keys are matched without regard to case
-// or underscores, so both {"type","url","ssh_key"} and OpsWorks'
-// {"Type","Url","SshKey"} work. Errors are *CookbookSourceError naming
-// stackagent.custom_cookbooks.<key>.
+// CookbookSourceFromAttributes reads a custom cookbooks source from node
+// attributes (the stack JSON): attrs is either the value of
+// stackagent.custom_cookbooks itself or the whole attribute tree (a map
+// with a "stackagent" key, or with none of the source's keys). It returns
+// nil, nil when the source is absent, null or an empty object. Keys are matched without
+// regard to case or underscores, so both {"type","url","ssh_key"} and
+// OpsWorks' {"Type","Url","SshKey"} work. Errors are *CookbookSourceError
+// naming stackagent.custom_cookbooks.<key>.
 func CookbookSourceFromAttributes(attrs map[string]any) (*CookbookSource, error) {
 	const prefix = "stackagent.custom_cookbooks"
-	raw, ok := attrs["stackagent"]
-	if !ok || raw == nil {
-		return nil, nil
+	m := attrs
+	if _, ok := attrs["stackagent"]; !ok && !hasSourceKey(attrs) {
+		return nil, nil // an attribute tree without stackagent
 	}
-	sa, ok := raw.(map[string]any)
-	if !ok {
-		return nil, &CookbookSourceError{Field: "stackagent", Msg: fmt.Sprintf("want an object, got %T", raw)}
-	}
-	raw, ok = sa["custom_cookbooks"]
-	if !ok || raw == nil {
-		return nil, nil
-	}
-	m, ok := raw.(map[string]any)
-	if !ok {
-		return nil, &CookbookSourceError{Field: prefix, Msg: fmt.Sprintf("want an object, got %T", raw)}
+	if raw, ok := attrs["stackagent"]; ok {
+		if raw == nil {
+			return nil, nil
+		}
+		sa, ok := raw.(map[string]any)
+		if !ok {
+			return nil, &CookbookSourceError{Field: "stackagent", Msg: fmt.Sprintf("want an object, got %T", raw)}
+		}
+		raw, ok = sa["custom_cookbooks"]
+		if !ok || raw == nil {
+			return nil, nil
+		}
+		if m, ok = raw.(map[string]any); !ok {
+			return nil, &CookbookSourceError{Field: prefix, Msg: fmt.Sprintf("want an object, got %T", raw)}
+		}
 	}
 	if len(m) == 0 {
 		return nil, nil
@@ -265,6 +271,15 @@ func CookbookSourceFromAttributes(attrs map[string]any) (*CookbookSource, error)
 		return nil, err
 	}
 	return &n, nil
+}
+
+func hasSourceKey(m map[string]any) bool {
+	for k := range m {
+		if _, ok := cookbookSourceKeys[strings.ToLower(strings.ReplaceAll(k, "_", ""))]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // S3GetAPI is the one S3 call Fetch makes; *s3.Client satisfies it.

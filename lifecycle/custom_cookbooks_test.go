@@ -37,7 +37,15 @@ func TestCookbookSourceFromAttributes(t *testing.T) {
 		want    *CookbookSource
 		wantErr string // the whole message
 	}{
-		{"absent", map[string]any{"other": 1}, nil, ""},
+		{"absent", map[string]any{"stackagent": map[string]any{"other": 1}}, nil, ""},
+		{"empty", map[string]any{}, nil, ""},
+		{"a tree without stackagent", map[string]any{"deploy": map[string]any{"wordpress": map[string]any{}}}, nil, ""},
+		{
+			"the custom_cookbooks object itself",
+			map[string]any{"Type": "s3", "Url": "https://s3.amazonaws.com/b/cookbooks.tgz"},
+			&CookbookSource{Type: "s3", URL: "https://s3.amazonaws.com/b/cookbooks.tgz"}, "",
+		},
+		{"the object itself, wrong", map[string]any{"Type": "git"}, nil, "stackagent.custom_cookbooks.url: missing"},
 		{"stackagent without custom_cookbooks", map[string]any{"stackagent": map[string]any{}}, nil, ""},
 		{"null", map[string]any{"stackagent": map[string]any{"custom_cookbooks": nil}}, nil, ""},
 		{"empty object", map[string]any{"stackagent": map[string]any{"custom_cookbooks": map[string]any{}}}, nil, ""},
