@@ -130,8 +130,15 @@ func loadConfig(path string, explicit bool, getenv func(string) string, flags ma
 		}
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 	default:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is the Source already
+		}
 		return nil, nil, &ConfigError{Source: path, Msg: err.Error()}
 	}
+	// overridden names the flag or variable that last set a key, so that
+	// a value it gives that fails validation is blamed on it, not the file.
+	overridden := map[string]string{}
 	for _, f := range configKeys() {
 		k := keyName(f)
 		env := "STACKAGENT_" + strings.ToUpper(k)
@@ -140,25 +147,30 @@ func loadConfig(path string, explicit bool, getenv func(string) string, flags ma
 				return nil, nil, &ConfigError{Source: "environment " + env, Key: k, Msg: err.Error()}
 			}
 			lines[k] = 0
+			overridden[k] = "environment " + env
 		}
 	}
 	for _, f := range configKeys() {
 		k := keyName(f)
 		if v, ok := flags[k]; ok && v != "" {
+			flag := "flag --" + strings.ReplaceAll(k, "_", "-")
 			if err := setField(&cfg, f, v); err != nil {
-				return nil, nil, &ConfigError{Source: "flag --" + strings.ReplaceAll(k, "_", "-"), Key: k, Msg: err.Error()}
+				return nil, nil, &ConfigError{Source: flag, Key: k, Msg: err.Error()}
 			}
 			lines[k] = 0
+			overridden[k] = flag
 		}
 	}
 	if err := cfg.validate(); err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) && ce.Source == "" {
 			ce.Source = path
-			if l, ok := lines[ce.Key]; ok && l > 0 {
+			if src, ok := overridden[ce.Key]; ok {
+				ce.Source = src
+			} else if l := lines[ce.Key]; l > 0 {
 				ce.Line = l
-			} else if ok {
-				ce.Source = "override of " + path
+			} else if top, _, nested := strings.Cut(ce.Key, "."); nested && lines[top] > 0 {
+				ce.Line = lines[top]
 			}
 		}
 		return nil, nil, err
@@ -178,6 +190,9 @@ func decodeConfig(path string, b []byte, cfg *Config) (map[string]int, error) {
 		return lines, nil // empty file: defaults
 	}
 	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return lines, nil // only "---" or "~": defaults
+	}
 	if root.Kind != yaml.MappingNode {
 		return nil, &ConfigError{Source: path, Line: root.Line, Msg: "want a mapping of keys to values"}
 	}
@@ -190,8 +205,16 @@ func decodeConfig(path string, b []byte, cfg *Config) (map[string]int, error) {
 		if !known[k.Value] {
 			return nil, &ConfigError{Source: path, Line: k.Line, Key: k.Value, Msg: "unknown key" + suggestKey(k.Value, known)}
 		}
+		if prev, dup := lines[k.Value]; dup {
+			return nil, &ConfigError{Source: path, Line: k.Line, Key: k.Value, Msg: fmt.Sprintf("given twice (also on line %d)", prev)}
+		}
 		lines[k.Value] = k.Line
 		v := root.Content[i+1]
+		if k.Value == "custom_cookbooks" {
+			if err := checkBlock(path, k.Value, v, reflect.TypeOf(lifecycle.CookbookSource{}), lines); err != nil {
+				return nil, err
+			}
+		}
 		if f, ok := reflect.TypeOf(Config{}).FieldByNameFunc(func(n string) bool {
 			sf, _ := reflect.TypeOf(Config{}).FieldByName(n)
 			return keyName(sf) == k.Value
@@ -208,10 +231,40 @@ func decodeConfig(path string, b []byte, cfg *Config) (map[string]int, error) {
 			return keyName(sf) == k.Value
 		})
 		if err := v.Decode(field.Addr().Interface()); err != nil {
-			return nil, &ConfigError{Source: path, Line: v.Line, Key: k.Value, Msg: strings.TrimPrefix(yamlError("", err).Error(), ": ")}
+			ce := yamlError(path, err).(*ConfigError)
+			ce.Key = k.Value
+			if ce.Line == 0 {
+				ce.Line = v.Line
+			}
+			return nil, ce
 		}
 	}
 	return lines, nil
+}
+
+// checkBlock rejects unknown and repeated keys in a mapping block (yaml.v3
+// decodes a Node leniently) and records the line of each as
+// lines["block.key"].
+func checkBlock(path, block string, v *yaml.Node, t reflect.Type, lines map[string]int) error {
+	if v.Kind != yaml.MappingNode {
+		return nil // null, or a wrong type Decode reports
+	}
+	known := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		known[keyName(t.Field(i))] = true
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k := v.Content[i]
+		key := block + "." + k.Value
+		if !known[k.Value] {
+			return &ConfigError{Source: path, Line: k.Line, Key: key, Msg: "unknown key" + suggestKey(k.Value, known)}
+		}
+		if prev, dup := lines[key]; dup {
+			return &ConfigError{Source: path, Line: k.Line, Key: key, Msg: fmt.Sprintf("given twice (also on line %d)", prev)}
+		}
+		lines[key] = k.Line
+	}
+	return nil
 }
 
 func yamlError(path string, err error) error {
@@ -225,7 +278,17 @@ func yamlError(path string, err error) error {
 		}
 	}
 	if ue := (*yaml.TypeError)(nil); errors.As(err, &ue) && len(ue.Errors) > 0 {
-		msg = strings.Join(ue.Errors, "; ")
+		msgs := make([]string, len(ue.Errors))
+		for i, e := range ue.Errors {
+			if n, rest, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok && strings.HasPrefix(e, "line ") {
+				if line == 0 {
+					line, _ = strconv.Atoi(n)
+				}
+				e = rest
+			}
+			msgs[i] = e
+		}
+		msg = strings.Join(msgs, "; ")
 	}
 	return &ConfigError{Source: path, Line: line, Msg: msg}
 }
@@ -306,8 +369,8 @@ func (c *Config) validate() error {
 	if c.WaitSeconds < 0 || c.WaitSeconds > 20 {
 		return bad("wait_seconds", "%d: SQS long polling waits 0 to 20 seconds", c.WaitSeconds)
 	}
-	if c.VisibilityTimeout < 10*time.Second || c.VisibilityTimeout > 12*time.Hour {
-		return bad("visibility_timeout", "%s: want between 10s and 12h", c.VisibilityTimeout)
+	if c.VisibilityTimeout < 2*time.Second || c.VisibilityTimeout > 12*time.Hour {
+		return bad("visibility_timeout", "%s: want between 2s and 12h", c.VisibilityTimeout)
 	}
 	if c.JournalMaxAge < time.Hour {
 		return bad("journal_max_age", "%s: want at least 1h (a duplicate delivery after that would run again)", c.JournalMaxAge)
@@ -327,6 +390,15 @@ func (c *Config) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return bad("log_format", "%q: want text or json", c.LogFormat)
+	}
+	if c.CustomCookbooks != nil {
+		if err := c.CustomCookbooks.Validate(); err != nil {
+			var se *lifecycle.CookbookSourceError
+			if errors.As(err, &se) {
+				return bad(se.Field, "%s", se.Msg)
+			}
+			return bad("custom_cookbooks", "%v", err)
+		}
 	}
 	return nil
 }

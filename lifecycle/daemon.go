@@ -190,10 +190,21 @@ type pending struct {
 // superseded — then runs the rest one at a time.
 func (d *Daemon) handle(ctx context.Context, msgs []*Message) {
 	var todo []pending
+	ids := map[string]bool{}
 	for _, m := range msgs {
-		if p, ok := d.triage(ctx, m); ok {
-			todo = append(todo, p)
+		p, ok := d.triage(ctx, m)
+		if !ok {
+			continue
 		}
+		if ids[p.ev.ID] {
+			// The same event twice in one batch (SQS standard queues
+			// deliver at least once): one run is enough.
+			d.Log.Info("duplicate delivery in the same batch; deleted without a run", "event", p.ev.ID, "message", m.ID)
+			d.delete(ctx, m)
+			continue
+		}
+		ids[p.ev.ID] = true
+		todo = append(todo, p)
 	}
 	events := make([]*Event, len(todo))
 	for i, p := range todo {
