@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/stackagent/stackagent/lifecycle"
@@ -437,5 +443,82 @@ func TestDaemonKill9MidConverge(t *testing.T) {
 	}
 	if m := srv.ReceiveOne(t, queue, time.Second); m != nil {
 		t.Fatalf("message still on the queue: %s", aws.ToString(m.Body))
+	}
+}
+
+// TestDaemonLifecycleHooks: an Auto Scaling launch hook runs setup and
+// completes the lifecycle action with CONTINUE; a terminate hook whose
+// shutdown run fails completes it with ABANDON. The Auto Scaling API cannot
+// run here, so the test serves the SDK's real Query-protocol requests from
+// a local HTTP server and checks them on the wire.
+func TestDaemonLifecycleHooks(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var calls []url.Values
+	asg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		calls = append(calls, r.PostForm)
+		mu.Unlock()
+		action := r.PostForm.Get("Action")
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<%sResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><%sResult/><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></%sResponse>`, action, action, action)
+	}))
+	defer asg.Close()
+
+	e := newDaemonEnv(t)
+	writeTree(t, e.root, map[string]string{
+		"cb/rec/recipes/boom.lua": `execute "exit 7"` + "\n",
+		"attrs/20-shutdown.json":  `{"stackagent": {"layers": {"web": {"recipes": {"shutdown": ["rec::boom"]}}}}}`,
+	})
+	flags := map[string]string{}
+	for i := 1; i+1 < len(e.args); i += 2 {
+		flags[strings.ReplaceAll(strings.TrimPrefix(e.args[i], "--"), "-", "_")] = e.args[i+1]
+	}
+	cfg, _, err := loadConfig(filepath.Join(e.root, "agent.yaml"), true, func(string) string { return "" }, flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logb lockedBuilder
+	log := slog.New(slog.NewTextHandler(&logb, nil))
+	d, cleanup, err := buildDaemon(context.Background(), cfg, log, &logb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), BaseEndpoint: aws.String(asg.URL)}
+	d.Hooks = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	inbox := filepath.Join(e.state, "inbox")
+	hook := func(name, transition, token string) {
+		writeTree(t, inbox, map[string]string{"." + name: fmt.Sprintf(`{"Origin":"EC2","LifecycleHookName":"wp-hook","Destination":"AutoScalingGroup",
+"AccountId":"123456789012","RequestId":"4a4b5e2c","LifecycleTransition":"%s","AutoScalingGroupName":"wp-asg",
+"Service":"AWS Auto Scaling","Time":"2026-11-25T10:00:00.000Z","EC2InstanceId":"i-test","LifecycleActionToken":"%s"}`, transition, token)})
+		os.Rename(filepath.Join(inbox, "."+name), filepath.Join(inbox, name+".json"))
+	}
+	hook("launch", "autoscaling:EC2_INSTANCE_LAUNCHING", "tok-launch-1")
+	waitFor(t, "CompleteLifecycleAction for the launch", 20*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) >= 1 })
+	hook("terminate", "autoscaling:EC2_INSTANCE_TERMINATING", "tok-term-2")
+	waitFor(t, "CompleteLifecycleAction for the termination", 20*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) >= 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	want := []map[string]string{
+		{"Action": "CompleteLifecycleAction", "Version": "2011-01-01", "LifecycleHookName": "wp-hook", "AutoScalingGroupName": "wp-asg",
+			"LifecycleActionToken": "tok-launch-1", "InstanceId": "i-test", "LifecycleActionResult": "CONTINUE"},
+		{"Action": "CompleteLifecycleAction", "LifecycleActionToken": "tok-term-2", "LifecycleActionResult": "ABANDON"},
+	}
+	for i, w := range want {
+		for k, v := range w {
+			if got := calls[i].Get(k); got != v {
+				t.Errorf("call %d: %s = %q, want %q (%v)", i, k, got, v, calls[i])
+			}
+		}
+	}
+	if got := e.ran(); len(got) != 2 || got[0] != "setup setup - asg-tok-launch-1" {
+		t.Errorf("ran %q", got)
 	}
 }
