@@ -56,7 +56,10 @@ const (
 	// MaxCookbookArchiveSize is the default limit on an archive, both as
 	// downloaded and uncompressed.
 	MaxCookbookArchiveSize int64 = 512 << 20
-	releaseTimeFormat            = "20060102T150405.000Z"
+	// DefaultCookbookFetchTimeout bounds a Fetch when
+	// CookbookFetcher.Timeout is 0.
+	DefaultCookbookFetchTimeout = 15 * time.Minute
+	releaseTimeFormat           = "20060102T150405.000Z"
 )
 
 var (
@@ -320,6 +323,8 @@ type CookbookFetcher struct {
 	MaxSize int64
 	// Now is the clock release names are taken from; nil: time.Now.
 	Now func() time.Time
+	// Timeout bounds one Fetch (download, clone, extraction); 0: 15 minutes.
+	Timeout time.Duration
 
 	mu sync.Mutex
 }
@@ -338,6 +343,12 @@ func (f *CookbookFetcher) Fetch(ctx context.Context, src CookbookSource) (FetchR
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	timeout := f.Timeout
+	if timeout <= 0 {
+		timeout = DefaultCookbookFetchTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	res, err := f.fetch(ctx, src)
 	if err != nil {
 		return FetchResult{}, fmt.Errorf("fetch custom cookbooks from %s %s: %w", src.Type, redactURL(src.URL), err)

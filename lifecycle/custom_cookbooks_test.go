@@ -805,3 +805,28 @@ func TestCookbookFetchNewSubdirSameRevision(t *testing.T) {
 		t.Fatalf("%s = %s, %v", releaseMarker, marker, err)
 	}
 }
+
+func TestCookbookFetchTimeoutKeepsCurrent(t *testing.T) {
+	t.Parallel()
+	stall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte{0x1f, 0x8b})
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // a download that never ends
+	}))
+	t.Cleanup(stall.Close)
+	p := filepath.Join(t.TempDir(), "cookbooks.tgz")
+	if err := os.WriteFile(p, tarGz(t, entry{Name: "base/recipes/default.lua", Body: recipeV1}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := newFetcher(t)
+	good := fetch(t, f, CookbookSource{Type: "archive", URL: p})
+	f.Timeout = 200 * time.Millisecond
+	start := time.Now()
+	err := fetchErr(t, f, CookbookSource{Type: "http", URL: stall.URL + "/cookbooks.tgz"})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
+		t.Fatalf("stalled download: %v after %s, want a deadline error", err, time.Since(start))
+	}
+	assertCurrent(t, f, good, "base/recipes/default.lua", recipeV1)
+	assertNoLeftovers(t, f)
+}
