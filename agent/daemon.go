@@ -131,6 +131,10 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 	}
 	auto := ohai.Collect(ctx, ohai.Options{IMDSEndpoint: cfg.IMDSEndpoint, Logger: log})
 	id := lifecycle.Identity{InstanceID: cfg.InstanceID, Stack: cfg.Stack, Layers: cfg.Layers}
+	if len(id.Layers) == 0 {
+		id.Layers = []string{lifecycle.BaseLayer}
+		log.Info("no layers configured: this instance is in the base layer (setup lays out the agent's directories)")
+	}
 	if id.InstanceID == "" {
 		id.InstanceID = instanceIDFrom(auto)
 	}

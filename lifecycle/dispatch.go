@@ -220,6 +220,15 @@ func normalise(out, list []string, path string) ([]string, error) {
 func DefaultLayers() map[string]any {
 	list := func(names ...string) []any { return anyList(names) }
 	return map[string]any{"stackagent": map[string]any{"layers": map[string]any{
+		// base is the layer of an agent configured with none: it only
+		// lays out the agent's own host directories at setup.
+		BaseLayer: map[string]any{
+			"name": "Agent only",
+			"recipes": map[string]any{
+				TypeSetup: list("stackagent"), TypeConfigure: list(), TypeDeploy: list(),
+				TypeUndeploy: list(), TypeShutdown: list(),
+			},
+		},
 		"php-app": map[string]any{
 			"name": "PHP App Server",
 			"recipes": map[string]any{
@@ -242,6 +251,9 @@ func DefaultLayers() map[string]any {
 		},
 	}}}
 }
+
+// BaseLayer is the layer of an instance configured with no layers.
+const BaseLayer = "base"
 
 // Supersede drops configure events made stale by a newer one among the
 // events waiting to run: only the newest configure (by IssuedAt, then
