@@ -231,7 +231,7 @@ func decodeConfig(path string, b []byte, cfg *Config) (map[string]int, error) {
 			return keyName(sf) == k.Value
 		})
 		if err := v.Decode(field.Addr().Interface()); err != nil {
-			ce := yamlError(path, err).(*ConfigError)
+			ce := yamlError(path, err)
 			ce.Key = k.Value
 			if ce.Line == 0 {
 				ce.Line = v.Line
@@ -267,7 +267,7 @@ func checkBlock(path, block string, v *yaml.Node, t reflect.Type, lines map[stri
 	return nil
 }
 
-func yamlError(path string, err error) error {
+func yamlError(path string, err error) *ConfigError {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	line := 0
