@@ -1,0 +1,83 @@
+#!/bin/sh
+# bench/daemon.sh: the daemon benchmark (docs/benchmarks.md, "Daemon").
+#
+# Starts fauxqs (testenv/fauxqs, an SQS-compatible server on 127.0.0.1),
+# builds bin/stackagent (or uses $STACKAGENT) and bench/daemonbench, and
+# runs daemonbench: it puts a counting proxy in front of fauxqs, starts
+# `stackagent daemon` on a fresh queue with the bench cookbook
+# (bench/daemon-cookbooks), and measures
+#   - latency from just before SendMessage to the first resource's write
+#     (inotify, same process clock), p50/p90 over LAT_EVENTS events;
+#   - idle RSS after start-up, RSS after RSS_EVENTS and 2*RSS_EVENTS events;
+#   - SQS requests per idle hour, counted at the proxy over IDLE seconds.
+# It prints a table with the issue's targets and PASS/MISS. There is no
+# peer tool for this benchmark, only the targets.
+#
+# Exit status: 0 when the run completed (targets met or not), 1 when the
+# run is broken (no node/npm, fauxqs or the daemon failed, a timeout).
+# Needs node and npm (Debian's nodejs/npm); not root.
+#
+# Environment: LAT_EVENTS (50), RSS_EVENTS (200), IDLE (65, seconds),
+# STACKAGENT (a prebuilt binary), KEEP=DIR (keep the daemon's logs there),
+# GCTRACE=1 (daemon runs with GODEBUG=gctrace=1; see KEEP's daemon.log).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+LAT_EVENTS=${LAT_EVENTS:-50}
+RSS_EVENTS=${RSS_EVENTS:-200}
+IDLE=${IDLE:-65}
+work=$(mktemp -d /tmp/stackagent-daemonbench.XXXXXX)
+fq_pid=""
+
+cleanup() {
+	if [ -n "$fq_pid" ]; then
+		kill "$fq_pid" 2>/dev/null || true
+		wait "$fq_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+die() { echo "bench/daemon.sh: $*" >&2; exit 1; }
+
+command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are needed (apt-get install nodejs npm)"
+command -v timeout >/dev/null || die "timeout(1) is needed (coreutils)"
+
+# --- build ----------------------------------------------------------------
+cd "$top"
+if [ -z "${STACKAGENT:-}" ]; then
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/stackagent ./agent
+	STACKAGENT=$top/bin/stackagent
+fi
+go build -o "$work/daemonbench" ./bench/daemonbench
+
+# --- fauxqs ---------------------------------------------------------------
+timeout 600 testenv/fauxqs/install.sh >&2 || die "installing fauxqs failed"
+[ -f testenv/fauxqs/node_modules/fauxqs/package.json ] || die "fauxqs is not installed"
+mkfifo "$work/fq.in"
+# fauxqs exits when its stdin closes; hold the fifo open from fd 8 here so
+# it also goes away if this script is killed.
+node testenv/fauxqs/launch.mjs 0 <"$work/fq.in" >"$work/fq.out" 2>"$work/fq.err" &
+fq_pid=$!
+exec 8>"$work/fq.in"
+port=""
+i=0
+while [ $i -lt 200 ]; do
+	port=$(sed -n 's/^FAUXQS_PORT=//p' "$work/fq.out" 2>/dev/null)
+	[ -n "$port" ] && break
+	kill -0 "$fq_pid" 2>/dev/null || { cat "$work/fq.err" >&2; die "fauxqs exited"; }
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$port" ] || die "fauxqs did not start within 20 s"
+echo "bench/daemon.sh: fauxqs $(node -p 'require("./testenv/fauxqs/node_modules/fauxqs/package.json").version') on 127.0.0.1:$port" >&2
+
+# --- measure --------------------------------------------------------------
+set -- -agent "$STACKAGENT" -cookbooks "$here/daemon-cookbooks" -endpoint "http://127.0.0.1:$port" \
+	-latency-events "$LAT_EVENTS" -rss-events "$RSS_EVENTS" -idle "${IDLE}s"
+[ -z "${KEEP:-}" ] || set -- "$@" -keep "$KEEP"
+[ -z "${GCTRACE:-}" ] || set -- "$@" -gctrace
+# Bounded: the helper gives up after 15 minutes itself; this is the backstop.
+timeout -k 10 1200 "$work/daemonbench" "$@"
