@@ -29,12 +29,15 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 # Go benchmarks, then (as root) the WordPress-host comparison with ansible
-# and puppet (docs/benchmarks.md); bench/run.sh installs those two.
+# and puppet (docs/benchmarks.md); bench/run.sh installs those two. Then
+# the daemon benchmark against fauxqs (bench/daemon.sh; needs node/npm).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@if [ ! -x bench/run.sh ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then STACKAGENT=$(CURDIR)/$(BIN) bench/run.sh; \
 	else echo "bench/run.sh skipped: it needs root (installs packages, manages /etc/apache2)"; fi
+	@if command -v node >/dev/null && command -v npm >/dev/null; then STACKAGENT=$(CURDIR)/$(BIN) bench/daemon.sh; \
+	else echo "bench/daemon.sh skipped: it needs node and npm (fauxqs)"; fi
 
 deps:
 	@scripts/test-deps.sh
