@@ -65,6 +65,8 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	changed, stopWatch := watchFile(cfgPath)
+	defer stopWatch()
 	for {
 		log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 		if err != nil {
@@ -86,6 +88,16 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 				cancel()
 				cleanup()
 				return err
+			case <-changed:
+				next, _, err := loadConfig(cfgPath, explicit, os.Getenv, flags)
+				if err != nil {
+					log.Error("config file changed but is invalid; keeping the running config", "error", err)
+					continue
+				}
+				log.Info("config file changed; reloading", "file", cfgPath)
+				cfg, reload = next, true
+				cancel()
+				break wait
 			case s := <-sigs:
 				if s == syscall.SIGHUP {
 					next, _, err := loadConfig(cfgPath, explicit, os.Getenv, flags)

@@ -34,6 +34,7 @@ type runFlags struct {
 	noEmbedded   bool
 	imdsEndpoint string
 	stateDir     string
+	watch        bool
 }
 
 func newRunRecipeCmd() *cobra.Command {
@@ -67,6 +68,7 @@ Exit codes (Chef RFC 062): 0 success, 1 failure, 2 SIGINT, 3 SIGTERM,
 	fl.StringVar(&f.root, "root", "", "prefix every path the run touches (and the default config paths) with this directory")
 	fl.StringVar(&f.imdsEndpoint, "imds-endpoint", "", "query EC2 instance metadata (IMDSv2) here, e.g. http://127.0.0.1:1338 (default: only on EC2)")
 	fl.StringVar(&f.stateDir, "state-dir", "", "the agent's state directory: converge lock, fetched custom cookbooks (default /var/lib/stackagent)")
+	fl.BoolVar(&f.watch, "watch", false, "converge again whenever a file of the site cookbooks changes (for cookbook authors)")
 	fl.BoolVar(&f.noEmbedded, "no-embedded-cookbooks", false, "use only site cookbooks")
 	return cmd
 }
@@ -96,6 +98,39 @@ func runRecipe(parent context.Context, f *runFlags, args []string, stdout, stder
 	}
 	ctx, stop, sig := signalContext(parent)
 	defer stop()
+	if !f.watch {
+		return runRecipeOnce(ctx, f, args, stdout, stderr, log, sig)
+	}
+	// --watch: converge, then again each time a cookbook file changes,
+	// until interrupted.
+	dirs := f.cookbookDirs
+	if len(dirs) == 0 {
+		dirs = []string{f.under("/etc/stackagent/cookbooks")}
+	}
+	changed, stopWatch := watchTree(dirs)
+	defer stopWatch()
+	for {
+		err := runRecipeOnce(ctx, f, args, stdout, stderr, log, sig)
+		if ctx.Err() != nil {
+			return err
+		}
+		if err != nil {
+			var ee *exitError
+			if !errors.As(err, &ee) || !ee.quiet() {
+				fmt.Fprintf(stderr, "stackagent: %v\n", err)
+			}
+		}
+		fmt.Fprintf(stderr, "stackagent: watching %s for changes (Ctrl-C to stop)\n", strings.Join(dirs, ", "))
+		select {
+		case <-ctx.Done():
+			return &exitError{code: signalExit(sig())}
+		case <-changed:
+			fmt.Fprintln(stderr, "stackagent: cookbooks changed; converging again")
+		}
+	}
+}
+
+func runRecipeOnce(ctx context.Context, f *runFlags, args []string, stdout, stderr io.Writer, log *slog.Logger, sig func() os.Signal) error {
 
 	for _, d := range f.cookbookDirs {
 		if _, err := os.Stat(d); err != nil {
