@@ -366,8 +366,10 @@ func (c *Config) validate() error {
 	if c.StateDir == "" {
 		return bad("state_dir", "must not be empty")
 	}
-	if c.WaitSeconds < 0 || c.WaitSeconds > 20 {
-		return bad("wait_seconds", "%d: SQS long polling waits 0 to 20 seconds", c.WaitSeconds)
+	if c.WaitSeconds < 1 || c.WaitSeconds > 20 {
+		// 0 (short polling) is refused: the SQS source would take it as
+		// its 20 s default, and short polls would spin on an empty queue.
+		return bad("wait_seconds", "%d: SQS long polling waits 1 to 20 seconds", c.WaitSeconds)
 	}
 	if c.VisibilityTimeout < 2*time.Second || c.VisibilityTimeout > 12*time.Hour {
 		return bad("visibility_timeout", "%s: want between 2s and 12h", c.VisibilityTimeout)

@@ -170,8 +170,8 @@ func TestConfigPrecedence(t *testing.T) {
 		{"layers", []string(nil), layer{"[web, db]", "php-app, memcached", "lb,,web "},
 			func(c *Config) any { return c.Layers },
 			[3]any{[]string{"web", "db"}, []string{"php-app", "memcached"}, []string{"lb", "web"}}},
-		{"wait_seconds", 20, layer{"10", "0", "3"},
-			func(c *Config) any { return c.WaitSeconds }, [3]any{10, 0, 3}},
+		{"wait_seconds", 20, layer{"10", "1", "3"},
+			func(c *Config) any { return c.WaitSeconds }, [3]any{10, 1, 3}},
 		{"boot_setup", true, layer{"false", "true", "0"},
 			func(c *Config) any { return c.BootSetup }, [3]any{false, true, false}},
 		{"visibility_timeout", 60 * time.Second, layer{"2m", "90s", "1h30m"},
@@ -256,8 +256,9 @@ func TestConfigErrors(t *testing.T) {
 		{"endpoint", "endpoint: localhost:4566\n", nil, nil, `FILE:1: key endpoint: "localhost:4566" is not a URL`},
 		{"reply_to", "stack: shop\nreply_to: results\n", nil, nil, "FILE:2: key reply_to: "},
 		{"state_dir empty", "state_dir: \"\"\n", nil, nil, "FILE:1: key state_dir: must not be empty"},
-		{"wait_seconds 21", "wait_seconds: 21\n", nil, nil, "FILE:1: key wait_seconds: 21: SQS long polling waits 0 to 20 seconds"},
-		{"wait_seconds -1", "wait_seconds: -1\n", nil, nil, "FILE:1: key wait_seconds: -1: SQS long polling waits 0 to 20 seconds"},
+		{"wait_seconds 21", "wait_seconds: 21\n", nil, nil, "FILE:1: key wait_seconds: 21: SQS long polling waits 1 to 20 seconds"},
+		{"wait_seconds -1", "wait_seconds: -1\n", nil, nil, "FILE:1: key wait_seconds: -1: SQS long polling waits 1 to 20 seconds"},
+		{"wait_seconds 0", "wait_seconds: 0\n", nil, nil, "FILE:1: key wait_seconds: 0: SQS long polling waits 1 to 20 seconds"},
 		{"visibility_timeout 1s", "stack: shop\nvisibility_timeout: 1s\n", nil, nil, "FILE:2: key visibility_timeout: 1s: want between "},
 		{"visibility_timeout 13h", "visibility_timeout: 13h\n", nil, nil, "FILE:1: key visibility_timeout: 13h0m0s: want between "},
 		{"journal_max_age 10m", "journal_max_age: 10m\n", nil, nil, "FILE:1: key journal_max_age: 10m0s: want at least 1h"},
@@ -274,7 +275,7 @@ func TestConfigErrors(t *testing.T) {
 		{"env duration", "", map[string]string{"STACKAGENT_JOURNAL_MAX_AGE": "week"}, nil,
 			`environment STACKAGENT_JOURNAL_MAX_AGE: key journal_max_age: "week" is not a duration such as 90s or 10m`},
 		{"env value", "stack: shop\nwait_seconds: 5\n", map[string]string{"STACKAGENT_WAIT_SECONDS": "21"}, nil,
-			"environment STACKAGENT_WAIT_SECONDS: key wait_seconds: 21: SQS long polling waits 0 to 20 seconds"},
+			"environment STACKAGENT_WAIT_SECONDS: key wait_seconds: 21: SQS long polling waits 1 to 20 seconds"},
 		{"env queue_url", "", map[string]string{"STACKAGENT_QUEUE_URL": "my-queue"}, nil,
 			`environment STACKAGENT_QUEUE_URL: key queue_url: "my-queue" is not an SQS queue URL`},
 		{"flag parse", "", nil, map[string]string{"keep_runs": "ten"}, `flag --keep-runs: key keep_runs: "ten" is not a whole number`},
@@ -368,7 +369,7 @@ func TestDaemonBadConfigDoesNotStart(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	for _, tc := range []struct{ content, want string }{
-		{"state_dir: " + state + "\nwait_seconds: 21\n", ":2: key wait_seconds: 21: SQS long polling waits 0 to 20 seconds"},
+		{"state_dir: " + state + "\nwait_seconds: 21\n", ":2: key wait_seconds: 21: SQS long polling waits 1 to 20 seconds"},
 		{"state_dir: " + state + "\nqueue-url: https://sqs.eu-west-1.amazonaws.com/1/q\n", ":2: key queue-url: unknown key (did you mean queue_url?)"},
 		{"state_dir: " + state + "\ncustom_cookbooks:\n  type: git\n", ":2: key custom_cookbooks.url: missing"},
 	} {
