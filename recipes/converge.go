@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sort"
 	"time"
 )
 
@@ -87,7 +88,7 @@ func (c *converger) stopped(ctx context.Context) error {
 // notifications and reporting. It returns whether the resource updated.
 func (c *converger) runAction(ctx context.Context, r *Resource, action string, by *Resource) (bool, error) {
 	start := time.Now()
-	rd := newRedactor(r)
+	rd := c.redactor(r)
 	rr := ResourceReport{ID: rd.apply(r.ID()), Kind: r.Kind.Name, Name: rd.apply(r.Name), Action: action, Recipe: r.Recipe,
 		Source: r.Decl.String(), Sensitive: r.Sensitive, resource: r}
 	if r.Cookbook != nil {
@@ -147,7 +148,7 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		if err == nil || attempt >= r.Retries || ctx.Err() != nil {
 			break
 		}
-		c.opts.Log.Warn("retrying resource", "resource", r.ID(), "action", action, "attempt", attempt+1, "error", newRedactor(res).apply(err.Error()))
+		c.opts.Log.Warn("retrying resource", "resource", r.ID(), "action", action, "attempt", attempt+1, "error", c.redactor(res).apply(err.Error()))
 		delay := time.Duration(r.RetryDelay * float64(time.Second))
 		if r.RetryDelay == 0 {
 			delay = 2 * time.Second
@@ -157,7 +158,7 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		case <-time.After(delay):
 		}
 	}
-	rd := newRedactor(res)
+	rd := c.redactor(res)
 	for _, s := range steps {
 		rr.Changes = append(rr.Changes, rd.apply(s.Desc))
 		if s.Diff != "" && !r.Sensitive {
@@ -307,4 +308,14 @@ func (c *converger) notify(ctx context.Context, r *Resource, timing string) erro
 		}
 	}
 	return nil
+}
+
+// redactor hides r's sensitive values and the run's secrets.
+func (c *converger) redactor(r *Resource) redactor {
+	rd := newRedactor(r)
+	if s := c.rt.secretValues(); len(s) > 0 {
+		rd = append(rd, s...)
+		sort.Slice(rd, func(i, j int) bool { return len(rd[i]) > len(rd[j]) })
+	}
+	return rd
 }

@@ -1,7 +1,9 @@
 package recipes
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -209,5 +211,54 @@ func TestIncludeRecipeOnce(t *testing.T) {
 	}
 	if got := strings.Join(p.applied, ","); got != "set common=on,set main=on,set other=on" {
 		t.Fatalf("applied %s", got)
+	}
+}
+
+type mapSecrets map[string]string
+
+func (m mapSecrets) Resolve(_ context.Context, ref string) (string, error) {
+	v, ok := m[ref]
+	if !ok {
+		return "", errors.New("no such parameter")
+	}
+	return v, nil
+}
+
+// TestSecretReferences: {"secret": REF} attribute values are resolved when
+// read, reach the provider in clear, and appear nowhere in the output or
+// the report.
+func TestSecretReferences(t *testing.T) {
+	t.Parallel()
+	set := books(t, map[string]string{"app/recipes/default.lua": `
+probe "plain" { value = "pw=" .. node.db.password }
+probe "table" { vars = { db = node.db }, value = lazy(function() return node.db.password end) }
+for k, v in pairs(node.db) do if k == "password" then probe "pairs" { value = v } end end
+`})
+	node := NewNode("n")
+	node.Merge(Normal, map[string]any{"db": map[string]any{"user": "wp", "password": map[string]any{"secret": "ssm:/prod/wp/db_password"}}})
+	reg := NewRegistry()
+	p := newProbe()
+	reg.Register(p.kind())
+	var out bytes.Buffer
+	items, _ := ParseRunList("app")
+	rep, err := Run(context.Background(), Options{Registry: reg, Cookbooks: set, Node: node, RunList: items,
+		Events: NewDocFormatter(&out), Secrets: mapSecrets{"ssm:/prod/wp/db_password": "s3cr3t-Pa55"}})
+	if err != nil {
+		t.Fatal(err, out.String())
+	}
+	if p.state["plain"] != "pw=s3cr3t-Pa55" || p.state["table"] != "s3cr3t-Pa55" || p.state["pairs"] != "s3cr3t-Pa55" {
+		t.Fatalf("providers saw %v", p.state)
+	}
+	b, _ := json.Marshal(rep)
+	if strings.Contains(out.String(), "s3cr3t-Pa55") || strings.Contains(string(b), "s3cr3t-Pa55") {
+		t.Fatalf("secret leaked:\n%s\n%s", out.String(), b)
+	}
+	if !strings.Contains(out.String(), "*sensitive value suppressed*") {
+		t.Fatalf("expected the secret to be shown as suppressed:\n%s", out.String())
+	}
+	// No resolver: a clear error naming the reference and the attribute.
+	_, err = Run(context.Background(), Options{Registry: reg, Cookbooks: set, Node: node, RunList: items})
+	if err == nil || !strings.Contains(err.Error(), `node.db.password: secret "ssm:/prod/wp/db_password": no secret resolver`) {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -41,10 +42,20 @@ type Options struct {
 	ResourceTimeout time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Secrets resolves attribute values of the form {"secret": "REF"}
+	// ("ssm:/prod/wp/db_password", "secretsmanager:prod/wp#password") when
+	// a recipe reads them. Resolved values are hidden everywhere the run
+	// reports. Nil: such a reference is an error naming it.
+	Secrets SecretResolver
 	// Interrupt, when closed, stops the run before its next resource while
 	// the running one finishes (the daemon's SIGTERM). Cancelling the
 	// context instead also cancels the running resource.
 	Interrupt <-chan struct{}
+}
+
+// SecretResolver resolves a secret reference to its value.
+type SecretResolver interface {
+	Resolve(ctx context.Context, ref string) (string, error)
 }
 
 // ErrInterrupted is the run's error when Options.Interrupt stopped it.
@@ -136,6 +147,36 @@ func (rc *RunContext) RebootPending() (reason string, now, ok bool) {
 		return "", false, false
 	}
 	return rc.reboot.Reason, rc.reboot.Now, true
+}
+
+// Redact hides the run's secrets (resolved secret references) in s, for
+// providers that write text of their own (the log resource).
+func (rc *RunContext) Redact(s string) string { return redactor(rc.rt.secretValues()).apply(s) }
+
+// RunLuaFile runs a Lua file of the host (an app's deploy hook, e.g.
+// deploy/before_symlink.lua in a release) at converge time, with the
+// sandbox's globals and the given ones in scope. It cannot declare
+// resources; errors name the file and line.
+func (rc *RunContext) RunLuaFile(ctx context.Context, path string, globals map[string]any) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	L := rc.rt.L
+	fn, err := L.Load(strings.NewReader(string(src)), path)
+	if err != nil {
+		return atEOF(luaError(err), string(src))
+	}
+	env := L.CreateTable(0, len(globals))
+	for k, v := range globals {
+		env.RawSetString(k, toLua(L, v))
+	}
+	mt := L.CreateTable(0, 1)
+	mt.RawSetString("__index", L.G.Global)
+	L.SetMetatable(env, mt)
+	fn.Env = env
+	_, err = rc.rt.call(ctx, &LuaFunc{fn: fn, src: Source{File: path}})
+	return err
 }
 
 // CancelReboot withdraws a reboot request.

@@ -32,6 +32,79 @@ type runtime struct {
 	curRecipe  string
 	compiling  bool
 	ctx        context.Context
+
+	secrets map[string]string // reference → value, resolved this run
+}
+
+// secretValues lists the run's resolved secrets (to hide them).
+func (rt *runtime) secretValues() []string {
+	out := make([]string, 0, len(rt.secrets))
+	for _, v := range rt.secrets {
+		if len(v) >= 4 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// secretRef tells whether an attribute value is a secret reference:
+// {"secret": "REF"} and nothing else.
+func secretRef(v any) (string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return "", false
+	}
+	ref, ok := m["secret"].(string)
+	return ref, ok
+}
+
+// resolveSecret resolves a reference once per run.
+func (rt *runtime) resolveSecret(ref string) (string, error) {
+	if v, ok := rt.secrets[ref]; ok {
+		return v, nil
+	}
+	if rt.opts.Secrets == nil {
+		return "", fmt.Errorf("secret %q: no secret resolver (AWS is not configured for this run)", ref)
+	}
+	ctx := rt.L.Context()
+	if ctx == nil {
+		ctx = rt.ctx
+	}
+	v, err := rt.opts.Secrets.Resolve(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("secret %q: %w", ref, err)
+	}
+	if rt.secrets == nil {
+		rt.secrets = map[string]string{}
+	}
+	rt.secrets[ref] = v
+	return v, nil
+}
+
+// resolveSecrets replaces every secret reference inside v (a copy).
+func (rt *runtime) resolveSecrets(v any) (any, error) {
+	if ref, ok := secretRef(v); ok {
+		return rt.resolveSecret(ref)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			r, err := rt.resolveSecrets(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = r
+		}
+	case []any:
+		for i, e := range x {
+			r, err := rt.resolveSecrets(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = r
+		}
+	}
+	return v, nil
 }
 
 // newRuntime opens a sandboxed Lua state: base (without dofile/loadfile),

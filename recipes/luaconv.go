@@ -36,6 +36,9 @@ func (rt *runtime) toGo(v lua.LValue) (any, error) {
 			return u, nil
 		case *attrView:
 			v, _ := u.get()
+			if u.merged {
+				return rt.resolveSecrets(v)
+			}
 			return v, nil
 		}
 		return nil, fmt.Errorf("cannot use a %T here", x.Value)

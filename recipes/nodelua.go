@@ -97,6 +97,14 @@ func (rt *runtime) viewIndex(L *lua.LState) int {
 		case !ok:
 			L.Push(lua.LNil)
 		case isMap:
+			if raw, _ := v.node.Get(c.path...); isSecret(raw) {
+				s, err := rt.resolveSecret(raw.(map[string]any)["secret"].(string))
+				if err != nil {
+					L.RaiseError("%s: %v", c.name(), err)
+				}
+				L.Push(lua.LString(s))
+				return 1
+			}
 			L.Push(rt.pushView(L, c))
 		default:
 			L.Push(toLua(L, x))
@@ -152,7 +160,13 @@ func (rt *runtime) viewPairs(L *lua.LState) int {
 		k := keys[i]
 		i++
 		L.Push(lua.LString(k))
-		if _, isMap := m[k].(map[string]any); isMap {
+		if ref, ok := secretRef(m[k]); ok && v.merged {
+			s, err := rt.resolveSecret(ref)
+			if err != nil {
+				L.RaiseError("%s.%s: %v", v.name(), k, err)
+			}
+			L.Push(lua.LString(s))
+		} else if _, isMap := m[k].(map[string]any); isMap {
 			L.Push(rt.pushView(L, v.child(k)))
 		} else {
 			L.Push(toLua(L, m[k]))
@@ -190,3 +204,5 @@ func luaValueString(v lua.LValue) string {
 	}
 	return v.String()
 }
+
+func isSecret(v any) bool { _, ok := secretRef(v); return ok }

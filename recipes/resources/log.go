@@ -25,7 +25,7 @@ func logKind() *recipes.Kind {
 func planLog(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, _ string) ([]recipes.Step, error) {
 	lvl := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn,
 		"error": slog.LevelError, "fatal": slog.LevelError}[r.Str("level")]
-	msg := r.Str("message")
+	msg := rc.Redact(r.Str("message"))
 	if r.Sensitive {
 		msg = "*sensitive value suppressed*"
 	}
