@@ -12,10 +12,11 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./agent
 
-# The main job on a fresh machine: lay out the agent's host directories
-# with the embedded stackagent cookbook (no AWS needed).
+# The main job on a fresh machine: the daemon on the embedded default (no
+# AWS: events from the local inbox, /var/lib/stackagent/inbox). Ctrl-C
+# stops it.
 run: build
-	./$(BIN) run-recipe stackagent
+	./$(BIN) daemon
 
 # Everything the tests need from Debian's packages, then every test.
 # As root this includes the integration tests (apt, init scripts, mounts,
