@@ -29,8 +29,13 @@ RSS_EVENTS=${RSS_EVENTS:-200}
 IDLE=${IDLE:-65}
 work=$(mktemp -d /tmp/stackagent-daemonbench.XXXXXX)
 fq_pid=""
+db_pid=""
 
 cleanup() {
+	if [ -n "$db_pid" ]; then
+		kill "$db_pid" 2>/dev/null || true
+		wait "$db_pid" 2>/dev/null || true
+	fi
 	if [ -n "$fq_pid" ]; then
 		kill "$fq_pid" 2>/dev/null || true
 		wait "$fq_pid" 2>/dev/null || true
@@ -76,8 +81,15 @@ echo "bench/daemon.sh: fauxqs $(node -p 'require("./testenv/fauxqs/node_modules/
 
 # --- measure --------------------------------------------------------------
 set -- -agent "$STACKAGENT" -cookbooks "$here/daemon-cookbooks" -endpoint "http://127.0.0.1:$port" \
-	-latency-events "$LAT_EVENTS" -rss-events "$RSS_EVENTS" -idle "${IDLE}s"
+	-latency-events "$LAT_EVENTS" -rss-events "$RSS_EVENTS" -idle "${IDLE}s" -tmp "$work"
 [ -z "${KEEP:-}" ] || set -- "$@" -keep "$KEEP"
 [ -z "${GCTRACE:-}" ] || set -- "$@" -gctrace
 # Bounded: the helper gives up after 15 minutes itself; this is the backstop.
-timeout -k 10 1200 "$work/daemonbench" "$@"
+# In the background, so that a signal to this script runs the trap at once
+# (the trap stops the helper, which stops the daemon).
+timeout -k 10 1200 "$work/daemonbench" "$@" &
+db_pid=$!
+rc=0
+wait "$db_pid" || rc=$?
+db_pid=""
+exit "$rc"

@@ -38,6 +38,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -63,12 +64,41 @@ var (
 	eventWait  = flag.Duration("event-timeout", 20*time.Second, "longest wait for one event's run")
 	keep       = flag.String("keep", "", "copy the daemon's logs into this directory")
 	gcTrace    = flag.Bool("gctrace", false, "run the daemon with GODEBUG=gctrace=1 (in its log)")
+	tmpParent  = flag.String("tmp", "", "make the temporary directory in here (default: $TMPDIR)")
 )
+
+// onSignal holds what SIGINT/SIGTERM/SIGHUP must undo before exiting:
+// stop the daemon, remove the temporary directory.
+var (
+	onSignalMu sync.Mutex
+	onSignal   []func()
+)
+
+func atSignal(f func()) {
+	onSignalMu.Lock()
+	onSignal = append(onSignal, f)
+	onSignalMu.Unlock()
+}
+
+func handleSignals() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-c
+		fmt.Fprintf(os.Stderr, "daemonbench: %s: stopping\n", s)
+		onSignalMu.Lock()
+		for i := len(onSignal) - 1; i >= 0; i-- {
+			onSignal[i]()
+		}
+		os.Exit(1)
+	}()
+}
 
 const region = "us-east-1"
 
 func main() {
 	flag.Parse()
+	handleSignals()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "daemonbench: BROKEN RUN:", err)
 		os.Exit(1)
@@ -272,11 +302,12 @@ func run() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 
-	tmp, err := os.MkdirTemp("", "stackagent-daemonbench.")
+	tmp, err := os.MkdirTemp(*tmpParent, "daemonbench.")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	atSignal(func() { os.RemoveAll(tmp) })
 
 	// Proxy.
 	cnt := newCounter()
@@ -381,6 +412,14 @@ func run() error {
 	pid := cmd.Process.Pid
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	atSignal(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
 	stopped := false
 	defer func() {
 		if !stopped {
