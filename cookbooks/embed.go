@@ -5,7 +5,8 @@ package cookbooks
 
 import "embed"
 
-// FS holds one directory per cookbook.
+// FS holds one directory per cookbook (and this file, which the cookbook
+// loader skips: only directories are cookbooks).
 //
-//go:embed */metadata.json */recipes */attributes
+//go:embed *
 var FS embed.FS
