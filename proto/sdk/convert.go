@@ -8,6 +8,19 @@ import (
 	providerv1 "github.com/stackagent/stackagent/proto/provider/v1"
 )
 
+// KindsToPB converts declared kinds to the wire.
+func KindsToPB(kinds []Kind) ([]*providerv1.Kind, error) {
+	out := make([]*providerv1.Kind, 0, len(kinds))
+	for _, k := range kinds {
+		pk, err := kindToPB(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pk)
+	}
+	return out, nil
+}
+
 func kindToPB(k Kind) (*providerv1.Kind, error) {
 	pk := &providerv1.Kind{Name: k.Name, Doc: k.Doc, Actions: k.Actions, DefaultAction: k.DefaultAction}
 	for _, p := range k.Props {

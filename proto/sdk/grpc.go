@@ -56,15 +56,11 @@ func (s *server) Schema(ctx context.Context, _ *providerv1.SchemaRequest) (_ *pr
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	out := &providerv1.SchemaResponse{}
-	for _, k := range kinds {
-		pk, err := kindToPB(k)
-		if err != nil {
-			return nil, status.Error(codes.Internal, err.Error())
-		}
-		out.Kinds = append(out.Kinds, pk)
+	pks, err := KindsToPB(kinds)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
 	}
-	return out, nil
+	return &providerv1.SchemaResponse{Kinds: pks}, nil
 }
 
 func (s *server) Load(ctx context.Context, req *providerv1.LoadRequest) (_ *providerv1.LoadResponse, err error) {
