@@ -7,14 +7,7 @@ package lifecycle
 // Dir/current to it with one atomic rename. See docs/custom-cookbooks.md.
 
 import (
-	"archive/tar"
-	"archive/zip"
-	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +27,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	archive "github.com/stackagent/stackagent/internal/fetch"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -68,12 +62,12 @@ var (
 	// ErrNoCookbooks: the fetched tree holds no folder with recipes/.
 	ErrNoCookbooks = errors.New("no cookbook found (want folders of cookbooks, each with recipes/)")
 	// ErrArchiveTooLarge: the archive or its content is over the limit.
-	ErrArchiveTooLarge = errors.New("archive too large")
+	ErrArchiveTooLarge = archive.ErrArchiveTooLarge
 	// ErrUnsafeArchive: an entry or symlink would land or point outside
 	// the release.
-	ErrUnsafeArchive = errors.New("unsafe path")
+	ErrUnsafeArchive = archive.ErrUnsafeArchive
 	// ErrUnknownArchive: the file is neither gzip'd tar, tar, bzip2'd tar nor zip.
-	ErrUnknownArchive = errors.New("unknown archive format (want .tar.gz, .tgz, .tar, .tar.bz2 or .zip)")
+	ErrUnknownArchive = archive.ErrUnknownArchive
 	// ErrRevisionNotFound: the git repository has no such branch or tag.
 	ErrRevisionNotFound = errors.New("revision not found")
 )
@@ -900,7 +894,7 @@ func (f *CookbookFetcher) fetchArchive(ctx context.Context, src CookbookSource, 
 	}
 	defer body.Close()
 	file := filepath.Join(stage, "archive")
-	if sum, err = saveArchive(body, file, f.maxSize()); err != nil {
+	if sum, err = archive.SaveArchive(body, file, f.maxSize()); err != nil {
 		return "", "", err
 	}
 	if src.Checksum != "" && sum != src.Checksum {
@@ -910,259 +904,8 @@ func (f *CookbookFetcher) fetchArchive(ctx context.Context, src CookbookSource, 
 		return sum, "", nil
 	}
 	tree = filepath.Join(stage, "tree")
-	if err := extractArchive(file, tree, f.maxSize(), f.log()); err != nil {
+	if err := archive.ExtractArchive(file, tree, f.maxSize(), f.log()); err != nil {
 		return "", "", err
 	}
 	return sum, tree, nil
-}
-
-// saveArchive copies r into file, at most max bytes, and returns its sha256.
-func saveArchive(r io.Reader, file string, max int64) (string, error) {
-	w, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return "", err
-	}
-	defer w.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, max+1))
-	if err != nil {
-		return "", fmt.Errorf("download: %w", err)
-	}
-	if n > max {
-		return "", fmt.Errorf("%w: more than %d bytes", ErrArchiveTooLarge, max)
-	}
-	if err := w.Close(); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// extractArchive unpacks file, a tar (plain, gzip or bzip2) or zip found
-// by its magic bytes, into dir.
-func extractArchive(file, dir string, max int64, log *slog.Logger) error {
-	fh, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer fh.Close()
-	magic := make([]byte, 512)
-	n, _ := io.ReadFull(fh, magic)
-	magic = magic[:n]
-	if _, err := fh.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	x := &extractor{root: root, max: max, log: log}
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(fh)
-		if err != nil {
-			return fmt.Errorf("gzip: %w", err)
-		}
-		return x.tar(zr)
-	case bytes.HasPrefix(magic, []byte("BZh")):
-		return x.tar(bzip2.NewReader(fh))
-	case len(magic) >= 262 && string(magic[257:262]) == "ustar":
-		return x.tar(fh)
-	case bytes.HasPrefix(magic, []byte("PK\x03\x04")), bytes.HasPrefix(magic, []byte("PK\x05\x06")):
-		st, err := fh.Stat()
-		if err != nil {
-			return err
-		}
-		zr, err := zip.NewReader(fh, st.Size())
-		if err != nil {
-			return fmt.Errorf("zip: %w", err)
-		}
-		return x.zip(zr)
-	}
-	return ErrUnknownArchive
-}
-
-// maxArchiveEntries bounds the number of entries, against inode bombs.
-const maxArchiveEntries = 200_000
-
-// extractor writes archive entries below root only, counting bytes.
-type extractor struct {
-	root    *os.Root
-	max     int64
-	written int64
-	entries int
-	log     *slog.Logger
-}
-
-func (x *extractor) tar(r io.Reader) error {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("tar: %w", err)
-		}
-		mode := h.FileInfo().Mode()
-		switch h.Typeflag {
-		case tar.TypeDir:
-			err = x.dir(h.Name)
-		case tar.TypeReg:
-			err = x.file(h.Name, mode, tr)
-		case tar.TypeSymlink:
-			err = x.symlink(h.Name, h.Linkname)
-		case tar.TypeLink:
-			err = x.link(h.Name, h.Linkname)
-		case tar.TypeXGlobalHeader:
-		default:
-			x.log.Debug("custom cookbooks: archive entry skipped", "name", h.Name, "type", string(h.Typeflag))
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func (x *extractor) zip(zr *zip.Reader) error {
-	var total uint64
-	for _, zf := range zr.File {
-		total += zf.UncompressedSize64
-	}
-	if total > uint64(x.max) {
-		return fmt.Errorf("%w: %d bytes uncompressed, limit %d", ErrArchiveTooLarge, total, x.max)
-	}
-	for _, zf := range zr.File {
-		if err := x.zipEntry(zf); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (x *extractor) zipEntry(zf *zip.File) error {
-	mode := zf.Mode()
-	if mode.IsDir() || strings.HasSuffix(zf.Name, "/") {
-		return x.dir(zf.Name)
-	}
-	rc, err := zf.Open()
-	if err != nil {
-		return fmt.Errorf("zip %s: %w", zf.Name, err)
-	}
-	defer rc.Close()
-	if mode&fs.ModeSymlink != 0 {
-		target, err := io.ReadAll(io.LimitReader(rc, 4096))
-		if err != nil {
-			return fmt.Errorf("zip %s: %w", zf.Name, err)
-		}
-		return x.symlink(zf.Name, string(target))
-	}
-	if !mode.IsRegular() {
-		x.log.Debug("custom cookbooks: archive entry skipped", "name", zf.Name, "mode", mode.String())
-		return nil
-	}
-	return x.file(zf.Name, mode, rc)
-}
-
-// name checks an entry's name: relative, no ".." component, not empty.
-func (x *extractor) name(raw string) (string, error) {
-	x.entries++
-	if x.entries > maxArchiveEntries {
-		return "", fmt.Errorf("%w: more than %d entries", ErrArchiveTooLarge, maxArchiveEntries)
-	}
-	if strings.HasPrefix(raw, "/") || strings.Contains(raw, `\`) {
-		return "", fmt.Errorf("entry %q: %w (absolute or backslashed)", raw, ErrUnsafeArchive)
-	}
-	for _, part := range strings.Split(raw, "/") {
-		if part == ".." {
-			return "", fmt.Errorf("entry %q: %w (..)", raw, ErrUnsafeArchive)
-		}
-	}
-	clean := path.Clean(raw)
-	if clean == "." {
-		return "", nil
-	}
-	return filepath.FromSlash(clean), nil
-}
-
-func (x *extractor) dir(raw string) error {
-	name, err := x.name(raw)
-	if err != nil || name == "" {
-		return err
-	}
-	return x.root.MkdirAll(name, 0o755)
-}
-
-func (x *extractor) file(raw string, mode fs.FileMode, r io.Reader) error {
-	name, err := x.name(raw)
-	if err != nil || name == "" {
-		return err
-	}
-	if err := x.prepare(name); err != nil {
-		return err
-	}
-	w, err := x.root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode.Perm()|0o600)
-	if err != nil {
-		return err
-	}
-	n, err := io.Copy(w, io.LimitReader(r, x.max-x.written+1))
-	x.written += n
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("extract %s: %w", raw, err)
-	}
-	if x.written > x.max {
-		return fmt.Errorf("%w: more than %d bytes uncompressed", ErrArchiveTooLarge, x.max)
-	}
-	return nil
-}
-
-// symlink refuses absolute targets and targets that leave the tree by
-// their path; chains are checked once the tree is complete.
-func (x *extractor) symlink(raw, target string) error {
-	name, err := x.name(raw)
-	if err != nil || name == "" {
-		return err
-	}
-	resolved := path.Join(path.Dir(filepath.ToSlash(name)), target)
-	if target == "" || path.IsAbs(target) || resolved == ".." || strings.HasPrefix(resolved, "../") {
-		return fmt.Errorf("symlink %q -> %q: %w (points outside)", raw, target, ErrUnsafeArchive)
-	}
-	if err := x.prepare(name); err != nil {
-		return err
-	}
-	return x.root.Symlink(target, name)
-}
-
-func (x *extractor) link(raw, target string) error {
-	name, err := x.name(raw)
-	if err != nil || name == "" {
-		return err
-	}
-	old, err := x.name(target)
-	if err != nil || old == "" {
-		return fmt.Errorf("hard link %q -> %q: %w", raw, target, ErrUnsafeArchive)
-	}
-	if err := x.prepare(name); err != nil {
-		return err
-	}
-	return x.root.Link(old, name)
-}
-
-// prepare makes name's parent and removes an earlier entry of that name.
-func (x *extractor) prepare(name string) error {
-	if dir := filepath.Dir(name); dir != "." {
-		if err := x.root.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	if err := x.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
 }
