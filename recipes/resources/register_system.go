@@ -12,4 +12,5 @@ func registerSystem(g *recipes.Registry) {
 	} {
 		g.Register(k)
 	}
+	g.Register(deployKind())
 }

@@ -1,0 +1,464 @@
+package resources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/stackagent/stackagent/recipes"
+)
+
+// deployKind is Chef's and OpsWorks' deploy: an application deployed as
+// timestamped releases under deploy_to (see releases.go for the layout).
+// deploy builds releases/<UTC time> completely (files from git, an http or
+// s3 archive, a local archive or directory; the app's before_migrate and
+// before_symlink hooks; shared dirs and symlinks), switches current to it
+// with one rename, runs before_restart, prunes releases beyond
+// keep_releases and runs after_restart last: the resource's notifications
+// (reload apache2…) fire after the whole action, so after_restart runs
+// before them. A revision equal to current's is up to date (force_deploy
+// makes a new release anyway). rollback switches current back; undeploy
+// removes all but shared/.
+func deployKind() *recipes.Kind {
+	p := &deployProvider{s3: defaultS3}
+	return &recipes.Kind{
+		Name: "deploy", Actions: []string{"deploy", "force_deploy", "rollback", "undeploy"}, DefaultAction: "deploy",
+		Doc: "deploy an application as releases with an atomically switched current symlink",
+		Props: []recipes.Prop{
+			{Name: "app", Type: recipes.String, NameProperty: true},
+			// deploy_to defaults to /srv/www/<app>.
+			{Name: "deploy_to", Type: recipes.String},
+			{Name: "source_type", Type: recipes.String, Default: "git", OneOf: []string{"git", "s3", "http", "archive", "local"}},
+			{Name: "repository", Type: recipes.String},
+			{Name: "revision", Type: recipes.String, Default: "HEAD"},
+			{Name: "ssh_key", Type: recipes.String},
+			{Name: "checksum", Type: recipes.String},
+			{Name: "keep_releases", Type: recipes.Int, Default: int64(5)},
+			{Name: "shared_dirs", Type: recipes.StringList},
+			{Name: "symlinks", Type: recipes.Map},
+			{Name: "purge_before_symlink", Type: recipes.StringList},
+			{Name: "create_dirs_before_symlink", Type: recipes.StringList},
+			{Name: "owner", Type: recipes.String, Public: true},
+			{Name: "group", Type: recipes.String, Public: true},
+			{Name: "environment", Type: recipes.Map},
+			{Name: "rollback_to", Type: recipes.String},
+			{Name: "purge_shared", Type: recipes.Bool},
+		},
+		Provider: p,
+		Validate: validateDeploy,
+	}
+}
+
+// deployProvider plans deploy resources; s3 makes the client s3 sources
+// are read with.
+type deployProvider struct {
+	s3 func(ctx context.Context) (S3GetAPI, error)
+}
+
+var _ recipes.Provider = (*deployProvider)(nil)
+
+// validateDeploy checks at compile time what the properties alone cannot.
+func validateDeploy(_ *recipes.RunContext, r *recipes.Resource) error {
+	if k := r.Get("keep_releases"); k != nil && r.Int("keep_releases") < 1 {
+		return fmt.Errorf("keep_releases %d: want at least 1", r.Int("keep_releases"))
+	}
+	for _, prop := range []string{"shared_dirs", "purge_before_symlink", "create_dirs_before_symlink"} {
+		for _, p := range r.Strings(prop) {
+			if err := checkRelPath(prop, p); err != nil {
+				return err
+			}
+		}
+	}
+	for from, to := range r.Map("symlinks") {
+		if err := checkRelPath("symlinks", from); err != nil {
+			return err
+		}
+		s, ok := to.(string)
+		if !ok {
+			return fmt.Errorf("symlinks[%q]: want a release-relative path", from)
+		}
+		if err := checkRelPath("symlinks", s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRelPath refuses an empty, absolute or climbing path.
+func checkRelPath(prop, p string) error {
+	clean := filepath.Clean(p)
+	if p == "" || filepath.IsAbs(p) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
+		return fmt.Errorf("%s: %q must be a relative path inside the release", prop, p)
+	}
+	return nil
+}
+
+// deployment is one deploy resource's plan: where, and as whom.
+type deployment struct {
+	rc       *recipes.RunContext
+	r        *recipes.Resource
+	dir      string // deploy_to on the host
+	display  string // deploy_to as declared
+	uid, gid int    // -1: leave alone
+}
+
+func (p *deployProvider) Plan(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
+	d, err := newDeployment(rc, r)
+	if err != nil {
+		return nil, err
+	}
+	switch action {
+	case "deploy", "force_deploy":
+		return p.planDeploy(ctx, d, action == "force_deploy")
+	case "rollback":
+		return d.planRollback()
+	case "undeploy":
+		return d.planUndeploy()
+	}
+	return nil, fmt.Errorf("unknown action %q", action)
+}
+
+func newDeployment(rc *recipes.RunContext, r *recipes.Resource) (*deployment, error) {
+	display := r.Str("deploy_to")
+	if display == "" {
+		display = "/srv/www/" + r.Str("app")
+	}
+	dir, err := hostPath(rc, display)
+	if err != nil {
+		return nil, fmt.Errorf("deploy_to: %w", err)
+	}
+	a, err := resolveAttrs(r)
+	if err != nil {
+		return nil, err
+	}
+	return &deployment{rc: rc, r: r, dir: dir, display: display, uid: a.uid, gid: a.gid}, nil
+}
+
+// set opens the release set; nil when deploy_to does not exist yet.
+func (d *deployment) set() *ReleaseSet {
+	s, err := OpenReleaseSet(d.dir)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+func (p *deployProvider) planDeploy(ctx context.Context, d *deployment, force bool) ([]recipes.Step, error) {
+	set := d.set()
+	var cur Release
+	var names []string
+	var steps []recipes.Step
+	if set != nil {
+		cur, _ = set.Current()
+		for _, rel := range set.List() {
+			names = append(names, rel.Name)
+		}
+		if half := set.HalfBuilt(); len(half) > 0 {
+			steps = append(steps, recipes.Step{
+				Desc:  fmt.Sprintf("remove half-built release %s", strings.Join(half, ", ")),
+				Apply: func(context.Context) error { _, err := set.RemoveHalfBuilt(); return err },
+			})
+		}
+	}
+	known := cur.Revision
+	if force {
+		known = ""
+	}
+	src, err := p.resolveSource(ctx, d.rc, d.r, known)
+	if err != nil {
+		return nil, err
+	}
+	keep := int(d.r.Int("keep_releases"))
+	if !force && cur.Name != "" && src.revision == cur.Revision {
+		if old := pruneNames(names, cur.Name, keep); len(old) > 0 {
+			steps = append(steps, d.pruneStep(old, keep))
+		}
+		return steps, nil
+	}
+	b := &build{d: d, src: src}
+	from := "nothing"
+	if cur.Name != "" {
+		from = "release " + cur.Name
+	}
+	steps = append(steps,
+		recipes.Step{Desc: fmt.Sprintf("build a new release of %s (revision %s) in %s/releases", src.desc, shortRev(src.revision), d.display), Apply: b.build},
+		recipes.Step{Desc: fmt.Sprintf("switch %s/current from %s to the new release", d.display, from), Apply: b.switchCurrent},
+	)
+	// The new release will be the newest and current; cur the one before.
+	if old := pruneNames(append(slices.Clone(names), "99999999999999"), "99999999999999", keep); len(old) > 0 {
+		steps = append(steps, d.pruneStep(old, keep))
+	}
+	last := &steps[len(steps)-1]
+	apply := last.Apply
+	last.Apply = func(ctx context.Context) error {
+		if err := apply(ctx); err != nil {
+			return err
+		}
+		return b.hook(ctx, "after_restart")
+	}
+	return steps, nil
+}
+
+func shortRev(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
+func (d *deployment) pruneStep(old []string, keep int) recipes.Step {
+	return recipes.Step{
+		Desc: fmt.Sprintf("remove old release %s (keep_releases %d)", strings.Join(old, ", "), keep),
+		Apply: func(context.Context) error {
+			set, err := OpenReleaseSet(d.dir)
+			if err != nil {
+				return err
+			}
+			_, err = set.Prune(keep)
+			return err
+		},
+	}
+}
+
+// build is one new release in the making.
+type build struct {
+	d    *deployment
+	src  *resolvedSource
+	set  *ReleaseSet
+	name string
+}
+
+// build makes the release complete: files, before_migrate, before_symlink,
+// shared dirs and symlinks, owner, then its record. On error the release
+// stays half-built (marked) and the next deploy removes it.
+func (b *build) build(ctx context.Context) error {
+	d := b.d
+	if b.src.fill == nil {
+		return errors.New("source was not fetched") // cannot happen: only unchanged sources skip it
+	}
+	if err := d.mkdir(d.dir); err != nil {
+		return err
+	}
+	set, err := OpenReleaseSet(d.dir)
+	if err != nil {
+		return err
+	}
+	if err := d.mkdir(set.SharedDir()); err != nil {
+		return err
+	}
+	b.set = set
+	if b.name, err = set.NewRelease(d.rc.Now()); err != nil {
+		return fmt.Errorf("new release: %w", err)
+	}
+	dir := set.Path(b.name)
+	d.rc.Log.Info("deploy: building release", "app", d.r.Str("app"), "release", dir, "revision", b.src.revision)
+	if err := b.src.fill(ctx, dir); err != nil {
+		return err
+	}
+	if err := b.hook(ctx, "before_migrate"); err != nil {
+		return err
+	}
+	if err := b.hook(ctx, "before_symlink"); err != nil {
+		return err
+	}
+	if err := b.link(dir); err != nil {
+		return err
+	}
+	if d.uid >= 0 || d.gid >= 0 {
+		if err := chownTree(dir, d.uid, d.gid); err != nil {
+			return err
+		}
+	}
+	return set.Finish(b.name, b.src.revision, b.src.desc, d.rc.Now())
+}
+
+// switchCurrent makes the new release current, then runs before_restart.
+func (b *build) switchCurrent(ctx context.Context) error {
+	if err := b.set.Switch(b.name); err != nil {
+		return err
+	}
+	return b.hook(ctx, "before_restart")
+}
+
+// hook runs the release's deploy/<name>.lua when it has one.
+func (b *build) hook(ctx context.Context, name string) error {
+	d := b.d
+	dir := b.set.Path(b.name)
+	file := filepath.Join(dir, "deploy", name+".lua")
+	if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	env := d.r.Map("environment")
+	if env == nil {
+		env = map[string]any{}
+	}
+	err := d.rc.RunLuaFile(ctx, file, map[string]any{
+		"release_path": dir, "shared_path": b.set.SharedDir(), "deploy_to": d.dir,
+		"app": d.r.Str("app"), "environment": env,
+	})
+	if err != nil {
+		return fmt.Errorf("deploy hook %s: %w", name, err)
+	}
+	return nil
+}
+
+// link purges, creates dirs, then links shared dirs and symlinks into
+// the release (relative links, so the tree works under any root).
+func (b *build) link(dir string) error {
+	d := b.d
+	for _, p := range d.r.Strings("purge_before_symlink") {
+		if err := os.RemoveAll(filepath.Join(dir, p)); err != nil {
+			return err
+		}
+	}
+	for _, p := range d.r.Strings("create_dirs_before_symlink") {
+		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
+			return err
+		}
+	}
+	shared := b.set.SharedDir()
+	for _, p := range d.r.Strings("shared_dirs") {
+		if err := d.mkdirAll(shared, p); err != nil {
+			return err
+		}
+		if err := linkInto(filepath.Join(shared, p), filepath.Join(dir, p)); err != nil {
+			return err
+		}
+	}
+	links := d.r.Map("symlinks")
+	keys := make([]string, 0, len(links))
+	for k := range links {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, from := range keys {
+		to, _ := links[from].(string)
+		if err := linkInto(filepath.Join(shared, from), filepath.Join(dir, to)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// linkInto replaces whatever is at link with a relative symlink to target.
+func linkInto(target, link string) error {
+	if err := os.RemoveAll(link); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(filepath.Dir(link), target)
+	if err != nil {
+		return err
+	}
+	if err := os.Symlink(rel, link); err != nil {
+		return fmt.Errorf("link %s: %w", link, err)
+	}
+	return nil
+}
+
+// mkdir makes dir (its parents too) owned as the resource says.
+func (d *deployment) mkdir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if d.uid >= 0 || d.gid >= 0 {
+		return os.Chown(dir, d.uid, d.gid)
+	}
+	return nil
+}
+
+// mkdirAll makes base/rel and each missing directory on the way, owned
+// as the resource says.
+func (d *deployment) mkdirAll(base, rel string) error {
+	p := base
+	for _, part := range strings.Split(filepath.Clean(rel), string(filepath.Separator)) {
+		p = filepath.Join(p, part)
+		if err := d.mkdir(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chownTree changes the owner of everything under dir, links included.
+func chownTree(dir string, uid, gid int) error {
+	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
+
+func (d *deployment) planRollback() ([]recipes.Step, error) {
+	set := d.set()
+	if set == nil {
+		return nil, fmt.Errorf("roll back %s: %w", d.display, ErrNoCurrent)
+	}
+	cur, _ := set.Current()
+	target, err := set.RollbackTarget(d.r.Str("rollback_to"))
+	if err != nil {
+		return nil, err
+	}
+	if target.Name == cur.Name {
+		return nil, nil
+	}
+	return []recipes.Step{{
+		Desc:  fmt.Sprintf("roll back %s/current from release %s to release %s", d.display, cur.Name, target.Name),
+		Apply: func(context.Context) error { return set.Switch(target.Name) },
+	}}, nil
+}
+
+func (d *deployment) planUndeploy() ([]recipes.Step, error) {
+	ents, err := os.ReadDir(d.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.r.Bool("purge_shared") {
+		return []recipes.Step{{Desc: "remove " + d.display, Apply: func(context.Context) error { return os.RemoveAll(d.dir) }}}, nil
+	}
+	var doomed []string
+	for _, e := range ents {
+		if e.Name() != "shared" {
+			doomed = append(doomed, e.Name())
+		}
+	}
+	if len(doomed) == 0 {
+		return nil, nil
+	}
+	// current first, so nothing points into a half-removed release.
+	slices.SortStableFunc(doomed, func(a, b string) int {
+		switch {
+		case a == "current":
+			return -1
+		case b == "current":
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return []recipes.Step{{
+		Desc: fmt.Sprintf("remove %s from %s (keeping shared/)", strings.Join(doomed, ", "), d.display),
+		Apply: func(context.Context) error {
+			for _, n := range doomed {
+				if err := os.RemoveAll(filepath.Join(d.dir, n)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}}, nil
+}
