@@ -150,7 +150,8 @@ func (in *instance) provider() (sdk.Provider, *plugin.Client, error) {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           newHCLogger(in.h.opts.Log.With("plugin", in.p.Name)),
 		StartTimeout:     in.h.opts.StartTimeout,
-		Stderr:           in.stderr,
+		Stderr:           in.stderr, // what the process writes to fd 2: logs, a panic
+		SyncStderr:       in.stderr, // what the plugin writes to os.Stderr
 	}
 	if in.p.Verified { // re-checked by go-plugin just before exec
 		sum, _ := hex.DecodeString(in.p.SHA256)
@@ -211,6 +212,7 @@ func (in *instance) call(ctx context.Context, op string, timeout time.Duration, 
 		return in.wrap(fmt.Errorf("%w: no answer to %s within %s; the plugin was stopped", ErrHung, op, timeout))
 	case isCall && ce.Code == codes.Unavailable, client.Exited():
 		waitExit(client, time.Second)
+		time.Sleep(50 * time.Millisecond) // let go-plugin copy its last stderr lines
 		in.kill(client)
 		return in.wrap(fmt.Errorf("%w during %s (%s)%s", ErrCrashed, op, ce.Msg, in.stderr.suffix()))
 	}
@@ -293,7 +295,21 @@ func (t *tail) suffix() string {
 	if s == "" {
 		return ""
 	}
-	lines := strings.Split(s, "\n")
+	var lines []string // the raw lines: JSON ones are logs, already logged
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "{") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	for i := len(lines) - 1; i >= 0; i-- { // a Go panic: its message and where
+		if strings.HasPrefix(lines[i], "panic: ") || strings.HasPrefix(lines[i], "fatal error: ") {
+			lines = lines[i:min(i+4, len(lines))]
+			break
+		}
+	}
 	if len(lines) > 5 {
 		lines = lines[len(lines)-5:]
 	}
