@@ -45,3 +45,10 @@ deps:
 
 clean:
 	rm -rf bin
+
+# The .deb and .rpm for amd64 and arm64 (nfpm, pinned, from the Go module
+# proxy) in bin/packages/; PKG_VERSION=1.2.3 overrides the git-derived
+# version. See docs/packaging.md.
+.PHONY: package
+package:
+	@packaging/build.sh
