@@ -69,5 +69,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(newRunRecipeCmd(), newValidateCmd(), newVersionCmd(), newDaemonCmd())
 	root.AddCommand(newEventCmd())
+	root.AddCommand(newDeployCmds()...)
 	return root
 }
