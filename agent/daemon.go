@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/stackagent/stackagent/lifecycle"
@@ -67,6 +68,11 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 	defer signal.Stop(sigs)
 	changed, stopWatch := watchFile(cfgPath)
 	defer stopWatch()
+	tel, err := newDaemonTelemetry(prometheus.NewRegistry())
+	if err != nil {
+		return &exitError{1, err}
+	}
+	defer tel.shutdown()
 	for {
 		log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 		if err != nil {
@@ -76,6 +82,8 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 		if err != nil {
 			return &exitError{1, err}
 		}
+		tel.instrument(d)
+		tel.serve(parent, cfg.MetricsAddress, log)
 		ctx, cancel := context.WithCancel(parent)
 		done := make(chan error, 1)
 		go func() { done <- d.Run(ctx) }()

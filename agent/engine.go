@@ -36,6 +36,8 @@ type engine struct {
 	automatic   map[string]any
 	log         *slog.Logger
 	out         io.Writer // where the doc output of daemon runs goes too
+	// onReport, when set, is given each daemon run's report (metrics).
+	onReport func(job *lifecycle.Job, rep *recipes.Report)
 }
 
 // under maps a default host path into the root.
@@ -155,6 +157,9 @@ func (e *engine) Converge(ctx context.Context, job *lifecycle.Job) *lifecycle.Ou
 		RolesDir: e.rolesDir, DataBagsDir: e.dataBagsDir, Root: e.root,
 		Events: recipes.NewDocFormatter(w), Log: e.log, Interrupt: job.Interrupt,
 	})
+	if e.onReport != nil && rep != nil {
+		e.onReport(job, rep)
+	}
 	out := &lifecycle.Outcome{ExitCode: rep.ExitCode, Updated: rep.UpdatedResources, Total: rep.TotalResources, Output: buf.String(), Err: runErr}
 	switch rep.Status {
 	case "success":

@@ -67,7 +67,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunRecipeCmd(), newValidateCmd(), newVersionCmd(), newDaemonCmd())
+	root.AddCommand(newRunRecipeCmd(), newValidateCmd(), newVersionCmd(), newDaemonCmd(), newStatusCmd())
 	root.AddCommand(newEventCmd())
 	root.AddCommand(newDeployCmds()...)
 	return root

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/stackagent/stackagent/internal/telemetry"
+	"github.com/stackagent/stackagent/lifecycle"
+	"github.com/stackagent/stackagent/recipes"
+)
+
+// daemonTelemetry is the daemon's metrics and health. It outlives config
+// reloads: counters keep counting across them, and the endpoint moves only
+// when metrics_address changes.
+type daemonTelemetry struct {
+	metrics *telemetry.Metrics
+	health  *telemetry.Health
+	handler http.Handler
+
+	mu   sync.Mutex
+	addr string
+	stop func()
+}
+
+// newDaemonTelemetry registers the daemon's collectors, and the Go runtime
+// and process ones, on reg (owned by runDaemon).
+func newDaemonTelemetry(reg *prometheus.Registry) (*daemonTelemetry, error) {
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
+	m, err := telemetry.NewMetrics(reg, version)
+	if err != nil {
+		return nil, err
+	}
+	h := telemetry.NewHealth(nil)
+	h.Version = version
+	return &daemonTelemetry{metrics: m, health: h, handler: telemetry.Handler(reg, h)}, nil
+}
+
+// metricsOff is true for the metrics_address values that disable the
+// endpoint.
+func metricsOff(addr string) bool { return addr == "" || addr == "off" }
+
+// serve (re)starts the endpoint on addr, or stops it for "off". A bind
+// failure is logged, not fatal: the agent's job is converging; status
+// then falls back to the state directory.
+func (t *daemonTelemetry) serve(ctx context.Context, addr string, log *slog.Logger) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if addr == t.addr && t.stop != nil {
+		return
+	}
+	t.close()
+	if metricsOff(addr) {
+		log.Info("metrics and health endpoint off (metrics_address)")
+		return
+	}
+	srv, err := telemetry.Listen(addr, t.handler)
+	if err != nil {
+		log.Error("cannot serve metrics and health; running without them", "error", err)
+		return
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(sctx); err != nil {
+			log.Error("metrics and health endpoint failed", "error", err)
+		}
+	}()
+	t.addr, t.stop = addr, func() { cancel(); <-done }
+	log.Info("serving /metrics and /healthz", "address", srv.Addr())
+}
+
+// close stops the endpoint, if any. Callers hold t.mu.
+func (t *daemonTelemetry) close() {
+	if t.stop != nil {
+		t.stop()
+	}
+	t.addr, t.stop = "", nil
+}
+
+// shutdown stops the endpoint.
+func (t *daemonTelemetry) shutdown() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.close()
+}
+
+// instrument hooks the daemon's state, results, receives and the engine's
+// reports to the metrics and health.
+func (t *daemonTelemetry) instrument(d *lifecycle.Daemon) {
+	d.OnState = func(state string, ev *lifecycle.Event) {
+		t.metrics.SetState(state)
+		t.metrics.BackingOff(state == telemetry.StateBackingOff)
+		t.health.SetState(state, ev)
+	}
+	d.OnResult = func(r *lifecycle.Result) {
+		t.metrics.ObserveResult(r)
+		t.health.ObserveResult(r)
+	}
+	if e, ok := d.Converger.(*engine); ok {
+		e.onReport = func(job *lifecycle.Job, rep *recipes.Report) { t.metrics.ObserveReport(job.Event.Type, rep) }
+	}
+	switch src := d.Source.(type) {
+	case *lifecycle.SQSSource:
+		d.Source = &observedSQS{src, t}
+	case *lifecycle.InboxSource:
+		d.Source = &observedInbox{src, t}
+	}
+}
+
+// received counts a receive's messages by event type, or its failure.
+func (t *daemonTelemetry) received(ctx context.Context, msgs []*lifecycle.Message, err error) {
+	now := time.Now()
+	if err != nil {
+		if ctx.Err() == nil {
+			t.metrics.ReceiveError()
+			t.health.ReceiveFailed(err)
+		}
+		return
+	}
+	t.metrics.Polled(now)
+	t.health.Polled()
+	for _, m := range msgs {
+		typ := telemetry.UnknownType
+		if ev, perr := lifecycle.Parse(m.Body, now); perr == nil {
+			typ = ev.Type
+		}
+		t.metrics.EventReceived(typ)
+	}
+}
+
+// observedSQS is the SQS source, counted. Embedding the concrete source
+// keeps its optional abilities (Extend, Release) visible to the daemon.
+type observedSQS struct {
+	*lifecycle.SQSSource
+	t *daemonTelemetry
+}
+
+func (s *observedSQS) Receive(ctx context.Context) ([]*lifecycle.Message, error) {
+	msgs, err := s.SQSSource.Receive(ctx)
+	s.t.received(ctx, msgs, err)
+	return msgs, err
+}
+
+// inboxPollWindow ends an idle inbox receive as an SQS long poll ends, so
+// that a completed poll proves the receive loop alive whatever the source.
+const inboxPollWindow = 20 * time.Second
+
+// observedInbox is the inbox source, counted (Release, Reject and
+// RecordResult stay visible), its receives ended after inboxPollWindow.
+type observedInbox struct {
+	*lifecycle.InboxSource
+	t *daemonTelemetry
+}
+
+func (s *observedInbox) Receive(ctx context.Context) ([]*lifecycle.Message, error) {
+	pctx, cancel := context.WithTimeout(ctx, inboxPollWindow)
+	defer cancel()
+	msgs, err := s.InboxSource.Receive(pctx)
+	s.t.received(ctx, msgs, err)
+	return msgs, err
+}
+
+var (
+	_ lifecycle.VisibilityExtender = (*observedSQS)(nil)
+	_ lifecycle.Releaser           = (*observedSQS)(nil)
+	_ lifecycle.Rejecter           = (*observedInbox)(nil)
+	_ lifecycle.ResultRecorder     = (*observedInbox)(nil)
+	_ lifecycle.Releaser           = (*observedInbox)(nil)
+)
