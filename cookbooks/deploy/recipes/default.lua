@@ -1,0 +1,2 @@
+-- deploy::default is deploy::php.
+include_recipe "deploy::php"

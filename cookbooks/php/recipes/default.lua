@@ -1,0 +1,88 @@
+-- php::default installs PHP for Apache and the extensions WordPress needs,
+-- wires it into Apache (mod_php, or php-fpm through proxy_fcgi when
+-- node.php.handler is "fpm") and writes node.php.ini as a php.ini
+-- fragment. Setup runs it after apache2; a second run changes nothing.
+local php, apache = node.php, node.apache
+include_recipe "apache2::service"
+local fpm = php.handler == "fpm"
+if php.handler ~= "fpm" and php.handler ~= "mod_php" then
+  error("node.php.handler is " .. tostring(php.handler) .. ": want mod_php or fpm")
+end
+
+local pkgs = {}
+-- An empty list set in Lua ({}) reads back as an empty attribute table.
+local function add(list)
+  if type(list) ~= "table" then return end
+  for _, p in ipairs(list) do pkgs[#pkgs + 1] = p end
+end
+add(php.packages)
+add(fpm and php.fpm_packages or php.mod_php_packages)
+add(php.extension_packages)
+add(php.extra_packages)
+package(pkgs) {
+  notifies = { "restart", "service[apache2]", "delayed" },
+}
+
+if fpm then
+  service "php-fpm" {
+    service_name = php.fpm_service,
+    init_command = php.fpm_init_command,
+    supports = { status = true, restart = true, reload = true },
+    action = { "enable", "start" },
+  }
+end
+
+if apache.layout == "debian" then
+  local mods = apache.mods_enabled
+  local function dismod(m)
+    execute("a2dismod " .. m) {
+      command = "a2dismod -q -f " .. m,
+      only_if = "test -e " .. mods .. "/" .. m .. ".load",
+      notifies = { "restart", "service[apache2]", "delayed" },
+    }
+  end
+  local function enmod(m)
+    execute("a2enmod " .. m) {
+      command = "a2enmod -q " .. m,
+      creates = mods .. "/" .. m .. ".load",
+      notifies = { "restart", "service[apache2]", "delayed" },
+    }
+  end
+  if fpm then
+    -- php-fpm: the threaded event MPM, proxy_fcgi, and the conf the
+    -- php-fpm package ships (SetHandler proxy:unix:…sock for .php).
+    dismod(php.apache_module)
+    dismod("mpm_prefork")
+    dismod("mpm_worker")
+    enmod("mpm_event")
+    enmod("proxy_fcgi")
+    enmod("setenvif")
+    execute("a2enconf " .. php.apache_fpm_conf) {
+      command = "a2enconf -q " .. php.apache_fpm_conf,
+      creates = apache.dir .. "/conf-enabled/" .. php.apache_fpm_conf .. ".conf",
+      notifies = { "restart", "service[apache2]", "delayed" },
+    }
+  else
+    -- mod_php is not thread-safe: prefork MPM.
+    execute("a2disconf " .. php.apache_fpm_conf) {
+      command = "a2disconf -q " .. php.apache_fpm_conf,
+      only_if = "test -e " .. apache.dir .. "/conf-enabled/" .. php.apache_fpm_conf .. ".conf",
+      notifies = { "restart", "service[apache2]", "delayed" },
+    }
+    dismod("mpm_event")
+    dismod("mpm_worker")
+    enmod("mpm_prefork")
+    enmod(php.apache_module)
+  end
+end
+
+for _, dir in ipairs(php.ini_dirs[php.handler]) do
+  directory(dir) { mode = "0755", recursive = true }
+  template(dir .. "/99-stackagent.ini") {
+    source = "php.ini.erb",
+    mode = "0644",
+    variables = { ini = php.ini },
+    notifies = fpm and { { "restart", "service[php-fpm]", "delayed" }, { "reload", "service[apache2]", "delayed" } }
+      or { "reload", "service[apache2]", "delayed" },
+  }
+end

@@ -1,0 +1,132 @@
+-- wordpress.site: the WordPress parts of a deploy — wp-config.php and the
+-- salts, both in the app's shared config dir (on EFS when configured), so
+-- every release and every instance reads the same ones. Each release
+-- links wp-config.php to shared/config/wp-config.php; wp-config.php
+-- requires salts.php next to it.
+local app = require "deploy.app"
+local M = {}
+
+-- apps lists the WordPress apps the event is about: application_type
+-- "wordpress", or an app named wordpress without a type.
+function M.apps()
+  return app.selected(function(name, s)
+    local t = s.application_type
+    return t == "wordpress" or (t == nil and name == "wordpress")
+  end)
+end
+
+-- php quotes a Lua value as a PHP literal.
+function M.php(v)
+  if v == nil then return "null" end
+  if v == true then return "true" end
+  if v == false then return "false" end
+  if type(v) == "number" then return tostring(v) end
+  return "'" .. tostring(v):gsub("\\", "\\\\"):gsub("'", "\\'") .. "'"
+end
+
+M.salt_names = { "AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT" }
+
+-- setting returns node.deploy.<app>.wordpress.<key>, else node.wordpress.<key>.
+local function setting(name, key)
+  local v = app.get(name, "wordpress", key)
+  if v == nil then v = node.wordpress[key] end
+  return v
+end
+
+-- config_vars are wp-config.php's variables, computed at converge time
+-- (the database password is usually a secret reference).
+function M.config_vars(c)
+  local name = c.name
+  local db = app.table_of(app.get(name, "database"))
+  local host = db.host or "localhost"
+  if db.port and tonumber(db.port) ~= 3306 then host = host .. ":" .. tostring(db.port) end
+  local home = setting(name, "home")
+  if home == nil and c.domains[1] then home = setting(name, "scheme") .. "://" .. c.domains[1] end
+  local siteurl = setting(name, "siteurl") or home
+  local defines = app.table_of(node.wordpress.defines)
+  for k, v in pairs(app.table_of(app.get(name, "wordpress", "defines"))) do defines[k] = v end
+  local list = {}
+  for k, v in pairs(defines) do
+    if type(v) == "table" then error("wordpress define " .. k .. " must be a string, number or boolean") end
+    list[#list + 1] = { name = k, value = M.php(v) }
+  end
+  table.sort(list, function(a, b) return a.name < b.name end)
+  return {
+    app = name,
+    db_name = M.php(db.database or name), db_user = M.php(db.username or "root"),
+    db_password = M.php(db.password or ""), db_host = M.php(host),
+    db_charset = M.php(setting(name, "db_charset")), db_collate = M.php(setting(name, "db_collate")),
+    table_prefix = M.php(setting(name, "table_prefix")),
+    home = home and M.php(home) or false, siteurl = siteurl and M.php(siteurl) or false,
+    forwarded_proto = setting(name, "forwarded_proto"),
+    defines = list,
+    abspath = M.php(c.current .. "/"),
+  }
+end
+
+-- salts_content returns salts.php: the app's keys from the deployment
+-- JSON (node.deploy.<app>.wordpress.keys, values may be secret
+-- references) or, when given generate = true, fresh random ones from
+-- /dev/urandom (48 bytes each, base64).
+function M.salts_content(c, generate)
+  local values = {}
+  if generate then
+    local res = shell_out("head -c 384 /dev/urandom | base64 -w 0")
+    local s = res.stdout:gsub("%s", "")
+    if res.exitstatus ~= 0 or #s < 512 then
+      error("cannot read random bytes for the WordPress salts (head -c 384 /dev/urandom | base64 -w 0)")
+    end
+    for i, k in ipairs(M.salt_names) do values[k] = s:sub((i - 1) * 64 + 1, i * 64) end
+  else
+    local keys = app.table_of(app.get(c.name, "wordpress", "keys"))
+    for _, k in ipairs(M.salt_names) do
+      if keys[k] == nil then error("node.deploy." .. c.name .. ".wordpress.keys." .. k .. " is not set") end
+      values[k] = keys[k]
+    end
+  end
+  local lines = {
+    "<?php",
+    "// WordPress keys and salts of app " .. c.name .. ", managed by stackagent.",
+    "// " .. (generate and "Generated once; every release and instance reads this file. Delete it to rotate (logs everyone out)."
+      or "From node.deploy." .. c.name .. ".wordpress.keys."),
+  }
+  for _, k in ipairs(M.salt_names) do
+    lines[#lines + 1] = "define( '" .. k .. "', " .. M.php(values[k]) .. " );"
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- declare_config declares salts.php and wp-config.php in the app's
+-- shared config dir (0640 root:<web server group>). Salts come from the
+-- JSON when node.deploy.<app>.wordpress.keys is set, else are generated
+-- once (create_if_missing).
+function M.declare_config(c)
+  local dir = c.shared_real .. "/config"
+  local has_keys = app.get(c.name, "wordpress", "keys") ~= nil
+  file(dir .. "/salts.php") {
+    owner = node.wordpress.config_owner, group = c.group, mode = "0640",
+    content = lazy(function() return M.salts_content(c, not has_keys) end),
+    action = has_keys and "create" or "create_if_missing",
+    sensitive = true,
+  }
+  template(dir .. "/wp-config.php") {
+    source = "wp-config.php.erb",
+    cookbook = "wordpress",
+    owner = node.wordpress.config_owner, group = c.group, mode = "0640",
+    variables = lazy(function() return M.config_vars(c) end),
+  }
+end
+
+-- options are the deploy options of a WordPress app.
+function M.deploy_options(c)
+  local shared = {}
+  for _, d in ipairs(node.wordpress.shared_dirs) do shared[#shared + 1] = d end
+  return {
+    shared_dirs = shared,
+    writable = shared,
+    symlinks = { ["config/wp-config.php"] = "wp-config.php" },
+    before = M.declare_config,
+  }
+end
+
+return M
