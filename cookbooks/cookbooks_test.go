@@ -265,8 +265,8 @@ func hostIdentity(t *testing.T) map[string]any {
 		t.Skip(err)
 	}
 	return map[string]any{
-		"apache":           map[string]any{"user": u.Username, "group": g.Name, "config_owner": u.Username, "config_group": g.Name},
-		"wordpress":        map[string]any{"config_owner": u.Username},
+		"apache":          map[string]any{"user": u.Username, "group": g.Name, "config_owner": u.Username, "config_group": g.Name},
+		"wordpress":       map[string]any{"config_owner": u.Username},
 		"deploy_defaults": map[string]any{"user": u.Username, "manage_user": false},
 	}
 }
@@ -497,7 +497,7 @@ func TestPHPIni(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		platform, family, version, path string
-		extra                            map[string]any
+		extra                           map[string]any
 	}{
 		{"debian", "debian", "12", "etc/php/8.2/apache2/conf.d/99-stackagent.ini", nil},
 		{"debian", "debian", "12", "etc/php/8.2/fpm/conf.d/99-stackagent.ini", map[string]any{"handler": "fpm"}},
