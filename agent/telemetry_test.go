@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/stackagent/stackagent/internal/telemetry"
+	"github.com/stackagent/stackagent/lifecycle"
 )
 
 // freeAddr returns a loopback address with a port nothing listens on.
@@ -286,5 +289,42 @@ func TestDaemonMetricsOff(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
 		t.Fatalf("something listens on %s with metrics off", addr)
+	}
+}
+
+// TestTelemetryCountsReceives: a failed receive counts as a receive error
+// and shows in the health report; a receive cancelled by the stop does
+// not; a good one counts its messages by type and is a completed poll.
+func TestTelemetryCountsReceives(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	tel, err := newDaemonTelemetry(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	tel.received(ctx, nil, errors.New("sqs: connection refused"))
+	tel.received(ctx, []*lifecycle.Message{{ID: "1", Body: []byte(`{"version":1,"id":"a","type":"deploy"}`)}, {ID: "2", Body: []byte("junk")}}, nil)
+	cancel()
+	tel.received(ctx, nil, context.Canceled)
+	want := `
+# HELP stackagent_receive_errors_total Failed receives from the event source (SQS ReceiveMessage errors, inbox watcher failures).
+# TYPE stackagent_receive_errors_total counter
+stackagent_receive_errors_total 1
+# HELP stackagent_events_received_total Messages received from the event source, by event type (unknown: not an event, or refused before its type was read).
+# TYPE stackagent_events_received_total counter
+stackagent_events_received_total{type="deploy"} 1
+stackagent_events_received_total{type="unknown"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "stackagent_receive_errors_total", "stackagent_events_received_total"); err != nil {
+		t.Error(err)
+	}
+	// The good receive came after the failure: the error is cleared.
+	if h := tel.health.Report(); h.LastPoll == nil || h.LastReceiveError != "" {
+		t.Errorf("health: %+v", h)
+	}
+	tel.received(t.Context(), nil, errors.New("sqs: throttled"))
+	if h := tel.health.Report(); h.LastReceiveError != "sqs: throttled" {
+		t.Errorf("health: %+v", h)
 	}
 }
