@@ -107,14 +107,14 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 }
 
 // startDaemon runs the daemon in-process until the test ends.
-func startDaemon(t *testing.T, args []string) *strings.Builder {
+func startDaemon(t *testing.T, args []string) *lockedBuilder {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out lockedBuilder
+	out := &lockedBuilder{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		flagsCmd := newRootCmd(&out, &out)
+		flagsCmd := newRootCmd(out, out)
 		flagsCmd.SetArgs(args)
 		flagsCmd.ExecuteContext(ctx)
 	}()
@@ -126,12 +126,19 @@ func startDaemon(t *testing.T, args []string) *strings.Builder {
 			t.Errorf("daemon did not stop")
 		}
 	})
-	return &out.b
+	return out
 }
 
 type lockedBuilder struct {
 	mu sync.Mutex
 	b  strings.Builder
+}
+
+// String reads what was written so far (safe while the daemon writes).
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func (l *lockedBuilder) Write(p []byte) (int, error) {
@@ -223,8 +230,9 @@ func TestDaemonInbox(t *testing.T) {
 		r := readResult(t, inbox, s.name)
 		switch {
 		case s.name == "duplicate":
-			if r != nil {
-				t.Errorf("a duplicate delivery must not produce a new result: %+v", r)
+			// No second run: the file gets the first run's result.
+			if first := readResult(t, inbox, "setup"); r == nil || first == nil || !r.Start.Equal(first.Start) {
+				t.Errorf("a duplicate delivery must carry the first run's result: %+v", r)
 			}
 		case strings.HasPrefix(s.name, "other"):
 			if r == nil || r.Status != lifecycle.StatusSkipped || r.Reason == "" {
@@ -518,7 +526,80 @@ func TestDaemonLifecycleHooks(t *testing.T) {
 			}
 		}
 	}
-	if got := e.ran(); len(got) != 2 || got[0] != "setup setup - asg-tok-launch-1" {
+	// Launch: setup (built-in then custom recipes), then the apps' deploy,
+	// as OpsWorks did for an instance coming online; terminate: shutdown.
+	if got := e.ran(); strings.Join(got, "|") != "setup setup - asg-tok-launch-1|custom setup - asg-tok-launch-1|deploy deploy deploy asg-tok-launch-1" {
 		t.Errorf("ran %q", got)
+	}
+}
+
+// TestDaemonBootSetupOnce: on the first start after boot, setup runs by
+// itself (then the apps' deploy) when it never succeeded here; a restart in
+// the same boot does not run it again.
+func TestDaemonBootSetupOnce(t *testing.T) {
+	t.Parallel()
+	e := newDaemonEnv(t)
+	args := append([]string{}, e.args...)
+	for i := range args {
+		if args[i] == "--boot-setup" {
+			args[i+1] = "true"
+		}
+	}
+	run := func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			cmd := newRootCmd(&lockedBuilder{}, &lockedBuilder{})
+			cmd.SetArgs(args)
+			cmd.ExecuteContext(ctx)
+		}()
+		waitFor(t, "the daemon to settle", 10*time.Second, func() bool {
+			_, err := os.Stat(filepath.Join(e.state, "boot_id"))
+			return err == nil && len(e.ran()) >= 0
+		})
+		time.Sleep(500 * time.Millisecond)
+		cancel()
+		<-done
+	}
+	run()
+	got := e.ran()
+	if len(got) != 3 || !strings.HasPrefix(got[0], "setup setup - boot-setup-") || !strings.HasPrefix(got[2], "deploy deploy deploy boot-setup-") {
+		t.Fatalf("first start ran %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(e.state, "setup.succeeded")); err != nil {
+		t.Fatal("setup.succeeded not recorded")
+	}
+	run()
+	if again := e.ran(); len(again) != 3 {
+		t.Fatalf("setup ran again in the same boot: %q", again)
+	}
+}
+
+// TestDaemonUpdateCustomCookbooks: update_custom_cookbooks fetches the
+// stack's cookbooks (here a local archive) and the next event runs a
+// recipe from them.
+func TestDaemonUpdateCustomCookbooks(t *testing.T) {
+	t.Parallel()
+	e := newDaemonEnv(t)
+	src := filepath.Join(e.root, "src")
+	writeTree(t, src, map[string]string{"site/recipes/default.lua": `lua_block "from custom" { block = function() shell_out("echo custom-cookbook " .. node.stackagent.event.id .. " >> " .. node.out) end }` + "\n"})
+	archive := filepath.Join(e.root, "cookbooks.tar.gz")
+	if out, err := exec.Command("tar", "-C", src, "-czf", archive, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	inbox := filepath.Join(e.state, "inbox")
+	os.MkdirAll(inbox, 0o755)
+	startDaemon(t, e.args)
+	dropEvent(t, inbox, "fetch", map[string]any{"id": "fetch-1", "type": "update_custom_cookbooks",
+		"attributes": map[string]any{"stackagent": map[string]any{"custom_cookbooks": map[string]any{"type": "archive", "url": archive}}}})
+	waitFor(t, "the fetch", 15*time.Second, func() bool { return readResult(t, inbox, "fetch") != nil })
+	if r := readResult(t, inbox, "fetch"); r.Status != "success" || !strings.Contains(r.Output, "custom cookbooks updated") {
+		t.Fatalf("fetch: %+v", r)
+	}
+	dropEvent(t, inbox, "use", map[string]any{"id": "use-1", "type": "execute_recipes", "recipes": []string{"site"}})
+	waitFor(t, "the run", 15*time.Second, func() bool { return readResult(t, inbox, "use") != nil })
+	if got := e.ran(); len(got) != 1 || got[0] != "custom-cookbook use-1" {
+		t.Fatalf("ran %q (result %+v)", got, readResult(t, inbox, "use"))
 	}
 }

@@ -95,12 +95,10 @@ func TestRunRecipeWatch(t *testing.T) {
 		if read("one")() {
 			return true
 		}
-		buf.mu.Lock()
-		defer buf.mu.Unlock()
-		t.Log(buf.b.String())
+		t.Log(buf.String())
 		return false
 	})
-	waitFor(t, "watching", 10*time.Second, func() bool { buf.mu.Lock(); defer buf.mu.Unlock(); return strings.Contains(buf.b.String(), "watching") })
+	waitFor(t, "watching", 10*time.Second, func() bool { return strings.Contains(buf.String(), "watching") })
 	writeTree(t, root, map[string]string{"cb/w/recipes/default.lua": `file "` + out + `" { content = "two" }` + "\n"})
 	waitFor(t, "the converge after the edit", 10*time.Second, read("two"))
 	cancel()

@@ -35,6 +35,8 @@ type Outcome struct {
 	// converger redacts sensitive values.
 	Output string
 	Err    error
+	// RunList is what ran (filled in by the daemon).
+	RunList []string
 }
 
 // StatusInterrupted is an Outcome cut short by the daemon's stop.
@@ -104,6 +106,9 @@ type Daemon struct {
 	OnState func(state string, ev *Event)
 	// OnResult is told every result (for metrics).
 	OnResult func(r *Result)
+	// Drain, when closed, makes Run return once the event being converged
+	// (if any) has finished, without interrupting it (a config reload).
+	Drain <-chan struct{}
 }
 
 func (d *Daemon) defaults() {
@@ -156,18 +161,31 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.BootSetup {
 		d.bootSetup(ctx)
 	}
-	for ctx.Err() == nil {
+	// Receiving stops on a drain as on a stop; converging stops only on a
+	// stop (ctx).
+	rctx, rcancel := context.WithCancel(ctx)
+	defer rcancel()
+	if d.Drain != nil {
+		go func() {
+			select {
+			case <-d.Drain:
+				rcancel()
+			case <-rctx.Done():
+			}
+		}()
+	}
+	for rctx.Err() == nil {
 		d.OnState("polling", nil)
-		msgs, err := d.Source.Receive(ctx)
+		msgs, err := d.Source.Receive(rctx)
 		if err != nil {
-			if ctx.Err() != nil {
+			if rctx.Err() != nil {
 				break
 			}
 			wait := d.Backoff.Next()
 			d.OnState("backing-off", nil)
 			d.Log.Warn("receive failed; backing off", "error", err, "retry_in", wait.Round(time.Millisecond), "failures", d.Backoff.Failures())
 			select {
-			case <-ctx.Done():
+			case <-rctx.Done():
 			case <-time.After(wait):
 			}
 			continue
@@ -176,7 +194,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.Log.Info("receiving again", "after_failures", d.Backoff.Failures())
 		}
 		d.Backoff.Reset()
-		d.handle(ctx, msgs)
+		if rctx.Err() != nil && ctx.Err() == nil {
+			// Draining: hand back what arrived, untouched.
+			for _, m := range msgs {
+				d.release(m)
+			}
+			break
+		}
+		d.handle(ctx, rctx, msgs)
 	}
 	return nil
 }
@@ -188,7 +213,7 @@ type pending struct {
 
 // handle sorts a batch: not events, refused, duplicates, not ours,
 // superseded — then runs the rest one at a time.
-func (d *Daemon) handle(ctx context.Context, msgs []*Message) {
+func (d *Daemon) handle(ctx, rctx context.Context, msgs []*Message) {
 	var todo []pending
 	ids := map[string]bool{}
 	for _, m := range msgs {
@@ -217,8 +242,8 @@ func (d *Daemon) handle(ctx context.Context, msgs []*Message) {
 	}
 	for i, ev := range keep {
 		p := findPending(todo, ev)
-		if ctx.Err() != nil {
-			// Stopping: hand the rest back at once.
+		if rctx.Err() != nil {
+			// Stopping or draining: hand the rest back at once.
 			for _, rest := range keep[i:] {
 				d.release(findPending(todo, rest).m)
 			}
@@ -268,6 +293,13 @@ func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
 	}
 	if e, done := d.Journal.Done(ev.ID); done {
 		d.Log.Info("duplicate delivery of a processed event; deleted without a run", "event", ev.ID, "status", e.Status, "processed_at", e.At)
+		// An event run again at start-up after a crash had no message to
+		// keep its result with: give it to this delivery.
+		if rr, ok := d.Source.(ResultRecorder); ok && d.Results != nil {
+			if r := d.Results.Find(ev.ID); r != nil {
+				rr.RecordResult(m, r)
+			}
+		}
 		d.delete(ctx, m)
 		return pending{}, false
 	}
@@ -302,7 +334,12 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	if out.Status == StatusInterrupted {
 		d.Log.Warn("stopped before the event finished; handing it back for redelivery", "event", ev.ID)
 		d.release(m)
-		return // the in-progress record stays: the next start runs it again
+		// The in-progress record stays so the next start runs the event
+		// again; a graceful stop is not a crash, so it does not count
+		// toward MaxAttempts.
+		ip.Attempts--
+		SaveInProgress(d.inProgressPath(), ip)
+		return
 	}
 	res := d.result(ev, out.Status, "", out, start)
 	if out.Err != nil && out.Status != StatusSuccess {
@@ -326,6 +363,29 @@ func (d *Daemon) run(ctx context.Context, ev *Event) *Outcome {
 		}
 		return &Outcome{Status: StatusSuccess, Output: msg}
 	}
+	out := d.converge(ctx, ev)
+	if out.Status != StatusSuccess || ev.Type != TypeSetup || !bringsOnline(ev) {
+		return out
+	}
+	// An instance coming online (Auto Scaling launch, first boot) deploys
+	// the stack's apps after setup, as OpsWorks did, before it reports.
+	dep := *ev
+	dep.Type, dep.App, dep.Command = TypeDeploy, "", CommandDeploy
+	more := d.converge(ctx, &dep)
+	more.RunList = append(append([]string{}, out.RunList...), more.RunList...)
+	more.Updated += out.Updated
+	more.Total += out.Total
+	more.Output = out.Output + "\n" + more.Output
+	return more
+}
+
+// bringsOnline tells whether a setup event is an instance coming online.
+func bringsOnline(ev *Event) bool {
+	return (ev.Hook != nil && ev.Hook.Transition == TransitionLaunching) || ev.Envelope == "boot"
+}
+
+// converge builds the event's run list and converges it.
+func (d *Daemon) converge(ctx context.Context, ev *Event) *Outcome {
 	attrs := d.BaseAttributes()
 	deepMergeInto(attrs, ev.Attributes)
 	runList, err := RunList(ev, attrs, d.Identity.Layers)
@@ -342,6 +402,7 @@ func (d *Daemon) run(ctx context.Context, ev *Event) *Outcome {
 	if out == nil {
 		out = &Outcome{Status: StatusFailed, ExitCode: 1, Err: errors.New("converger returned nothing")}
 	}
+	out.RunList = runList
 	return out
 }
 
@@ -385,6 +446,7 @@ func (d *Daemon) result(ev *Event, status, reason string, out *Outcome, start ti
 		Stack: d.Identity.Stack, Status: status, Reason: reason, Start: start.UTC(), End: d.Now().UTC()}
 	if out != nil {
 		r.ExitCode, r.Updated, r.Total, r.Output = out.ExitCode, out.Updated, out.Total, Tail(out.Output, 2048)
+		r.RunList = out.RunList
 	}
 	return r
 }
