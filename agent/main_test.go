@@ -51,7 +51,7 @@ func TestRunRecipeAttributesRolesDataBags(t *testing.T) {
 	root := t.TempDir()
 	cb := filepath.Join(root, "etc/stackagent/cookbooks")
 	writeTree(t, root, map[string]string{
-		"etc/stackagent/cookbooks/site/metadata.json":        `{"name": "site", "version": "1.0.0", "depends": ["stackagent"]}`,
+		"etc/stackagent/cookbooks/site/metadata.json":          `{"name": "site", "version": "1.0.0", "depends": ["stackagent"]}`,
 		"etc/stackagent/cookbooks/site/attributes/default.lua": "default.site.greeting = 'hello'\ndefault.site.color = 'red'\n",
 		"etc/stackagent/cookbooks/site/recipes/default.lua": `
 local bag = data_bag_item("users", "deploy")
@@ -62,9 +62,9 @@ lua_block "record" {
   not_if = "test -e " .. node.out,
 }
 `,
-		"etc/stackagent/roles/web.json":                 `{"name": "web", "run_list": ["recipe[site]"], "default_attributes": {"site": {"from_role": "role-default"}}, "override_attributes": {"site": {"color": "blue"}}}`,
-		"etc/stackagent/data_bags/users/deploy.json":    `{"id": "deploy", "shell": "/bin/bash"}`,
-		"etc/stackagent/attributes.d/10-stack.json":     `{"site": {"greeting": "hi"}}`,
+		"etc/stackagent/roles/web.json":              `{"name": "web", "run_list": ["recipe[site]"], "default_attributes": {"site": {"from_role": "role-default"}}, "override_attributes": {"site": {"color": "blue"}}}`,
+		"etc/stackagent/data_bags/users/deploy.json": `{"id": "deploy", "shell": "/bin/bash"}`,
+		"etc/stackagent/attributes.d/10-stack.json":  `{"site": {"greeting": "hi"}}`,
 	})
 	out := filepath.Join(root, "out.txt")
 	attrs := filepath.Join(root, "node.json")
