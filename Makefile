@@ -31,7 +31,8 @@ test-short:
 
 # Go benchmarks, then (as root) the WordPress-host comparison with ansible
 # and puppet (docs/benchmarks.md); bench/run.sh installs those two. Then
-# the daemon benchmark against fauxqs (bench/daemon.sh; needs node/npm).
+# the daemon benchmark against fauxqs (bench/daemon.sh; needs node/npm),
+# then the deploy benchmark (bench/deploy.sh; WordPress tree vs cp -a).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@if [ ! -x bench/run.sh ]; then :; \
@@ -39,6 +40,8 @@ bench: build
 	else echo "bench/run.sh skipped: it needs root (installs packages, manages /etc/apache2)"; fi
 	@if command -v node >/dev/null && command -v npm >/dev/null; then STACKAGENT=$(CURDIR)/$(BIN) bench/daemon.sh; \
 	else echo "bench/daemon.sh skipped: it needs node and npm (fauxqs)"; fi
+	@if [ -d /usr/share/wordpress ] || [ "$$(id -u)" = 0 ]; then bench/deploy.sh; \
+	else echo "bench/deploy.sh skipped: it needs /usr/share/wordpress (apt-get install wordpress, as root)"; fi
 
 deps:
 	@scripts/test-deps.sh
