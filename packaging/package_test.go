@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -165,6 +166,11 @@ func TestDebLifecycle(t *testing.T) {
 		}
 	}
 	arch := nativeArch(t)
+	// Folders made by something else (make run, a benchmark's converge
+	// lock) are put back as they were afterwards; with files of content in
+	// them the purge would destroy data, so the test does not run.
+	preexisting := snapshot(t)
+	t.Cleanup(func() { restore(t, preexisting) })
 	oldDir := buildPackages(t, oldVersion, "amd64 arm64", "deb rpm")
 	newDir := buildPackages(t, newVersion, arch, "deb")
 	t.Cleanup(func() {
@@ -176,7 +182,7 @@ func TestDebLifecycle(t *testing.T) {
 
 	// Install.
 	run(t, "dpkg", "-i", oldDeb)
-	checkInstalled(t, oldVersion)
+	checkInstalled(t, oldVersion, preexisting)
 	packaged, _ := os.ReadFile("agent.yaml")
 	if b, _ := os.ReadFile("/etc/stackagent/agent.yaml"); !bytes.Equal(b, packaged) {
 		t.Error("/etc/stackagent/agent.yaml is not packaging/agent.yaml")
@@ -195,7 +201,7 @@ func TestDebLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := run(t, "dpkg", "-i", newDeb)
-	checkInstalled(t, newVersion)
+	checkInstalled(t, newVersion, preexisting)
 	if b, _ := os.ReadFile("/etc/stackagent/agent.yaml"); !bytes.Equal(b, edited) {
 		t.Errorf("the upgrade changed the edited config:\n%s\n%s", b, out)
 	}
@@ -242,7 +248,7 @@ const wantsLink = "/etc/systemd/system/multi-user.target.wants/stackagent.servic
 // checkInstalled checks the installed files, their modes, the conffile
 // mark, the enabled unit, the version the binary prints, and that nothing
 // was started.
-func checkInstalled(t *testing.T, version string) {
+func checkInstalled(t *testing.T, version string, preexisting map[string]entry) {
 	t.Helper()
 	for path, mode := range map[string]os.FileMode{
 		"/usr/bin/stackagent":                        0o755,
@@ -261,6 +267,9 @@ func checkInstalled(t *testing.T, version string) {
 			t.Errorf("%s: %v", path, err)
 			continue
 		}
+		if e, ok := preexisting[path]; ok && e.mode.IsDir() {
+			continue // dpkg leaves an existing folder's mode alone
+		}
 		if fi.Mode() != mode {
 			t.Errorf("%s: mode %s, want %s", path, fi.Mode(), mode)
 		}
@@ -276,5 +285,53 @@ func checkInstalled(t *testing.T, version string) {
 	}
 	if out, _ := exec.Command("pgrep", "-f", "^/usr/bin/stackagent ").Output(); len(out) > 0 {
 		t.Errorf("installing started stackagent (pid %s); it must only be enabled", out)
+	}
+}
+
+type entry struct{ mode os.FileMode }
+
+// snapshot records the empty folders and empty files already under the
+// package's folders, and skips the test when anything else is there.
+func snapshot(t *testing.T) map[string]entry {
+	t.Helper()
+	found := map[string]entry{}
+	for _, root := range []string{"/etc/stackagent", "/var/lib/stackagent", "/usr/lib/stackagent"} {
+		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return nil
+			}
+			if !fi.IsDir() && !(fi.Mode().IsRegular() && fi.Size() == 0) {
+				t.Skipf("%s is on this machine, not from the package (make run? a benchmark?); the purge would remove it", path)
+			}
+			found[path] = entry{fi.Mode()}
+			return nil
+		})
+	}
+	for path := range found {
+		t.Logf("%s exists before the install; it is put back afterwards", path)
+	}
+	return found
+}
+
+func restore(t *testing.T, found map[string]entry) {
+	paths := make([]string, 0, len(found))
+	for p := range found {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths) // parents first
+	for _, p := range paths {
+		e := found[p]
+		if e.mode.IsDir() {
+			os.MkdirAll(p, e.mode.Perm())
+		} else if f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, e.mode.Perm()); err == nil {
+			f.Close()
+		}
+		if err := os.Chmod(p, e.mode.Perm()); err != nil {
+			t.Errorf("putting back %s: %v", p, err)
+		}
 	}
 }
