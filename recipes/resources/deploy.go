@@ -37,7 +37,8 @@ func deployKind() *recipes.Kind {
 			{Name: "source_type", Type: recipes.String, Default: "git", OneOf: []string{"git", "s3", "http", "archive", "local"}},
 			{Name: "repository", Type: recipes.String},
 			{Name: "revision", Type: recipes.String, Default: "HEAD"},
-			{Name: "ssh_key", Type: recipes.String},
+			// ssh_key is a private key's path, or its text (OpsWorks').
+			{Name: "ssh_key", Type: recipes.String, Sensitive: true},
 			{Name: "checksum", Type: recipes.String},
 			{Name: "keep_releases", Type: recipes.Int, Default: int64(5)},
 			{Name: "shared_dirs", Type: recipes.StringList},

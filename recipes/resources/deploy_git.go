@@ -21,10 +21,36 @@ func (g deployGit) run(ctx context.Context, dir string, args ...string) (string,
 	c.Dir = dir
 	c.Env = []string{"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=/bin/true"}
 	if k := g.r.Str("ssh_key"); k != "" {
-		c.Env = append(c.Env, "GIT_SSH_COMMAND="+sshCommand(g.rc.Path(k)))
+		key, err := g.keyFile(ctx, k)
+		if err != nil {
+			return "", err
+		}
+		c.Env = append(c.Env, "GIT_SSH_COMMAND="+sshCommand(key))
 	}
 	res, err := runOK(ctx, g.rc, c)
 	return strings.TrimSpace(string(res.Stdout)), err
+}
+
+// keyFile returns the path of the ssh key: k itself (under the run's
+// root), or, when k is the key's text (OpsWorks' scm.ssh_key), a 0600
+// temp file removed when ctx ends.
+func (g deployGit) keyFile(ctx context.Context, k string) (string, error) {
+	if !strings.HasPrefix(strings.TrimSpace(k), "-----BEGIN") {
+		return g.rc.Path(k), nil
+	}
+	f, err := os.CreateTemp("", "stackagent-deploy-key-")
+	if err != nil {
+		return "", fmt.Errorf("ssh_key: %w", err)
+	}
+	context.AfterFunc(ctx, func() { _ = os.Remove(f.Name()) })
+	_, err = f.WriteString(strings.TrimSpace(k) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("ssh_key: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // resolveGit finds the commit the revision names on the remote (git

@@ -185,7 +185,6 @@ func zipBytes(t *testing.T, entries ...entry) []byte {
 	return buf.Bytes()
 }
 
-
 func TestDeployHTTPArchives(t *testing.T) {
 	t.Parallel()
 	files := map[string][]byte{
