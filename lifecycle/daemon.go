@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -287,6 +288,7 @@ func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
 		if pe != nil && pe.ID != "" {
 			ref.ID = pe.ID
 		}
+		ref.Type = refusedType(m.Body)
 		d.Log.Error("event refused", "event", ref.ID, "message", m.ID, "reason", err.Error())
 		d.finish(ctx, m, ref, d.result(ref, StatusRefused, err.Error(), &Outcome{ExitCode: 1}, d.Now()))
 		return pending{}, false
@@ -575,4 +577,20 @@ func deepMergeInto(dst, src map[string]any) {
 		}
 		dst[k] = v
 	}
+}
+
+// refusedType is the type a refused event claims, when it names a known
+// one (for metrics; unknown otherwise).
+func refusedType(body []byte) string {
+	var v struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(body, &v) == nil {
+		for _, t := range eventTypes {
+			if v.Type == t {
+				return t
+			}
+		}
+	}
+	return ""
 }

@@ -66,6 +66,9 @@ func (e *Event) NodeAttributes(id Identity) map[string]any {
 		"issued_at": e.IssuedAt.UTC().Format(time.RFC3339Nano),
 		"envelope":  e.Envelope,
 	}
+	if e.RollbackTo != "" {
+		sa["event"].(map[string]any)["rollback_to"] = e.RollbackTo
+	}
 	sa["instance"] = map[string]any{
 		"id":     id.InstanceID,
 		"stack":  id.Stack,

@@ -89,6 +89,10 @@ func eventFromV1(m map[string]any, env string, issued time.Time) (*Event, error)
 	e.Instances = d.strs("instances")
 	e.App = d.str("app", false)
 	e.Command = d.command(e.Type)
+	e.RollbackTo = d.str("rollback_to", false)
+	if e.RollbackTo != "" && e.Command != CommandRollback && d.err == nil {
+		d.fail("rollback_to", "only a deploy event with command rollback takes rollback_to")
+	}
 	e.Recipes = d.recipes(e.Type)
 	e.Attributes = d.object("attributes")
 	e.IssuedAt = d.time("issued_at", issued)

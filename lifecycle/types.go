@@ -36,6 +36,9 @@ type Event struct {
 	// start, stop, restart; default deploy) and undeploy.
 	App     string `json:"app,omitempty"`
 	Command string `json:"command,omitempty"`
+	// RollbackTo names the release a rollback goes to (default: the one
+	// before current).
+	RollbackTo string `json:"rollback_to,omitempty"`
 	// Recipes: the run list of execute_recipes.
 	Recipes []string `json:"recipes,omitempty"`
 	// Attributes: the stack configuration and deployment JSON, merged at
