@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes/ohai"
 )
@@ -185,6 +186,21 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 			return attrs
 		},
 	}
+	// One AWS config for every client. The region: the config's, else the
+	// queue URL's, else the instance's (IMDS), else the SDK's own sources.
+	region := cfg.Region
+	if region == "" {
+		region = lifecycle.RegionFromURL(cfg.QueueURL)
+	}
+	if region == "" {
+		region = ec2Region(auto)
+	}
+	awsCfg, awsErr := lifecycle.LoadAWSConfig(ctx, region, cfg.Endpoint)
+	if awsErr == nil {
+		e.secrets = secrets.NewFromConfig(awsCfg)
+	}
+	e.pluginDirs = []string{cfg.PluginDir}
+	e.pluginCache = filepath.Join(cfg.StateDir, "plugin-cache")
 	if cfg.QueueURL == "" {
 		inbox, err := lifecycle.NewInboxSource(inboxDir(cfg), log)
 		if err != nil {
@@ -194,10 +210,9 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 		closers = append(closers, func() { inbox.Close() })
 		d.Source = inbox
 	} else {
-		awsCfg, err := lifecycle.LoadAWSConfig(ctx, cfg.Region, cfg.Endpoint)
-		if err != nil {
+		if awsErr != nil {
 			cleanup()
-			return nil, nil, &ConfigError{Source: "config", Key: "region", Msg: err.Error()}
+			return nil, nil, &ConfigError{Source: "config", Key: "region", Msg: awsErr.Error()}
 		}
 		sqsClient := sqs.NewFromConfig(awsCfg)
 		src, err := lifecycle.NewSQSSource(sqsClient, cfg.QueueURL, lifecycle.SQSOptions{
@@ -214,12 +229,11 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 		}
 	}
 	if cfg.ReplyTo != "" && d.Reporter == nil {
-		awsCfg, err := lifecycle.LoadAWSConfig(ctx, cfg.Region, cfg.Endpoint)
-		if err == nil {
+		if awsErr == nil {
 			t, _ := lifecycle.ParseReplyTarget(cfg.ReplyTo)
 			d.Reporter = t.Reporter(sqs.NewFromConfig(awsCfg), sns.NewFromConfig(awsCfg))
 		} else {
-			log.Warn("reply_to is set but AWS is not configured; results stay local", "error", err)
+			log.Warn("reply_to is set but AWS is not configured; results stay local", "error", awsErr)
 		}
 	}
 	d.FetchCookbooks = cookbookFetcher(ctx, cfg, log)
@@ -260,7 +274,11 @@ func cookbookFetcher(ctx context.Context, cfg *Config, log *slog.Logger) func(co
 		}
 		f := &lifecycle.CookbookFetcher{Dir: filepath.Join(cfg.StateDir, "custom-cookbooks"), Log: log}
 		if src.Type == "s3" {
-			if awsCfg, err := lifecycle.LoadAWSConfig(ctx, cfg.Region, cfg.Endpoint); err == nil {
+			region := cfg.Region
+			if region == "" {
+				region = lifecycle.RegionFromURL(cfg.QueueURL)
+			}
+			if awsCfg, err := lifecycle.LoadAWSConfig(ctx, region, cfg.Endpoint); err == nil {
 				f.S3 = newS3Client(awsCfg)
 			}
 		}
@@ -292,4 +310,14 @@ func mergeMaps(dst, src map[string]any) {
 // need).
 func newS3Client(cfg aws.Config) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+}
+
+// ec2Region is the instance's region from the automatic attributes.
+func ec2Region(auto map[string]any) string {
+	if ec2, ok := auto["ec2"].(map[string]any); ok {
+		if r, ok := ec2["region"].(string); ok {
+			return r
+		}
+	}
+	return ""
 }

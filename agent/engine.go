@@ -15,6 +15,7 @@ import (
 	"github.com/stackagent/stackagent/internal/hostlock"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes"
+	"github.com/stackagent/stackagent/recipes/plugins"
 	"github.com/stackagent/stackagent/recipes/resources"
 )
 
@@ -36,6 +37,14 @@ type engine struct {
 	automatic   map[string]any
 	log         *slog.Logger
 	out         io.Writer // where the doc output of daemon runs goes too
+	// pluginDirs hold resource-provider plugins; pluginChecksums, when
+	// set, pins each plugin binary's sha256; pluginCache keeps their
+	// schemas.
+	pluginDirs      []string
+	pluginChecksums map[string]string
+	pluginCache     string
+	// secrets resolves {"secret": REF} attributes (nil without AWS).
+	secrets recipes.SecretResolver
 	// onReport, when set, is given each daemon run's report (metrics).
 	onReport func(job *lifecycle.Job, rep *recipes.Report)
 }
@@ -116,6 +125,35 @@ func newRegistry() *recipes.Registry {
 	return reg
 }
 
+// registry is the built-in kinds plus the plugins' kinds. The returned
+// function stops the plugins started during the run. A plugin that cannot
+// be read is logged and left out; the run goes on.
+func (e *engine) registry() (*recipes.Registry, func()) {
+	reg := newRegistry()
+	if len(e.pluginDirs) == 0 {
+		return reg, func() {}
+	}
+	found, err := plugins.Discover(e.pluginDirs, e.pluginChecksums)
+	if err != nil {
+		e.logger().Warn("plugins", "error", err)
+	}
+	if len(found) == 0 {
+		return reg, func() {}
+	}
+	host := plugins.NewHost(found, plugins.Options{Log: e.logger(), CacheDir: e.pluginCache})
+	if err := plugins.Register(reg, host); err != nil {
+		e.logger().Error("plugins", "error", err)
+	}
+	return reg, func() { host.Close() }
+}
+
+func (e *engine) logger() *slog.Logger {
+	if e.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.log
+}
+
 // lock takes the host-wide converge lock, telling w who holds it while it
 // waits.
 func (e *engine) lock(ctx context.Context, who string, w io.Writer) (*hostlock.Lock, error) {
@@ -134,8 +172,23 @@ func (e *engine) Converge(ctx context.Context, job *lifecycle.Job) *lifecycle.Ou
 	if e.out != nil {
 		w = io.MultiWriter(&buf, e.out)
 	}
-	l, err := e.lock(ctx, fmt.Sprintf("daemon %s %s", job.Event.Type, job.Event.ID), w)
+	// Waiting for the lock (an ad-hoc run-recipe holds it) ends when the
+	// daemon is asked to stop: nothing has run yet, so the event is handed
+	// back like an interrupted one.
+	lctx, stopWait := context.WithCancel(ctx)
+	defer stopWait()
+	go func() {
+		select {
+		case <-job.Interrupt:
+			stopWait()
+		case <-lctx.Done():
+		}
+	}()
+	l, err := e.lock(lctx, fmt.Sprintf("daemon %s %s", job.Event.Type, job.Event.ID), w)
 	if err != nil {
+		if lctx.Err() != nil && ctx.Err() == nil {
+			return &lifecycle.Outcome{Status: lifecycle.StatusInterrupted, Err: err}
+		}
 		return fail(err)
 	}
 	defer l.Release()
@@ -152,10 +205,13 @@ func (e *engine) Converge(ctx context.Context, job *lifecycle.Job) *lifecycle.Ou
 	if err != nil {
 		return fail(err)
 	}
+	reg, closePlugins := e.registry()
+	defer closePlugins()
 	rep, runErr := recipes.Run(ctx, recipes.Options{
-		Registry: newRegistry(), Cookbooks: books, Node: node, RunList: items,
+		Registry: reg, Cookbooks: books, Node: node, RunList: items,
 		RolesDir: e.rolesDir, DataBagsDir: e.dataBagsDir, Root: e.root,
 		Events: recipes.NewDocFormatter(w), Log: e.log, Interrupt: job.Interrupt,
+		Secrets: e.secrets,
 	})
 	if e.onReport != nil && rep != nil {
 		e.onReport(job, rep)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/secrets"
+	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/ohai"
 )
@@ -35,6 +37,7 @@ type runFlags struct {
 	imdsEndpoint string
 	stateDir     string
 	watch        bool
+	pluginDir    string
 }
 
 func newRunRecipeCmd() *cobra.Command {
@@ -68,6 +71,7 @@ Exit codes (Chef RFC 062): 0 success, 1 failure, 2 SIGINT, 3 SIGTERM,
 	fl.StringVar(&f.root, "root", "", "prefix every path the run touches (and the default config paths) with this directory")
 	fl.StringVar(&f.imdsEndpoint, "imds-endpoint", "", "query EC2 instance metadata (IMDSv2) here, e.g. http://127.0.0.1:1338 (default: only on EC2)")
 	fl.StringVar(&f.stateDir, "state-dir", "", "the agent's state directory: converge lock, fetched custom cookbooks (default /var/lib/stackagent)")
+	fl.StringVar(&f.pluginDir, "plugin-dir", "", "directory of resource-provider plugins (default /usr/lib/stackagent/plugins)")
 	fl.BoolVar(&f.watch, "watch", false, "converge again whenever a file of the site cookbooks changes (for cookbook authors)")
 	fl.BoolVar(&f.noEmbedded, "no-embedded-cookbooks", false, "use only site cookbooks")
 	return cmd
@@ -174,9 +178,11 @@ func runRecipeOnce(ctx context.Context, f *runFlags, args []string, stdout, stde
 	if f.logFormat == "json" {
 		events = &recipes.JSONFormatter{W: stdout}
 	}
+	reg, closePlugins := e.registry()
+	defer closePlugins()
 	rep, runErr := recipes.Run(ctx, recipes.Options{
-		Registry: newRegistry(), Cookbooks: books, Node: node, RunList: items,
-		RolesDir: e.rolesDir, DataBagsDir: e.dataBagsDir,
+		Registry: reg, Cookbooks: books, Node: node, RunList: items,
+		RolesDir: e.rolesDir, DataBagsDir: e.dataBagsDir, Secrets: e.secrets,
 		WhyRun: f.whyRun, Root: f.root, Events: events, Log: log,
 	})
 	if s := sig(); s != nil && rep.Status == "interrupted" {
@@ -204,14 +210,22 @@ func (f *runFlags) engine(ctx context.Context, log *slog.Logger) *engine {
 		sites = []string{f.under("/etc/stackagent/cookbooks")}
 	}
 	state := orDefault(f.stateDir, f.under("/var/lib/stackagent"))
+	auto := ohai.Collect(ctx, ohai.Options{IMDSEndpoint: f.imdsEndpoint, Logger: log})
+	var sr recipes.SecretResolver
+	if awsCfg, err := lifecycle.LoadAWSConfig(ctx, ec2Region(auto), ""); err == nil {
+		sr = secrets.NewFromConfig(awsCfg) // credentials are looked up only when a secret is read
+	}
 	return &engine{
-		root: f.root, siteDirs: sites, noEmbedded: f.noEmbedded,
+		secrets:     sr,
+		pluginDirs:  []string{orDefault(f.pluginDir, f.under("/usr/lib/stackagent/plugins"))},
+		pluginCache: filepath.Join(state, "plugin-cache"),
+		root:        f.root, siteDirs: sites, noEmbedded: f.noEmbedded,
 		customDir:   filepath.Join(state, "custom-cookbooks", "current"),
 		rolesDir:    orDefault(f.rolesDir, f.under("/etc/stackagent/roles")),
 		dataBagsDir: orDefault(f.dataBagsDir, f.under("/etc/stackagent/data_bags")),
 		attrsDir:    orDefault(f.attrsDir, f.under("/etc/stackagent/attributes.d")),
 		lockPath:    filepath.Join(state, "converge.lock"),
-		automatic:   ohai.Collect(ctx, ohai.Options{IMDSEndpoint: f.imdsEndpoint, Logger: log}),
+		automatic:   auto,
 		log:         log,
 	}
 }

@@ -29,6 +29,7 @@ report each error with its file and line. Exit 0 when all compile, 1 otherwise.`
 	cmd.Flags().StringVar(&f.root, "root", "", "prefix the default config paths with this directory")
 	cmd.Flags().StringVar(&f.rolesDir, "roles", "", "directory of role JSON files")
 	cmd.Flags().StringVar(&f.dataBagsDir, "data-bags", "", "directory of data bags")
+	cmd.Flags().StringVar(&f.pluginDir, "plugin-dir", "", "directory of resource-provider plugins (default /usr/lib/stackagent/plugins)")
 	return cmd
 }
 
@@ -65,7 +66,9 @@ func validate(ctx context.Context, f *runFlags, args []string, out io.Writer) er
 	if err != nil {
 		return &exitError{1, err}
 	}
-	sum, errs := recipes.Validate(ctx, recipes.Options{Registry: newRegistry(), Cookbooks: books, Node: node, WhyRun: true,
+	reg, closePlugins := e.registry()
+	defer closePlugins()
+	sum, errs := recipes.Validate(ctx, recipes.Options{Registry: reg, Cookbooks: books, Node: node, WhyRun: true,
 		RolesDir: e.rolesDir, DataBagsDir: e.dataBagsDir}, names)
 	for _, e := range errs {
 		fmt.Fprintf(out, "%v\n", e)
