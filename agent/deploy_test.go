@@ -19,7 +19,7 @@ func deployHost(t *testing.T) (root, config string) {
 	root = t.TempDir()
 	etc := filepath.Join(root, "etc/stackagent")
 	writeTree(t, root, map[string]string{
-		"etc/stackagent/attributes.d/layers.json": `{"stackagent": {"layers": {"testapp": {"recipes": {"deploy": ["app::deploy"]}}}}}`,
+		"etc/stackagent/attributes.d/layers.json":    `{"stackagent": {"layers": {"testapp": {"recipes": {"deploy": ["app::deploy"]}}}}}`,
 		"etc/stackagent/cookbooks/app/metadata.json": `{"name": "app", "version": "1.0.0"}`,
 		"etc/stackagent/cookbooks/app/recipes/deploy.lua": `
 local ev = node.stackagent.event
