@@ -101,7 +101,7 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 	}
 	ev := &lifecycle.Event{
 		ID: fmt.Sprintf("cli-%s-%d", command, time.Now().UnixNano()), Type: lifecycle.TypeDeploy,
-		App: app, Command: command, Stack: id.Stack, IssuedAt: time.Now().UTC(),
+		App: app, Command: command, RollbackTo: f.to, Stack: id.Stack, IssuedAt: time.Now().UTC(),
 	}
 	node, _, err := e.baseNode()
 	if err != nil {
@@ -117,9 +117,6 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 		return &exitError{1, fmt.Errorf("%s %s: the deploy run list of layers %v is empty", command, app, id.Layers)}
 	}
 	job := &lifecycle.Job{Event: ev, RunList: runList, Attributes: ev.NodeAttributes(id)}
-	if f.to != "" {
-		job.Attributes["stackagent"].(map[string]any)["event"].(map[string]any)["rollback_to"] = f.to
-	}
 	out := e.Converge(ctx, job)
 	if out.Status == lifecycle.StatusSuccess {
 		fmt.Fprintf(stdout, "stackagent: %s %s: %d/%d resources updated\n", command, app, out.Updated, out.Total)
