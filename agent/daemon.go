@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/sdnotify"
 	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes/ohai"
@@ -74,6 +77,11 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 		return &exitError{1, err}
 	}
 	defer tel.shutdown()
+	notify := sdnotify.New(os.Getenv)
+	wdCtx, stopWatchdog := context.WithCancel(parent)
+	defer stopWatchdog()
+	go notify.KeepAlive(wdCtx, nil) // WATCHDOG=1 every WATCHDOG_USEC/2 while the daemon lives
+	var ready sync.Once
 	for {
 		log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 		if err != nil {
@@ -85,11 +93,46 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 		}
 		tel.instrument(d)
 		tel.serve(parent, cfg.MetricsAddress, log)
+		src, prev := sourceName(cfg), d.OnState
+		d.OnState = func(state string, ev *lifecycle.Event) {
+			if prev != nil {
+				prev(state, ev)
+			}
+			switch state {
+			case "polling":
+				ready.Do(func() { notify.Ready() }) // systemd: started once the source is being polled
+				notify.Status("polling " + src)
+			case "converging":
+				if ev != nil {
+					notify.Status("converging " + ev.Type + " " + ev.ID)
+				}
+			case "backing-off":
+				notify.Status("receive failing; backing off")
+			}
+		}
+		drain := make(chan struct{})
+		d.Drain = drain
 		ctx, cancel := context.WithCancel(parent)
 		done := make(chan error, 1)
 		go func() { done <- d.Run(ctx) }()
-		log.Info("daemon started", "source", sourceName(cfg), "instance", d.Identity.InstanceID, "stack", d.Identity.Stack, "layers", d.Identity.Layers)
-		reload := false
+		log.Info("daemon started", "source", src, "instance", d.Identity.InstanceID, "stack", d.Identity.Stack, "layers", d.Identity.Layers)
+		// reloadTo applies a new config once the running converge (if any)
+		// has finished; an unchanged or invalid config changes nothing.
+		reloadTo := func(why string) (*Config, bool) {
+			next, _, err := loadConfig(cfgPath, explicit, os.Getenv, flags)
+			if err != nil {
+				log.Error(why+" but the config is invalid; keeping the running config", "error", err)
+				return nil, false
+			}
+			if reflect.DeepEqual(next, cfg) {
+				log.Info(why+"; config unchanged", "file", cfgPath)
+				return nil, false
+			}
+			log.Info(why+"; reloading once the running converge (if any) finishes", "file", cfgPath)
+			notify.Reloading()
+			return next, true
+		}
+		var next *Config
 	wait:
 		for {
 			select {
@@ -98,36 +141,48 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 				cleanup()
 				return err
 			case <-changed:
-				next, _, err := loadConfig(cfgPath, explicit, os.Getenv, flags)
-				if err != nil {
-					log.Error("config file changed but is invalid; keeping the running config", "error", err)
-					continue
+				if c, ok := reloadTo("config file changed"); ok {
+					next = c
+					close(drain)
+					break wait
 				}
-				log.Info("config file changed; reloading", "file", cfgPath)
-				cfg, reload = next, true
-				cancel()
-				break wait
 			case s := <-sigs:
 				if s == syscall.SIGHUP {
-					next, _, err := loadConfig(cfgPath, explicit, os.Getenv, flags)
-					if err != nil {
-						log.Error("config reload refused; keeping the running config", "error", err)
-						continue
+					if c, ok := reloadTo("SIGHUP"); ok {
+						next = c
+						close(drain)
+						break wait
 					}
-					log.Info("reloading config", "file", cfgPath)
-					cfg, reload = next, true
-				} else {
-					log.Info("stopping", "signal", s.String())
+					continue
 				}
+				log.Info("stopping", "signal", s.String())
+				notify.Stopping()
 				cancel()
 				break wait
 			}
 		}
-		<-done
+		// Wait for the daemon to end (a drain lets the converge finish); a
+		// stop signal meanwhile still stops it.
+	drained:
+		for {
+			select {
+			case <-done:
+				break drained
+			case s := <-sigs:
+				if s != syscall.SIGHUP {
+					log.Info("stopping", "signal", s.String())
+					notify.Stopping()
+					next = nil
+					cancel()
+				}
+			}
+		}
+		cancel()
 		cleanup()
-		if !reload {
+		if next == nil {
 			return nil
 		}
+		cfg = next
 	}
 }
 

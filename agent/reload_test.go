@@ -50,7 +50,7 @@ func TestDaemonHotReload(t *testing.T) {
 	os.WriteFile(cfgFile+".tmp", []byte("stack: [unclosed\n"), 0o644)
 	os.Rename(cfgFile+".tmp", cfgFile)
 	waitFor(t, "the refusal in the log", 10*time.Second, func() bool {
-		return strings.Contains(log.String(), "config file changed but is invalid; keeping the running config")
+		return strings.Contains(log.String(), "config file changed but the config is invalid; keeping the running config")
 	})
 	if !strings.Contains(log.String(), "agent.yaml:1") {
 		t.Errorf("the refusal should say where:\n%s", log.String())

@@ -104,7 +104,8 @@ stackagent_events_received_total{type="setup"} 2
 stackagent_events_received_total{type="unknown"} 2
 # HELP stackagent_events_refused_total Events refused without a run (malformed, unknown version or type, missing fields), by event type.
 # TYPE stackagent_events_refused_total counter
-stackagent_events_refused_total{type="unknown"} 2
+stackagent_events_refused_total{type="configure"} 1
+stackagent_events_refused_total{type="unknown"} 1
 # HELP stackagent_events_skipped_total Events skipped because they are not for this instance (stack, layers, instances), by event type.
 # TYPE stackagent_events_skipped_total counter
 stackagent_events_skipped_total{type="configure"} 1
