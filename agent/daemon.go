@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -139,6 +140,12 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 			case err := <-done:
 				cancel()
 				cleanup()
+				if errors.Is(err, lifecycle.ErrRestart) {
+					// upgrade_agent installed a new agent: become it.
+					log.Info("restarting into the upgraded agent", "binary", runningBinary())
+					notify.Reloading()
+					return reexec(runningBinary())
+				}
 				return err
 			case <-changed:
 				if c, ok := reloadTo("config file changed"); ok {
@@ -292,6 +299,15 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 		}
 	}
 	d.FetchCookbooks = cookbookFetcher(ctx, cfg, log)
+	fam, _ := auto["platform_family"].(string)
+	d.Upgrade = (&upgrader{binary: runningBinary(), stateDir: cfg.StateDir, log: log, family: fam,
+		http: &http.Client{Timeout: 10 * time.Minute},
+		s3: func() (*s3.Client, error) {
+			if awsErr != nil {
+				return nil, awsErr
+			}
+			return newS3Client(awsCfg), nil
+		}}).Upgrade
 	return d, cleanup, nil
 }
 

@@ -43,6 +43,10 @@ type Outcome struct {
 // StatusInterrupted is an Outcome cut short by the daemon's stop.
 const StatusInterrupted = "interrupted"
 
+// ErrRestart is returned by Daemon.Run when the agent must restart itself
+// (after upgrade_agent installed a new version); by Upgrade to ask for it.
+var ErrRestart = errors.New("agent restart requested")
+
 // Converger runs jobs; the agent wires the recipes engine (and the
 // host-wide converge lock) behind it.
 type Converger interface {
@@ -86,9 +90,14 @@ type Daemon struct {
 	BaseAttributes func() map[string]any
 	// FetchCookbooks runs update_custom_cookbooks.
 	FetchCookbooks func(ctx context.Context, ev *Event) (string, error)
-	Log            *slog.Logger
-	Now            func() time.Time
-	Backoff        *Backoff
+	// Upgrade runs upgrade_agent: it installs ev.Version and returns
+	// ErrRestart when the agent must restart to run it (the event is kept
+	// in progress and finished by the new agent, whose Upgrade then sees
+	// the version already running and succeeds).
+	Upgrade func(ctx context.Context, ev *Event) (string, error)
+	Log     *slog.Logger
+	Now     func() time.Time
+	Backoff *Backoff
 	// VisibilityExtend is how long each heartbeat keeps an SQS message
 	// invisible; HeartbeatEvery how often (default 60 s and 20 s).
 	VisibilityExtend, HeartbeatEvery time.Duration
@@ -110,7 +119,11 @@ type Daemon struct {
 	// Drain, when closed, makes Run return once the event being converged
 	// (if any) has finished, without interrupting it (a config reload).
 	Drain <-chan struct{}
+
+	restart bool // an upgrade asked for a restart
 }
+
+const statusRestart = "restart"
 
 func (d *Daemon) defaults() {
 	if d.Log == nil {
@@ -159,6 +172,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.recover(ctx); err != nil {
 		d.Log.Error("recovering the in-progress event", "error", err)
 	}
+	if d.restart {
+		return ErrRestart
+	}
 	if d.BootSetup {
 		d.bootSetup(ctx)
 	}
@@ -203,6 +219,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			break
 		}
 		d.handle(ctx, rctx, msgs)
+		if d.restart {
+			return ErrRestart
+		}
 	}
 	return nil
 }
@@ -243,7 +262,7 @@ func (d *Daemon) handle(ctx, rctx context.Context, msgs []*Message) {
 	}
 	for i, ev := range keep {
 		p := findPending(todo, ev)
-		if rctx.Err() != nil {
+		if rctx.Err() != nil || d.restart {
 			// Stopping or draining: hand the rest back at once.
 			for _, rest := range keep[i:] {
 				d.release(findPending(todo, rest).m)
@@ -333,6 +352,14 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	stopBeats := d.heartbeats(ctx, m, ev)
 	out := d.run(ctx, ev)
 	stopBeats()
+	if out.Status == statusRestart {
+		d.Log.Warn("restarting the agent to finish the event", "event", ev.ID, "detail", out.Output)
+		d.release(m)
+		ip.Attempts--
+		SaveInProgress(d.inProgressPath(), ip)
+		d.restart = true
+		return
+	}
 	if out.Status == StatusInterrupted {
 		d.Log.Warn("stopped before the event finished; handing it back for redelivery", "event", ev.ID)
 		d.release(m)
@@ -355,6 +382,19 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 
 // run builds the run list and converges, or fetches custom cookbooks.
 func (d *Daemon) run(ctx context.Context, ev *Event) *Outcome {
+	if ev.Type == TypeUpgradeAgent {
+		if d.Upgrade == nil {
+			return &Outcome{Status: StatusFailed, ExitCode: 1, Err: errors.New("upgrade_agent: this agent cannot upgrade itself")}
+		}
+		msg, err := d.Upgrade(context.WithoutCancel(ctx), ev)
+		switch {
+		case errors.Is(err, ErrRestart):
+			return &Outcome{Status: statusRestart, Output: msg}
+		case err != nil:
+			return &Outcome{Status: StatusFailed, ExitCode: 1, Err: err, Output: msg + "\n" + err.Error()}
+		}
+		return &Outcome{Status: StatusSuccess, Output: msg}
+	}
 	if ev.Type == TypeUpdateCustomCookbooks {
 		if d.FetchCookbooks == nil {
 			return &Outcome{Status: StatusFailed, ExitCode: 1, Err: errors.New("update_custom_cookbooks: no custom cookbook source configured")}

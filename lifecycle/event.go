@@ -21,7 +21,7 @@ const (
 
 var (
 	eventTypes = []string{TypeSetup, TypeConfigure, TypeDeploy, TypeUndeploy,
-		TypeShutdown, TypeExecuteRecipes, TypeUpdateCustomCookbooks}
+		TypeShutdown, TypeExecuteRecipes, TypeUpdateCustomCookbooks, TypeUpgradeAgent}
 	appCommands = []string{CommandDeploy, CommandRollback, CommandUndeploy,
 		CommandStart, CommandStop, CommandRestart}
 )
@@ -94,6 +94,18 @@ func eventFromV1(m map[string]any, env string, issued time.Time) (*Event, error)
 		d.fail("rollback_to", "only a deploy event with command rollback takes rollback_to")
 	}
 	e.Recipes = d.recipes(e.Type)
+	e.AgentVersion = d.str("agent_version", false)
+	e.PackageURL = d.str("package_url", false)
+	if d.err == nil {
+		switch {
+		case e.Type == TypeUpgradeAgent && e.AgentVersion == "":
+			d.fail("agent_version", "missing (upgrade_agent needs the version to install)")
+		case e.Type != TypeUpgradeAgent && (e.AgentVersion != "" || e.PackageURL != ""):
+			d.fail("agent_version", "only upgrade_agent events take agent_version and package_url")
+		case e.Type == TypeUpgradeAgent && strings.ContainsAny(e.AgentVersion, " \t\n/;&|$`'\""):
+			d.fail("agent_version", "%q is not a package version", e.AgentVersion)
+		}
+	}
 	e.Attributes = d.object("attributes")
 	e.IssuedAt = d.time("issued_at", issued)
 	if d.err != nil {

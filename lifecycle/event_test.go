@@ -134,7 +134,7 @@ func TestParseRefusesInvalidEvent(t *testing.T) {
 		{"id empty", `{"version":1,"id":"  ","type":"setup"}`, "id", "missing (empty string)"},
 		{"id a number", `{"version":1,"id":7,"type":"setup"}`, "id", "want a string, got number"},
 		{"type missing", `{"version":1,"id":"a"}`, "type", "missing"},
-		{"type unknown", `{"version":1,"id":"a","type":"reboot"}`, "type", `unknown type "reboot" (want setup|configure|deploy|undeploy|shutdown|execute_recipes|update_custom_cookbooks)`},
+		{"type unknown", `{"version":1,"id":"a","type":"reboot"}`, "type", `unknown type "reboot" (want setup|configure|deploy|undeploy|shutdown|execute_recipes|update_custom_cookbooks|upgrade_agent)`},
 		{"command unknown", `{"version":1,"id":"a","type":"deploy","app":"wp","command":"redeploy"}`, "command", `unknown command "redeploy" (want deploy|rollback|undeploy|start|stop|restart)`},
 		{"command on undeploy contradicts", `{"version":1,"id":"a","type":"undeploy","command":"start"}`, "command", `"start" contradicts type undeploy`},
 		{"command on configure", `{"version":1,"id":"a","type":"configure","command":"deploy"}`, "command", "only deploy and undeploy events take a command, not configure"},

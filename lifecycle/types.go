@@ -21,6 +21,9 @@ const (
 	TypeShutdown              = "shutdown"
 	TypeExecuteRecipes        = "execute_recipes"
 	TypeUpdateCustomCookbooks = "update_custom_cookbooks"
+	// TypeUpgradeAgent installs another version of the agent itself and
+	// restarts it (OpsWorks' agent_version).
+	TypeUpgradeAgent = "upgrade_agent"
 )
 
 // Event is a validated lifecycle event, schema version 1. Unknown JSON
@@ -41,6 +44,13 @@ type Event struct {
 	RollbackTo string `json:"rollback_to,omitempty"`
 	// Recipes: the run list of execute_recipes.
 	Recipes []string `json:"recipes,omitempty"`
+	// AgentVersion and PackageURL: for upgrade_agent, the agent version
+	// to run (OpsWorks' agent_version) and where its package is (a .deb, an .rpm or the bare binary: an
+	// http(s) URL, s3://bucket/key or a local path); without a URL the
+	// platform's package manager installs that version from its
+	// repositories.
+	AgentVersion string `json:"agent_version,omitempty"`
+	PackageURL   string `json:"package_url,omitempty"`
 	// Attributes: the stack configuration and deployment JSON, merged at
 	// normal level for the run.
 	Attributes map[string]any `json:"attributes,omitempty"`
@@ -137,6 +147,11 @@ type Result struct {
 	Total      int       `json:"resources_total"`
 	// Output is the last 2 KiB of the run's output, secrets redacted.
 	Output string `json:"output,omitempty"`
+	// Periodic: a drift-correction run the daemon started itself
+	// (envelope "drift"); Drift: such a run changed resources, so the host
+	// had drifted from its cookbooks.
+	Periodic bool `json:"periodic,omitempty"`
+	Drift    bool `json:"drift,omitempty"`
 }
 
 // Reporter sends a result somewhere (a reply SQS queue, an SNS topic).

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/stackagent/stackagent/lifecycle"
+)
+
+// upgrader runs upgrade_agent: it installs the asked version of the agent
+// (a .deb, an .rpm, the bare binary, or the version from the platform's
+// repositories) and asks the daemon to restart into it. The event stays
+// in progress across the restart; the new agent finishes it (its version
+// is the one asked for) and reports.
+type upgrader struct {
+	binary   string // the running binary, replaced by a bare-binary upgrade
+	stateDir string
+	log      *slog.Logger
+	http     *http.Client
+	s3       func() (*s3.Client, error)
+	family   string // platform_family: debian, rhel, amazon…
+}
+
+func (u *upgrader) Upgrade(ctx context.Context, ev *lifecycle.Event) (string, error) {
+	want := ev.AgentVersion
+	if want == version {
+		return fmt.Sprintf("running version %s", version), nil
+	}
+	var out bytes.Buffer
+	fmt.Fprintf(&out, "upgrading the agent from %s to %s\n", version, want)
+	if ev.PackageURL == "" {
+		if err := u.fromRepositories(ctx, want, &out); err != nil {
+			return out.String(), err
+		}
+	} else {
+		file, err := u.fetch(ctx, ev.PackageURL)
+		if err != nil {
+			return out.String(), fmt.Errorf("upgrade_agent: fetch %s: %w", ev.PackageURL, err)
+		}
+		defer os.Remove(file)
+		if err := u.install(ctx, file, want, &out); err != nil {
+			return out.String(), err
+		}
+	}
+	got, err := binaryVersion(ctx, u.binary)
+	if err != nil {
+		return out.String(), fmt.Errorf("upgrade_agent: the installed agent does not run: %w", err)
+	}
+	if got != want {
+		return out.String(), fmt.Errorf("upgrade_agent: installed %s reports version %s, not %s", u.binary, got, want)
+	}
+	fmt.Fprintf(&out, "installed %s; restarting into it\n", want)
+	return out.String(), lifecycle.ErrRestart
+}
+
+// fromRepositories installs the version with apt or dnf.
+func (u *upgrader) fromRepositories(ctx context.Context, want string, out io.Writer) error {
+	var cmd *exec.Cmd
+	switch u.family {
+	case "debian":
+		cmd = exec.CommandContext(ctx, "apt-get", "install", "-y", "-q", "--allow-downgrades", "-o", "Dpkg::Options::=--force-confold", "stackagent="+want)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	case "rhel", "amazon", "fedora":
+		cmd = exec.CommandContext(ctx, "dnf", "install", "-y", "stackagent-"+want)
+	default:
+		return fmt.Errorf("upgrade_agent: no package manager for platform_family %q: give package_url", u.family)
+	}
+	return runTo(cmd, out)
+}
+
+// install installs a fetched package or binary, by its content.
+func (u *upgrader) install(ctx context.Context, file, want string, out io.Writer) error {
+	head := make([]byte, 32)
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("!<arch>\ndebian-binary")):
+		return runTo(exec.CommandContext(ctx, "dpkg", "--force-confold", "-i", file), out)
+	case bytes.HasPrefix(head, []byte{0xed, 0xab, 0xee, 0xdb}):
+		return runTo(exec.CommandContext(ctx, "rpm", "-U", "--oldpackage", file), out)
+	case bytes.HasPrefix(head, []byte("\x7fELF")):
+		os.Chmod(file, 0o755)
+		got, err := binaryVersion(ctx, file)
+		if err != nil {
+			return fmt.Errorf("upgrade_agent: the new binary does not run: %w", err)
+		}
+		if got != want {
+			return fmt.Errorf("upgrade_agent: package_url holds version %s, not %s; nothing installed", got, want)
+		}
+		return replaceFile(file, u.binary)
+	}
+	return errors.New("upgrade_agent: package_url is neither a .deb, an .rpm nor a Linux binary")
+}
+
+// replaceFile puts src at dst atomically (a copy beside dst, renamed).
+func replaceFile(src, dst string) error {
+	tmp := dst + ".new"
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	outF, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(outF, in); err != nil {
+		outF.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := outF.Sync(); err != nil {
+		outF.Close()
+		os.Remove(tmp)
+		return err
+	}
+	outF.Close()
+	return os.Rename(tmp, dst)
+}
+
+// fetch downloads package_url into the state dir.
+func (u *upgrader) fetch(ctx context.Context, raw string) (string, error) {
+	dir := filepath.Join(u.stateDir, "upgrades")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, "agent-*")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var body io.ReadCloser
+	uu, err := url.Parse(raw)
+	switch {
+	case err == nil && (uu.Scheme == "http" || uu.Scheme == "https"):
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+		resp, err := u.http.Do(req)
+		if err != nil {
+			return "", err
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return "", fmt.Errorf("HTTP %s", resp.Status)
+		}
+		body = resp.Body
+	case err == nil && uu.Scheme == "s3":
+		c, err := u.s3()
+		if err != nil {
+			return "", err
+		}
+		obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(uu.Host), Key: aws.String(strings.TrimPrefix(uu.Path, "/"))})
+		if err != nil {
+			return "", err
+		}
+		body = obj.Body
+	default:
+		p := strings.TrimPrefix(raw, "file://")
+		if !filepath.IsAbs(p) {
+			return "", errors.New("want an http(s) URL, s3://bucket/key or an absolute path")
+		}
+		if body, err = os.Open(p); err != nil {
+			return "", err
+		}
+	}
+	defer body.Close()
+	if _, err := io.Copy(f, io.LimitReader(body, 512<<20)); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// binaryVersion runs BINARY version and returns the version it prints
+// ("stackagent 1.2.3 (…)").
+func binaryVersion(ctx context.Context, binary string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binary, "version").Output()
+	if err != nil {
+		return "", err
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 || f[0] != "stackagent" {
+		return "", fmt.Errorf("unexpected version output %q", out)
+	}
+	return f[1], nil
+}
+
+func runTo(cmd *exec.Cmd, out io.Writer) error {
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("upgrade_agent: %s: %w", strings.Join(cmd.Args, " "), err)
+	}
+	return nil
+}
+
+// reexec replaces the process with the (new) agent binary, same
+// arguments and environment: the PID stays, so systemd keeps tracking it.
+func reexec(binary string) error {
+	return syscall.Exec(binary, append([]string{binary}, os.Args[1:]...), os.Environ())
+}
+
+// runningBinary is the path of this process's binary.
+func runningBinary() string {
+	p, err := os.Executable()
+	if err != nil {
+		return "/usr/bin/stackagent"
+	}
+	return strings.TrimSuffix(p, " (deleted)")
+}
