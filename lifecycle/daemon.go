@@ -119,11 +119,20 @@ type Daemon struct {
 	// Drain, when closed, makes Run return once the event being converged
 	// (if any) has finished, without interrupting it (a config reload).
 	Drain <-chan struct{}
+	// Periodic, when set, hands the loop events of the agent's own (drift
+	// correction: configure events of envelope EnvelopeDrift). Each is run
+	// between receives like a received event, without a message: never
+	// while another converge runs.
+	Periodic <-chan *Event
 
 	restart bool // an upgrade asked for a restart
 }
 
 const statusRestart = "restart"
+
+// EnvelopeDrift is the envelope of the daemon's own periodic configure
+// events (drift correction).
+const EnvelopeDrift = "drift"
 
 func (d *Daemon) defaults() {
 	if d.Log == nil {
@@ -192,6 +201,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}()
 	}
 	for rctx.Err() == nil {
+		select {
+		case ev := <-d.Periodic:
+			d.process(ctx, nil, ev)
+			continue
+		default:
+		}
 		d.OnState("polling", nil)
 		msgs, err := d.Source.Receive(rctx)
 		if err != nil {
@@ -373,6 +388,13 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	res := d.result(ev, out.Status, "", out, start)
 	if out.Err != nil && out.Status != StatusSuccess {
 		res.Reason = out.Err.Error()
+	}
+	if ev.Envelope == EnvelopeDrift {
+		res.Periodic = true
+		res.Drift = out.Updated > 0
+		if res.Drift && res.Reason == "" {
+			res.Reason = fmt.Sprintf("drift: %d of %d resources were not as the cookbooks declare them and were put back", out.Updated, out.Total)
+		}
 	}
 	d.finish(ctx, m, ev, res)
 	if ev.Type == TypeSetup && out.Status == StatusSuccess {

@@ -1,0 +1,174 @@
+package heal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Prober tells whether a service's processes run.
+type Prober interface {
+	// Alive reports whether s runs, and why not (or how it was told).
+	Alive(ctx context.Context, s *Service) (bool, string)
+}
+
+// InitProber checks a service the way the host's init system runs it,
+// without spawning a process where it can:
+//
+//   - init scripts (PID 1 is not systemd): the pid file, kill(pid, 0) and
+//     the state in /proc/PID/stat (a zombie or dead task is not running);
+//     only a service that declares no pid file falls back to its init
+//     script's status, a process per check.
+//   - systemd (PID 1 is systemd): the unit's cgroup,
+//     /sys/fs/cgroup/system.slice/UNIT.service/cgroup.events, says
+//     "populated 1" while a process of the unit lives (cgroup v2); without
+//     it, systemctl is-active, a process per check. (Asking systemd over
+//     D-Bus would avoid the process too, but needs a D-Bus client the
+//     agent does not carry; the cgroup file answers the same question for
+//     the price of one read.)
+type InitProber struct {
+	// Systemd: the host is run by systemd (see UsesSystemd).
+	Systemd bool
+	// CgroupRoot is /sys/fs/cgroup unless set.
+	CgroupRoot string
+	// ProcRoot is /proc unless set.
+	ProcRoot string
+}
+
+// UsesSystemd reports whether systemd is PID 1 (as the service resource
+// decides): /run/systemd/system exists and /proc/1/comm is systemd.
+func UsesSystemd() bool {
+	comm, err := os.ReadFile("/proc/1/comm")
+	_, serr := os.Stat("/run/systemd/system")
+	return err == nil && serr == nil && strings.TrimSpace(string(comm)) == "systemd"
+}
+
+// Alive implements Prober.
+func (p InitProber) Alive(ctx context.Context, s *Service) (bool, string) {
+	if p.Systemd {
+		root := p.CgroupRoot
+		if root == "" {
+			root = "/sys/fs/cgroup"
+		}
+		unit := s.initName()
+		if !strings.Contains(unit, ".") {
+			unit += ".service"
+		}
+		if b, err := os.ReadFile(root + "/system.slice/" + unit + "/cgroup.events"); err == nil {
+			if bytes.Contains(b, []byte("populated 1")) {
+				return true, "unit " + unit + " has processes"
+			}
+			return false, "unit " + unit + " has no process"
+		}
+		err := exec.CommandContext(ctx, "systemctl", "is-active", "--quiet", unit).Run()
+		if err == nil {
+			return true, "systemctl is-active " + unit
+		}
+		return false, "systemctl is-active " + unit + ": " + err.Error()
+	}
+	if s.PIDFile != "" {
+		return p.pidAlive(s.PIDFile, s.Process)
+	}
+	init := s.InitCommand
+	if init == "" {
+		init = "/etc/init.d/" + s.initName()
+	}
+	if err := exec.CommandContext(ctx, init, "status").Run(); err != nil {
+		return false, init + " status: " + err.Error()
+	}
+	return true, init + " status"
+}
+
+// pidAlive reads the pid file and looks the process up: kill(pid, 0),
+// then /proc/PID/stat for its command and state.
+func (p InitProber) pidAlive(pidfile, process string) (bool, string) {
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, "no pid file " + pidfile
+		}
+		return false, err.Error()
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return false, fmt.Sprintf("pid file %s holds no pid", pidfile)
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false, fmt.Sprintf("pid %d (from %s) is not running", pid, pidfile)
+	}
+	proc := p.ProcRoot
+	if proc == "" {
+		proc = "/proc"
+	}
+	comm, state, err := procStat(proc + "/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false, fmt.Sprintf("pid %d (from %s) is not running", pid, pidfile)
+	}
+	switch state {
+	case 'Z', 'X', 'x':
+		return false, fmt.Sprintf("pid %d (from %s) is dead (state %c)", pid, pidfile, state)
+	}
+	if process != "" && comm != process {
+		return false, fmt.Sprintf("pid %d (from %s) is %s, not %s (stale pid file)", pid, pidfile, comm, process)
+	}
+	return true, fmt.Sprintf("pid %d running", pid)
+}
+
+// procStat returns the command name and the state letter of
+// /proc/PID/stat ("PID (COMM) S ..."; COMM may hold spaces and parens).
+func procStat(file string) (string, byte, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", 0, err
+	}
+	open, close := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	if open < 0 || close < open || close+2 >= len(b) {
+		return "", 0, fmt.Errorf("%s: unexpected format", file)
+	}
+	return string(b[open+1 : close]), b[close+2], nil
+}
+
+// checkHTTP runs one web check against 127.0.0.1.
+func checkHTTP(ctx context.Context, client *http.Client, c *HTTPCheck) error {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port)) + c.Path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if c.Host != "" {
+		req.Host = c.Host
+	}
+	req.Header.Set("User-Agent", "stackagent-watchdog")
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s (Host %s): %w", url, req.Host, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode != c.Status {
+		return fmt.Errorf("GET %s (Host %s): %d, want %d (%s)", url, req.Host, resp.StatusCode, c.Status, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// newHTTPClient never follows redirects (a 301 is what a check may
+// expect) and keeps connections for the next check.
+func newHTTPClient() *http.Client {
+	return &http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2, IdleConnTimeout: time.Minute},
+	}
+}
