@@ -37,6 +37,9 @@ type eventFlags struct {
 	typ, id      string
 	stack, app   string
 	command      string
+	rollbackTo   string
+	agentVersion string
+	packageURL   string
 	layers       []string
 	instances    []string
 	recipes      []string
@@ -83,13 +86,16 @@ timeout. See docs/controller.md.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.queue, "queue", "", "SQS queue URL of the agents")
 	fl.StringVar(&f.topic, "topic", "", "SNS topic ARN the agents' queues subscribe to")
-	fl.StringVar(&f.typ, "type", "", "event type: setup|configure|deploy|undeploy|shutdown|execute_recipes|update_custom_cookbooks")
+	fl.StringVar(&f.typ, "type", "", "event type: setup|configure|deploy|undeploy|shutdown|execute_recipes|update_custom_cookbooks|upgrade_agent")
 	fl.StringVar(&f.id, "id", "", "event id (default: a random UUID)")
 	fl.StringVar(&f.stack, "stack", "", "only agents of this stack act")
 	fl.StringSliceVar(&f.layers, "layer", nil, "only agents in one of these layers act (repeatable)")
 	fl.StringSliceVar(&f.instances, "instance", nil, "only these instances act (repeatable)")
 	fl.StringVar(&f.app, "app", "", "the app of a deploy or undeploy")
 	fl.StringVar(&f.command, "command", "", "deploy command: deploy|rollback|undeploy|start|stop|restart")
+	fl.StringVar(&f.rollbackTo, "rollback-to", "", "release a rollback goes to (YYYYMMDDHHMMSS; default the previous one)")
+	fl.StringVar(&f.agentVersion, "agent-version", "", "upgrade_agent: the agent version to install")
+	fl.StringVar(&f.packageURL, "package-url", "", "upgrade_agent: where the package is (http(s), s3://bucket/key or an absolute path)")
 	fl.StringArrayVar(&f.recipes, "recipe", nil, "run-list item of an execute_recipes event (repeatable)")
 	fl.StringVar(&f.attributes, "attributes", "", "JSON file with the stack configuration and deployment attributes")
 	fl.StringVar(&f.region, "region", "", "AWS region (default: AWS_REGION, the shared config, or the region in the queue URL or topic ARN)")
@@ -166,6 +172,7 @@ func buildEvent(f *eventFlags, now time.Time) (*lifecycle.Event, []byte, error) 
 		Version: 1, ID: id, Type: f.typ, Stack: f.stack,
 		Layers: f.layers, Instances: f.instances,
 		App: f.app, Command: f.command, Recipes: f.recipes,
+		RollbackTo: f.rollbackTo, AgentVersion: f.agentVersion, PackageURL: f.packageURL,
 		IssuedAt: now.UTC().Truncate(time.Millisecond),
 	}
 	if f.attributes != "" {
