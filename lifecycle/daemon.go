@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stackagent/stackagent/recipes"
 )
 
 // Job is one converge the daemon asks for.
@@ -451,7 +453,7 @@ func bringsOnline(ev *Event) bool {
 // converge builds the event's run list and converges it.
 func (d *Daemon) converge(ctx context.Context, ev *Event) *Outcome {
 	attrs := d.BaseAttributes()
-	deepMergeInto(attrs, ev.Attributes)
+	recipes.DeepMerge(attrs, ev.Attributes)
 	runList, err := RunList(ev, attrs, d.Identity.Layers)
 	if err != nil && !errors.Is(err, ErrNoRunList) {
 		return &Outcome{Status: StatusFailed, ExitCode: 1, Err: err, Output: err.Error()}
@@ -625,20 +627,6 @@ func (d *Daemon) bootSetup(ctx context.Context) {
 	}
 	d.Log.Info("setup has never succeeded on this host; running it now", "event", ev.ID)
 	d.process(ctx, nil, ev)
-}
-
-// deepMergeInto merges src into dst (maps recursively, other values
-// replaced).
-func deepMergeInto(dst, src map[string]any) {
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				deepMergeInto(dm, sm)
-				continue
-			}
-		}
-		dst[k] = v
-	}
 }
 
 // refusedType is the type a refused event claims, when it names a known

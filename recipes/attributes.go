@@ -134,6 +134,10 @@ func (n *Node) GetString(dotted string) string {
 	return s
 }
 
+// DeepMerge merges a copy of src into dst: maps recursively, anything else
+// (lists included) replaced, as attribute precedence does.
+func DeepMerge(dst, src map[string]any) { deepMerge(dst, src) }
+
 // deepMerge merges src into dst: maps recursively, anything else replaced.
 func deepMerge(dst, src map[string]any) {
 	for k, v := range src {
