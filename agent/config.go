@@ -53,6 +53,16 @@ type Config struct {
 	KeepRuns          int           `yaml:"keep_runs"`
 	BootSetup         bool          `yaml:"boot_setup"`
 	IMDSEndpoint      string        `yaml:"imds_endpoint"`
+	// Auto heal (docs/autoheal.md): drift correction every DriftInterval
+	// plus up to DriftSplay (0: off); the watchdog checks every
+	// WatchInterval (0: off); RepairMax failed repairs within RepairWindow
+	// hand the instance back to its Auto Scaling group when Escalate.
+	DriftInterval time.Duration `yaml:"drift_interval"`
+	DriftSplay    time.Duration `yaml:"drift_splay"`
+	WatchInterval time.Duration `yaml:"watch_interval"`
+	RepairMax     int           `yaml:"repair_max"`
+	RepairWindow  time.Duration `yaml:"repair_window"`
+	Escalate      bool          `yaml:"escalate"`
 	// CustomCookbooks is where update_custom_cookbooks fetches from.
 	CustomCookbooks *lifecycle.CookbookSource `yaml:"custom_cookbooks"`
 }
@@ -65,6 +75,7 @@ func defaultConfig() Config {
 		DataBagsDir: "/etc/stackagent/data_bags", PluginDir: "/usr/lib/stackagent/plugins",
 		MetricsAddress: "127.0.0.1:9127", LogLevel: "info", LogFormat: "text", WaitSeconds: 20,
 		VisibilityTimeout: 60 * time.Second, JournalMaxAge: 7 * 24 * time.Hour, KeepRuns: 50, BootSetup: true,
+		DriftSplay: 5 * time.Minute, WatchInterval: 5 * time.Second, RepairMax: 3, RepairWindow: 10 * time.Minute, Escalate: true,
 	}
 }
 
@@ -392,6 +403,21 @@ func (c *Config) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return bad("log_format", "%q: want text or json", c.LogFormat)
+	}
+	if c.DriftInterval < 0 || (c.DriftInterval > 0 && c.DriftInterval < time.Second) {
+		return bad("drift_interval", "%s: want 0 (off) or at least 1s", c.DriftInterval)
+	}
+	if c.DriftSplay < 0 {
+		return bad("drift_splay", "%s: must not be negative", c.DriftSplay)
+	}
+	if c.WatchInterval < 0 || (c.WatchInterval > 0 && c.WatchInterval < 500*time.Millisecond) || c.WatchInterval > time.Hour {
+		return bad("watch_interval", "%s: want 0 (off) or between 500ms and 1h", c.WatchInterval)
+	}
+	if c.RepairMax < 1 {
+		return bad("repair_max", "%d: want at least 1", c.RepairMax)
+	}
+	if c.RepairWindow <= 0 {
+		return bad("repair_window", "%s: want a positive duration", c.RepairWindow)
 	}
 	if c.CustomCookbooks != nil {
 		if err := c.CustomCookbooks.Validate(); err != nil {

@@ -117,6 +117,12 @@ journal_max_age: 72h
 keep_runs: 10
 boot_setup: false
 imds_endpoint: http://169.254.169.254
+drift_interval: 30m
+drift_splay: 2m
+watch_interval: 2s
+repair_max: 5
+repair_window: 1h
+escalate: false
 custom_cookbooks:
   type: git
   url: https://github.com/example/cookbooks.git
@@ -136,6 +142,8 @@ custom_cookbooks:
 		DataBagsDir: "/srv/data_bags", PluginDir: "/srv/plugins", MetricsAddress: "0.0.0.0:9200", LogLevel: "debug",
 		LogFormat: "json", WaitSeconds: 5, VisibilityTimeout: 5 * time.Minute, JournalMaxAge: 72 * time.Hour, KeepRuns: 10,
 		BootSetup: false, IMDSEndpoint: "http://169.254.169.254",
+		DriftInterval: 30 * time.Minute, DriftSplay: 2 * time.Minute, WatchInterval: 2 * time.Second, RepairMax: 5,
+		RepairWindow: time.Hour, Escalate: false,
 		CustomCookbooks: &lifecycle.CookbookSource{Type: "git", URL: "https://github.com/example/cookbooks.git",
 			Revision: "v1.2.0", SSHKey: "/etc/stackagent/deploy_key", Subdir: "cookbooks"},
 	}
@@ -143,7 +151,7 @@ custom_cookbooks:
 		t.Fatalf("got  %+v\nwant %+v", *cfg, want)
 	}
 	for key, line := range map[string]int{"queue_url": 2, "layers": 7, "cookbook_dirs": 11, "keep_runs": 24,
-		"custom_cookbooks": 27, "custom_cookbooks.url": 29, "custom_cookbooks.subdir": 32} {
+		"custom_cookbooks": 33, "custom_cookbooks.url": 35, "custom_cookbooks.subdir": 38} {
 		if lines[key] != line {
 			t.Errorf("line of %s: got %d, want %d", key, lines[key], line)
 		}

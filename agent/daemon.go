@@ -93,6 +93,8 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 			return &exitError{1, err}
 		}
 		tel.instrument(d)
+		stopHeal, buildCleanup := startHeal(parent, cfg, d, tel, log), cleanup
+		cleanup = func() { stopHeal(); buildCleanup() }
 		tel.serve(parent, cfg.MetricsAddress, log)
 		src, prev := sourceName(cfg), d.OnState
 		d.OnState = func(state string, ev *lifecycle.Event) {

@@ -47,6 +47,9 @@ type engine struct {
 	secrets recipes.SecretResolver
 	// onReport, when set, is given each daemon run's report (metrics).
 	onReport func(job *lifecycle.Job, rep *recipes.Report)
+	// onNode, when set, is given each daemon run's node after the run
+	// (auto heal reads the services the cookbooks declare watched).
+	onNode func(job *lifecycle.Job, node *recipes.Node)
 }
 
 // under maps a default host path into the root.
@@ -215,6 +218,9 @@ func (e *engine) Converge(ctx context.Context, job *lifecycle.Job) *lifecycle.Ou
 	})
 	if e.onReport != nil && rep != nil {
 		e.onReport(job, rep)
+	}
+	if e.onNode != nil && rep != nil && rep.Status != "interrupted" {
+		e.onNode(job, node)
 	}
 	out := &lifecycle.Outcome{ExitCode: rep.ExitCode, Updated: rep.UpdatedResources, Total: rep.TotalResources, Output: buf.String(), Err: runErr}
 	switch rep.Status {

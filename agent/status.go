@@ -235,6 +235,7 @@ func (st *agentStatus) print(w io.Writer) {
 		if h.Version != "" {
 			row("version:", "%s", h.Version)
 		}
+		printAutoHeal(row, h.AutoHeal)
 	} else if ip := st.InProgress; ip != nil {
 		running := "not running: the next start runs it again"
 		if ip.Running {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/stackagent/stackagent/internal/heal"
 	"github.com/stackagent/stackagent/internal/telemetry"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes"
@@ -21,6 +22,7 @@ import (
 type daemonTelemetry struct {
 	metrics *telemetry.Metrics
 	health  *telemetry.Health
+	heal    *heal.Metrics
 	handler http.Handler
 
 	mu   sync.Mutex
@@ -41,9 +43,13 @@ func newDaemonTelemetry(reg *prometheus.Registry) (*daemonTelemetry, error) {
 	if err != nil {
 		return nil, err
 	}
+	hm, err := heal.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
 	h := telemetry.NewHealth(nil)
 	h.Version = version
-	return &daemonTelemetry{metrics: m, health: h, handler: telemetry.Handler(reg, h)}, nil
+	return &daemonTelemetry{metrics: m, health: h, heal: hm, handler: telemetry.Handler(reg, h)}, nil
 }
 
 // metricsOff is true for the metrics_address values that disable the

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stackagent/stackagent/internal/heal"
 	"github.com/stackagent/stackagent/lifecycle"
 )
 
@@ -37,6 +38,15 @@ type Health struct {
 	lastPoll, convergeEnd time.Time
 	lastErr               string
 	lastRun               *lifecycle.Result
+	autoHeal              func() *heal.Status
+}
+
+// SetAutoHeal makes the report show auto heal's status (watched services,
+// repairs, hand-back), as f returns it.
+func (h *Health) SetAutoHeal(f func() *heal.Status) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.autoHeal = f
 }
 
 // NewHealth starts tracking at now() (nil: time.Now) in state "starting".
@@ -115,6 +125,8 @@ type HealthReport struct {
 	ConvergeLimitSecs  float64    `json:"converge_limit_seconds"`
 	Version            string     `json:"version,omitempty"`
 	Now                time.Time  `json:"now"`
+	// AutoHeal is the watchdog and drift correction (null: not wired).
+	AutoHeal *heal.Status `json:"autoheal,omitempty"`
 }
 
 // CurrentEvent is the event being converged.
@@ -164,6 +176,9 @@ func (h *Health) Report() HealthReport {
 			Updated: lr.Updated, Total: lr.Total}
 	}
 	r.Healthy, r.Reason = h.judge(now)
+	if h.autoHeal != nil {
+		r.AutoHeal = h.autoHeal()
+	}
 	return r
 }
 

@@ -20,6 +20,8 @@ if platform_family_is("debian") then
   -- Listen lines the distribution's main config already has (none: on
   -- Debian ports.conf, which this cookbook writes, holds them all).
   default.apache.builtin_listen = {}
+  default.apache.pid_file = "/var/run/apache2/apache2.pid"
+  default.apache.process = "apache2"
 else
   default.apache.package = "httpd"
   default.apache.service = "httpd"
@@ -33,7 +35,14 @@ else
   default.apache.sites_available = "/etc/httpd/conf.d"
   -- httpd.conf has "Listen 80" itself; a second one is a startup error.
   default.apache.builtin_listen = { 80 }
+  default.apache.pid_file = "/run/httpd/httpd.pid"
+  default.apache.process = "httpd"
 end
+
+-- The agent's watchdog checks Apache (its pid file, without spawning a
+-- process) every watch_interval and restarts it when it dies; false: not
+-- watched. See docs/autoheal.md.
+default.apache.watch = true
 
 -- Where the service is not managed by systemd: the init script, when it
 -- is not /etc/init.d/<service> (default nil).
@@ -68,3 +77,7 @@ default.apache.config_group = "root"
 -- Per virtual host: AllowOverride of the document root (WordPress's
 -- permalinks need .htaccess, hence All).
 default.apache.allow_override = "All"
+
+-- Per app, an optional web check by the agent's watchdog: app name →
+-- {path, status, timeout}; failing checks restart Apache. None by default.
+-- default.apache.health_checks.wordpress = { path = "/wp-login.php", status = 200, timeout = 5 }

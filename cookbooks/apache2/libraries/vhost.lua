@@ -62,6 +62,17 @@ function M.declare(name, o)
   local aliases = strings(o.aliases)
   local docroot, port = o.docroot, o.port or apache.vhost_port
   local allow_override = o.allow_override or apache.allow_override
+  -- An optional web check of the app by the agent's watchdog
+  -- (node.apache.health_checks[name] = {path = "/", status = 200,
+  -- timeout = 5}): GET 127.0.0.1 with Host server_name; failing checks
+  -- restart Apache (docs/autoheal.md).
+  local hc = o.health_check or (apache.health_checks or {})[name]
+  if hc then
+    node.default.stackagent.watch.http[name] = {
+      service = "apache2", host = server_name, port = port,
+      path = hc.path or "/", status = hc.status or 200, timeout = hc.timeout or 5,
+    }
+  end
   template(path) {
     source = "vhost.conf.erb",
     cookbook = "apache2",

@@ -52,6 +52,17 @@ else
   }
 end
 
+-- Mark Apache watched by the agent's watchdog (docs/autoheal.md); the
+-- deploy and wordpress cookbooks add a web check per app.
+if apache.watch then
+  node.default.stackagent.watch.services.apache2 = {
+    init = apache.service, init_command = apache.init_command,
+    pidfile = apache.pid_file, process = apache.process,
+  }
+else
+  node.default.stackagent.watch.services.apache2 = false
+end
+
 service "apache2 (enable and start)" {
   service_name = apache.service,
   init_command = apache.init_command,

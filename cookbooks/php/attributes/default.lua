@@ -48,6 +48,12 @@ end
 -- not /etc/init.d/<fpm_service> (default nil).
 -- default.php.fpm_init_command = "/etc/init.d/php8.2-fpm"
 
+-- php-fpm (handler "fpm") is watched by the agent's watchdog like
+-- Apache; false: not watched. Its pid file, when the init system is not
+-- systemd (the default: /run/php/php<version>-fpm.pid on Debian).
+default.php.fpm_watch = true
+-- default.php.fpm_pid_file = "/run/php/php8.2-fpm.pid"
+
 -- More packages of your own (extensions such as php8.2-imagick, php8.2-redis).
 default.php.extra_packages = {}
 

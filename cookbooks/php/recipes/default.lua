@@ -23,6 +23,20 @@ package(pkgs) {
   notifies = { "restart", "service[apache2]", "delayed" },
 }
 
+if fpm and php.fpm_watch then
+  local pidfile = php.fpm_pid_file
+  if pidfile == nil and platform_family_is("debian") then
+    pidfile = "/run/php/php" .. php.version .. "-fpm.pid"
+  elseif pidfile == nil then
+    pidfile = "/run/php-fpm/php-fpm.pid"
+  end
+  node.default.stackagent.watch.services["php-fpm"] = {
+    init = php.fpm_service, init_command = php.fpm_init_command, pidfile = pidfile,
+  }
+else
+  node.default.stackagent.watch.services["php-fpm"] = false
+end
+
 if fpm then
   service "php-fpm" {
     service_name = php.fpm_service,

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+
+	"github.com/stackagent/stackagent/internal/heal"
+	"github.com/stackagent/stackagent/internal/hostlock"
+	"github.com/stackagent/stackagent/lifecycle"
+	"github.com/stackagent/stackagent/recipes"
+)
+
+// Auto heal's files in the state directory: the watched services and the
+// hand-back (heal/watch.json), and the attributes of the last event that
+// converged the stack (heal/attributes.json), which periodic runs reuse.
+const (
+	healWatchFile = "heal/watch.json"
+	healAttrsFile = "heal/attributes.json"
+)
+
+// startHeal wires auto heal into the daemon (see docs/autoheal.md): the
+// watchdog over the services the converges declare, and, when
+// drift_interval is set, the periodic configure runs. stop ends both.
+// Call it after tel.instrument(d): it chains the daemon's hooks.
+func startHeal(ctx context.Context, cfg *Config, d *lifecycle.Daemon, tel *daemonTelemetry, log *slog.Logger) (stop func()) {
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	stop = func() { cancel(); wg.Wait() }
+	e, _ := d.Converger.(*engine)
+	attrsPath := filepath.Join(cfg.StateDir, healAttrsFile)
+
+	wd := &heal.Watchdog{
+		Interval: cfg.WatchInterval, RepairMax: cfg.RepairMax, RepairWindow: cfg.RepairWindow, Escalate: cfg.Escalate,
+		InstanceID: d.Identity.InstanceID, StateFile: filepath.Join(cfg.StateDir, healWatchFile),
+		Log: log, Metrics: tel.heal,
+	}
+	if e != nil && e.lockPath != "" {
+		wd.Lock = func() (func(), string, bool) {
+			l, h, err := hostlock.TryAcquire(e.lockPath, "daemon watchdog repair")
+			if err != nil {
+				who := err.Error()
+				if h != nil {
+					who = h.String()
+				}
+				return nil, who, false
+			}
+			return func() { l.Release() }, "", true
+		}
+	}
+	if cfg.Escalate {
+		wd.Healther = healther(ctx, cfg, e, log)
+	}
+	wd.OnEvent = func(ev heal.Event) {
+		if d.Reporter == nil {
+			return
+		}
+		rctx, done := context.WithTimeout(hctx, 30*time.Second)
+		defer done()
+		if err := d.Reporter.Report(rctx, healResult(d.Identity, ev)); err != nil {
+			log.Error("reporting the watchdog's "+ev.Kind, "service", ev.Service, "error", err)
+		}
+	}
+	if err := wd.Load(); err != nil {
+		log.Warn("watchdog: cannot read its state; starting afresh", "error", err)
+	}
+
+	var drift *heal.Drift
+	if cfg.DriftInterval > 0 {
+		drift = &heal.Drift{Interval: cfg.DriftInterval, Splay: cfg.DriftSplay, Log: log, Metrics: tel.heal,
+			Make: func(now time.Time) *lifecycle.Event {
+				ev := &lifecycle.Event{Version: 1, ID: "drift-" + now.UTC().Format("20060102T150405.000Z"),
+					Type: lifecycle.TypeConfigure, IssuedAt: now.UTC(), Envelope: lifecycle.EnvelopeDrift,
+					Stack: d.Identity.Stack, Layers: d.Identity.Layers}
+				ev.Attributes = readAttrs(attrsPath, log)
+				return ev
+			}}
+		d.Periodic = drift.C()
+		log.Info("drift correction on: the configure run list runs periodically", "interval", cfg.DriftInterval, "splay", cfg.DriftSplay)
+	}
+
+	// The watched services come from each converge's node; a converge
+	// pauses the checks (it may stop and restart services on purpose).
+	if e != nil {
+		e.onNode = func(job *lifecycle.Job, node *recipes.Node) {
+			if job.Event.Type == lifecycle.TypeShutdown {
+				wd.Clear("the instance is shutting down")
+				return
+			}
+			ws, errs := heal.ParseWatches(node.Merged())
+			for _, err := range errs {
+				log.Warn("watchdog: ignoring a watch declaration", "error", err)
+			}
+			wd.Update(ws)
+		}
+	}
+	var mu sync.Mutex
+	var current *lifecycle.Event
+	prevState, prevResult := d.OnState, d.OnResult
+	d.OnState = func(state string, ev *lifecycle.Event) {
+		if prevState != nil {
+			prevState(state, ev)
+		}
+		wd.Pause(state == "converging")
+		if state == "converging" {
+			mu.Lock()
+			current = ev
+			mu.Unlock()
+		}
+	}
+	d.OnResult = func(r *lifecycle.Result) {
+		if prevResult != nil {
+			prevResult(r)
+		}
+		mu.Lock()
+		ev := current
+		mu.Unlock()
+		// A stack event that converged keeps its attributes for the
+		// periodic runs (they carry the stack's configuration).
+		if ev != nil && ev.ID == r.EventID && r.Status == lifecycle.StatusSuccess && ev.Envelope != lifecycle.EnvelopeDrift {
+			switch ev.Type {
+			case lifecycle.TypeSetup, lifecycle.TypeConfigure, lifecycle.TypeDeploy:
+				writeAttrs(attrsPath, ev.Attributes, log)
+			}
+		}
+		if drift != nil {
+			drift.Observe(r)
+		}
+	}
+	tel.health.SetAutoHeal(func() *heal.Status {
+		st := wd.Status()
+		if drift != nil {
+			st.Drift = drift.Status()
+		}
+		return st
+	})
+
+	if cfg.WatchInterval > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); wd.Run(hctx) }()
+	} else {
+		log.Info("watchdog off (watch_interval 0)")
+	}
+	if drift != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); drift.Run(hctx) }()
+	}
+	return stop
+}
+
+// healther is the Auto Scaling client the watchdog hands the instance back
+// with (the instance profile's credentials), or nil without AWS.
+func healther(ctx context.Context, cfg *Config, e *engine, log *slog.Logger) heal.Healther {
+	region := cfg.Region
+	if region == "" {
+		region = lifecycle.RegionFromURL(cfg.QueueURL)
+	}
+	if region == "" && e != nil {
+		region = ec2Region(e.automatic)
+	}
+	awsCfg, err := lifecycle.LoadAWSConfig(ctx, region, cfg.Endpoint)
+	if err != nil {
+		log.Info("watchdog: AWS is not configured; a sick instance cannot be handed back to an Auto Scaling group (repairs go on)", "error", err)
+		return nil
+	}
+	return heal.NewASGHealther(autoscaling.NewFromConfig(awsCfg))
+}
+
+// healResult is a repair or hand-back as a result on the reply target.
+func healResult(id lifecycle.Identity, ev heal.Event) *lifecycle.Result {
+	r := &lifecycle.Result{EventType: ev.Kind, InstanceID: id.InstanceID, Stack: id.Stack,
+		Start: ev.Start, End: ev.End, Status: lifecycle.StatusSuccess, Output: ev.Output}
+	stamp := ev.Start.UTC().Format("20060102T150405.000Z")
+	switch ev.Kind {
+	case "repair":
+		r.EventID = "repair-" + ev.Service + "-" + stamp
+		r.Command = "restart"
+		r.Reason = fmt.Sprintf("%s was down (%s); restarted", ev.Service, ev.Reason)
+		if len(ev.Command) > 0 {
+			r.Reason += " with " + strings.Join(ev.Command, " ")
+		}
+	default:
+		r.EventID = "handback-" + stamp
+		r.Reason = "marked Unhealthy in the Auto Scaling group: " + ev.Reason
+	}
+	if !ev.OK {
+		r.Status, r.ExitCode = lifecycle.StatusFailed, 1
+		r.Reason += ": " + ev.Error
+	}
+	return r
+}
+
+// printAutoHeal adds auto heal's rows to status: each watched service,
+// its last check and repairs, the hand-back, drift correction.
+func printAutoHeal(row func(k, format string, a ...any), st *heal.Status) {
+	if st == nil {
+		return
+	}
+	switch {
+	case st.HandedBack:
+		row("handed back:", "yes, at %s: %s", st.HandedBackAt.Local().Format(time.DateTime), st.HandedBackReason)
+	case st.EscalationError != "":
+		row("handed back:", "no: cannot (%s); repairs go on", st.EscalationError)
+	default:
+		row("handed back:", "no")
+	}
+	if len(st.Services) == 0 {
+		row("watched:", "no service")
+	}
+	for _, s := range st.Services {
+		state := "DOWN"
+		if s.Up {
+			state = "up"
+		}
+		check := "not checked yet"
+		if s.LastCheck != nil {
+			check = "checked " + ago(time.Since(*s.LastCheck).Seconds()) + " ago"
+		}
+		line := fmt.Sprintf("%s (%s), %s; %d repairs (%d failed), %d in the window", state, s.Detail, check, s.Repairs, s.FailedRepairs, s.RepairsInWindow)
+		if r := s.LastRepair; r != nil {
+			res := "ok"
+			if !r.OK {
+				res = "failed: " + oneLine(r.Error, 80)
+			}
+			line += fmt.Sprintf("; last repair %s ago, %s", ago(time.Since(r.End).Seconds()), res)
+		}
+		if st.Paused {
+			line += " (checks paused: converging)"
+		}
+		row("watched "+s.Name+":", "%s", line)
+	}
+	if d := st.Drift; d != nil {
+		line := fmt.Sprintf("every %s + up to %s splay", time.Duration(d.IntervalSeconds*float64(time.Second)), time.Duration(d.SplaySeconds*float64(time.Second)))
+		if d.NextRun != nil {
+			line += ", next at " + d.NextRun.Local().Format(time.DateTime)
+		}
+		if d.LastRun != nil {
+			line += fmt.Sprintf(", last at %s (drift: %t)", d.LastRun.Local().Format(time.DateTime), d.LastChanged)
+		}
+		row("drift correction:", "%s", line)
+	} else {
+		row("drift correction:", "off")
+	}
+}
+
+func writeAttrs(path string, attrs map[string]any, log *slog.Logger) {
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	b, err := json.Marshal(attrs)
+	if err == nil {
+		os.MkdirAll(filepath.Dir(path), 0o750)
+		tmp := path + ".tmp"
+		if err = os.WriteFile(tmp, b, 0o600); err == nil {
+			err = os.Rename(tmp, path)
+		}
+	}
+	if err != nil {
+		log.Warn("drift correction: cannot keep the last event's attributes", "error", err)
+	}
+}
+
+// readAttrs is the last stack event's attributes; none before the first
+// (the run then has attributes.d and the config only).
+func readAttrs(path string, log *slog.Logger) map[string]any {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		log.Warn("drift correction: the last event's attributes are unreadable; running without them", "file", path, "error", err)
+		return nil
+	}
+	return m
+}
