@@ -21,9 +21,11 @@ var ErrNoRegion = errors.New(`no AWS region: set "region" in the agent config (o
 //
 // region wins when set; else the SDK's (AWS_REGION, AWS_DEFAULT_REGION,
 // the shared config profile); else the region in endpoint's host name (a
-// regional or VPC endpoint such as sqs.eu-west-1.amazonaws.com). IMDS is
-// never asked for the region, so a host off EC2 fails at once: with
-// ErrNoRegion, naming the config key "region".
+// regional or VPC endpoint such as sqs.eu-west-1.amazonaws.com). This
+// function never asks IMDS for the region (a host off EC2 fails at once:
+// with ErrNoRegion, naming the config key "region"); the daemon passes the
+// instance's region from the automatic attributes (IMDSv2, read once at
+// start) when neither the config nor the queue URL names one.
 //
 // endpoint, when set, is the base endpoint of every client made from the
 // config (a test server, a VPC interface endpoint). To give one service

@@ -59,7 +59,7 @@ func deployKind() *recipes.Kind {
 // deployProvider plans deploy resources; s3 makes the client s3 sources
 // are read with.
 type deployProvider struct {
-	s3 func(ctx context.Context) (S3GetAPI, error)
+	s3 func(ctx context.Context, region string) (S3GetAPI, error)
 }
 
 var _ recipes.Provider = (*deployProvider)(nil)

@@ -42,8 +42,12 @@ var _ S3GetAPI = (*s3.Client)(nil)
 // defaultS3 builds an S3 client from the AWS SDK's default configuration
 // (environment, shared config, instance role); AWS_ENDPOINT_URL_S3 or
 // AWS_ENDPOINT_URL point it elsewhere (path-style then).
-func defaultS3(ctx context.Context) (S3GetAPI, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+func defaultS3(ctx context.Context, region string) (S3GetAPI, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+		opts = append(opts, config.WithRegion(region)) // the instance's, from IMDS
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
@@ -147,7 +151,7 @@ func (p *deployProvider) open(ctx context.Context, rc *recipes.RunContext, typ, 
 		if err != nil {
 			return nil, err
 		}
-		c, err := p.s3(ctx)
+		c, err := p.s3(ctx, rc.Node.GetString("ec2.region"))
 		if err != nil {
 			return nil, err
 		}
