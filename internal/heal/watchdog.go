@@ -408,6 +408,9 @@ func (w *Watchdog) repair(ctx context.Context, s *watched, why string) {
 	}
 	w.mu.Unlock()
 	w.Metrics.repaired(s.spec.Name, err == nil)
+	if err == nil {
+		w.Metrics.checked(s.spec.Name, true)
+	}
 	if err != nil {
 		w.Log.Error("watchdog: repair failed", "service", s.spec.Name, "error", err, "output", oneLine(out),
 			"failed_repairs_in_window", failures, "repair_max", w.RepairMax, "window", w.RepairWindow)
