@@ -8,6 +8,10 @@
 --     environment = function() return node.deploy.wordpress.environment end,
 --   })
 --
+-- extra is text for the <VirtualHost>, directory_extra for the document
+-- root's <Directory> (per-directory context: .htaccess-style rewrite
+-- rules, as WordPress Multisite's).
+--
 -- environment is a function called at converge time, so a secret
 -- reference among the values is resolved then (and hidden in output).
 -- The file is 0640 root:root since SetEnv values may be secrets; Apache
@@ -82,7 +86,7 @@ function M.declare(name, o)
       return {
         app = name, server_name = server_name, aliases = aliases, docroot = docroot, port = port,
         allow_override = allow_override, log_dir = apache.log_dir, environment = M.env_list(env),
-        extra = o.extra or "",
+        extra = o.extra or "", directory_extra = o.directory_extra or "",
       }
     end),
     notifies = { "reload", "service[apache2]", "delayed" },

@@ -187,7 +187,8 @@ end
 
 -- declare declares a whole deploy of app c: layout, opts.before(c) (e.g.
 -- wp-config.php), the deploy resource and the vhost. opts: symlinks and
--- shared_dirs added to the app's, writable shared dirs, vhost_extra.
+-- shared_dirs added to the app's, writable shared dirs, vhost (see
+-- declare_vhost).
 -- The start, stop and restart commands act on Apache only.
 function M.declare(c, opts)
   opts = opts or {}
@@ -234,14 +235,74 @@ function M.declare(c, opts)
     action = action,
     notifies = { "reload", "service[apache2]", "delayed" },
   }
+  M.declare_vhost(c, opts.vhost)
+end
+
+-- server_names lists the host names app name answers for, lower-case:
+-- its domains (the host's FQDN without any) and, for a WordPress
+-- subdomain network, the wildcard *.<network domain>.
+function M.server_names(name)
+  local s = node.deploy[name]
+  local out = {}
+  for _, d in ipairs(list(s.domains)) do out[#out + 1] = d:lower() end
+  if #out == 0 then out[1] = tostring(node.fqdn or node.hostname or "localhost"):lower() end
+  local function ms(key)
+    local v = M.get(name, "wordpress", "multisite", key)
+    if v == nil and node.wordpress and node.wordpress.multisite then v = node.wordpress.multisite[key] end
+    return v
+  end
+  if ms("enabled") == true and ms("type") == "subdomain" then
+    local domain = ms("domain_current_site") or list(s.domains)[1]
+    if domain then out[#out + 1] = "*." .. tostring(domain):gsub("^www%.", ""):lower() end
+  end
+  return out
+end
+
+-- matches tells whether Apache's server name pattern (ServerAlias takes
+-- * and ?) matches host.
+local function matches(pattern, host)
+  if pattern == host then return true end
+  if not pattern:find("[%*%?]") then return false end
+  local p = pattern:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".")
+  return host:match("^" .. p .. "$") ~= nil
+end
+
+-- check_names refuses a vhost for app name when another app of
+-- node.deploy answers for one of its names: Apache would give the
+-- request to whichever vhost it loaded first.
+function M.check_names(name)
+  local mine = M.server_names(name)
+  for other in pairs(node.deploy or {}) do
+    if other ~= name then
+      for _, a in ipairs(mine) do
+        for _, b in ipairs(M.server_names(other)) do
+          if matches(a, b) or matches(b, a) then
+            error("apps " .. name .. " and " .. other .. " both answer for " .. (a:find("[%*%?]") and b or a) ..
+              ": give each app its own node.deploy.<app>.domains")
+          end
+        end
+      end
+    end
+  end
+end
+
+-- declare_vhost declares app c's vhost: ServerName its first domain,
+-- ServerAlias the others and extra.aliases, DocumentRoot under current,
+-- extra.directory_extra in the document root's <Directory>.
+function M.declare_vhost(c, extra)
+  extra = extra or {}
+  M.check_names(c.name)
   local aliases = {}
   for i = 2, #c.domains do aliases[#aliases + 1] = c.domains[i] end
+  for _, a in ipairs(extra.aliases or {}) do aliases[#aliases + 1] = a end
+  local name = c.name
   vhost.declare(name, {
     server_name = c.domains[1],
     aliases = aliases,
     docroot = c.docroot,
     environment = function() return M.environment(name) end,
-    extra = opts.vhost_extra,
+    extra = extra.extra,
+    directory_extra = extra.directory_extra,
   })
 end
 

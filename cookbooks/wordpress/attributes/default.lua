@@ -21,3 +21,17 @@ default.wordpress.shared_dirs = { "wp-content/uploads" }
 -- wp-config.php and salts.php are 0640 this owner and the web server's
 -- group (node.apache.group): Apache reads them, cannot change them.
 default.wordpress.config_owner = "root"
+
+-- WordPress Multisite (node.deploy.<app>.wordpress.multisite, each key
+-- over these): enabled turns the app into a network — its define()s in
+-- wp-config.php, WordPress's rewrite rules in the vhost, and for type
+-- "subdomain" the alias *.<domain>. domain_current_site defaults to the
+-- app's first domain without "www."; cookie_domain (a string, or false
+-- for host-only cookies) to ".<domain>" for subdomain networks and to
+-- WordPress's own (host-only) for subdirectory ones. See
+-- docs/wordpress.md, "Several apps and Multisite".
+default.wordpress.multisite.enabled = false
+default.wordpress.multisite.type = "subdirectory"
+default.wordpress.multisite.path_current_site = "/"
+default.wordpress.multisite.site_id = 1
+default.wordpress.multisite.blog_id = 1

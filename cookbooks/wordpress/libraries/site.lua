@@ -33,6 +33,115 @@ local function setting(name, key)
   return v
 end
 
+-- multisite returns the app's WordPress Multisite network
+-- (node.deploy.<app>.wordpress.multisite, each key over
+-- node.wordpress.multisite), or nil when it is not enabled:
+--   { type = "subdirectory" | "subdomain", subdomain = bool, domain,
+--     path, site_id, blog_id, cookie_domain (a string, false, or nil) }
+-- The domain defaults to the first of the app's domains without "www.",
+-- as WordPress's Network Setup names the network.
+function M.multisite(c)
+  local function ms(key)
+    local v = app.get(c.name, "wordpress", "multisite", key)
+    if v == nil and node.wordpress.multisite then v = node.wordpress.multisite[key] end
+    return v
+  end
+  if ms("enabled") ~= true then return nil end
+  local where = "node.deploy." .. c.name .. ".wordpress.multisite"
+  local t = ms("type") or "subdirectory"
+  if t ~= "subdirectory" and t ~= "subdomain" then
+    error(where .. ".type is " .. tostring(t) .. ": want subdirectory or subdomain")
+  end
+  local domain = ms("domain_current_site")
+  if domain == nil and c.domains[1] then domain = c.domains[1]:gsub("^www%.", "") end
+  if domain == nil or domain == "" then
+    error(where .. ": set domain_current_site or the app's domains")
+  end
+  domain = tostring(domain)
+  if not domain:match("^[%w][%w%.%-]*$") then
+    error(where .. ".domain_current_site " .. domain .. " is not a host name")
+  end
+  local path = tostring(ms("path_current_site") or "/")
+  if not path:match("^/") or not path:match("/$") then
+    error(where .. ".path_current_site " .. path .. " must begin and end with /")
+  end
+  local cookie = ms("cookie_domain")
+  if cookie == nil and t == "subdomain" then
+    -- What WordPress itself uses for a subdomain network (its network's
+    -- cookie_domain): the domain without "www.", so a login holds on
+    -- every site of the network.
+    cookie = "." .. domain:gsub("^www%.", "")
+  end
+  return {
+    type = t, subdomain = t == "subdomain", domain = domain, path = path,
+    site_id = tonumber(ms("site_id") or 1), blog_id = tonumber(ms("blog_id") or 1),
+    cookie_domain = cookie,
+  }
+end
+
+-- multisite_defines are wp-config.php's Multisite define()s, in the
+-- order WordPress's Network Setup lists them.
+function M.multisite_defines(n)
+  local d = {
+    { name = "WP_ALLOW_MULTISITE", value = "true" },
+    { name = "MULTISITE", value = "true" },
+    { name = "SUBDOMAIN_INSTALL", value = M.php(n.subdomain) },
+    { name = "DOMAIN_CURRENT_SITE", value = M.php(n.domain) },
+    { name = "PATH_CURRENT_SITE", value = M.php(n.path) },
+    { name = "SITE_ID_CURRENT_SITE", value = M.php(n.site_id) },
+    { name = "BLOG_ID_CURRENT_SITE", value = M.php(n.blog_id) },
+  }
+  if n.cookie_domain ~= nil then
+    d[#d + 1] = { name = "COOKIE_DOMAIN", value = M.php(n.cookie_domain) }
+  end
+  return d
+end
+
+-- rewrite_rules returns the rewrite rules WordPress documents for the
+-- network type (https://wordpress.org/documentation/article/htaccess/,
+-- as wp-admin/network.php prints them), for the vhost's <Directory> of
+-- the document root, so no .htaccess needs them. RewriteOptions
+-- InheritDownBefore applies them before any rules of a release's own
+-- .htaccess (single-site WordPress rules would break the network).
+function M.rewrite_rules(n)
+  local sub, r01, r12 = "([_0-9a-zA-Z-]+/)?", "$1", "$2"
+  if n.subdomain then sub, r01, r12 = "", "", "$1" end
+  local lines = {
+    "# WordPress Multisite, " .. n.type .. " network: the rules of",
+    "# https://wordpress.org/documentation/article/htaccess/#multisite",
+    "RewriteEngine On",
+    "RewriteOptions InheritDownBefore",
+    "RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]",
+    "RewriteBase " .. n.path,
+    "RewriteRule ^index\\.php$ - [L]",
+    "",
+    "# add a trailing slash to /wp-admin",
+    "RewriteRule ^" .. sub .. "wp-admin$ " .. r01 .. "wp-admin/ [R=301,L]",
+    "",
+    "RewriteCond %{REQUEST_FILENAME} -f [OR]",
+    "RewriteCond %{REQUEST_FILENAME} -d",
+    "RewriteRule ^ - [L]",
+    "RewriteRule ^" .. sub .. "(wp-(content|admin|includes).*) " .. r12 .. " [L]",
+    "RewriteRule ^" .. sub .. "(.*\\.php)$ " .. r12 .. " [L]",
+    "RewriteRule . index.php [L]",
+  }
+  for i, l in ipairs(lines) do
+    if l ~= "" then lines[i] = "    " .. l end
+  end
+  return table.concat(lines, "\n")
+end
+
+-- vhost_options are what a WordPress app adds to its vhost: for a
+-- network, its rewrite rules and, for a subdomain network, the wildcard
+-- alias *.<domain> (each site is <name>.<domain>).
+function M.vhost_options(c)
+  local n = M.multisite(c)
+  if n == nil then return {} end
+  local o = { directory_extra = M.rewrite_rules(n), aliases = {} }
+  if n.subdomain then o.aliases[1] = "*." .. n.domain end
+  return o
+end
+
 -- config_vars are wp-config.php's variables, computed at converge time
 -- (the database password is usually a secret reference).
 function M.config_vars(c)
@@ -40,15 +149,22 @@ function M.config_vars(c)
   local db = app.table_of(app.get(name, "database"))
   local host = db.host or "localhost"
   if db.port and tonumber(db.port) ~= 3306 then host = host .. ":" .. tostring(db.port) end
+  local network = M.multisite(c)
   local home = setting(name, "home")
   if home == nil and c.domains[1] then home = setting(name, "scheme") .. "://" .. c.domains[1] end
   local siteurl = setting(name, "siteurl") or home
+  -- A network keeps each site's home and siteurl in its own options:
+  -- WP_HOME and WP_SITEURL would give every site the main site's.
+  if network then home, siteurl = nil, nil end
+  local ms_defines = network and M.multisite_defines(network) or {}
+  local taken = {}
+  for _, d in ipairs(ms_defines) do taken[d.name] = true end
   local defines = app.table_of(node.wordpress.defines)
   for k, v in pairs(app.table_of(app.get(name, "wordpress", "defines"))) do defines[k] = v end
   local list = {}
   for k, v in pairs(defines) do
     if type(v) == "table" then error("wordpress define " .. k .. " must be a string, number or boolean") end
-    list[#list + 1] = { name = k, value = M.php(v) }
+    if not taken[k] then list[#list + 1] = { name = k, value = M.php(v) } end
   end
   table.sort(list, function(a, b) return a.name < b.name end)
   return {
@@ -60,6 +176,7 @@ function M.config_vars(c)
     home = home and M.php(home) or false, siteurl = siteurl and M.php(siteurl) or false,
     forwarded_proto = setting(name, "forwarded_proto"),
     defines = list,
+    multisite = network and network.type or false, multisite_defines = ms_defines,
     abspath = M.php(c.current .. "/"),
   }
 end
@@ -126,6 +243,7 @@ function M.deploy_options(c)
     writable = shared,
     symlinks = { ["config/wp-config.php"] = "wp-config.php" },
     before = M.declare_config,
+    vhost = M.vhost_options(c),
   }
 end
 
