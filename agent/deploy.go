@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes/ohai"
 	"github.com/stackagent/stackagent/recipes/resources"
@@ -91,6 +92,19 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 		root: f.root, siteDirs: cfg.CookbookDirs, customDir: filepath.Join(cfg.StateDir, "custom-cookbooks", "current"),
 		rolesDir: cfg.RolesDir, dataBagsDir: cfg.DataBagsDir, attrsDir: cfg.AttributesDir,
 		lockPath: filepath.Join(cfg.StateDir, "converge.lock"), automatic: auto, log: log, out: stdout,
+	}
+	// Secret references (a database password, a deploy key) resolve as in
+	// the daemon: the config's region, else the queue URL's, else the
+	// instance's; credentials are looked up only when a secret is read.
+	region := cfg.Region
+	if region == "" {
+		region = lifecycle.RegionFromURL(cfg.QueueURL)
+	}
+	if region == "" {
+		region = ec2Region(auto)
+	}
+	if awsCfg, err := lifecycle.LoadAWSConfig(ctx, region, cfg.Endpoint); err == nil {
+		e.secrets = secrets.NewFromConfig(awsCfg)
 	}
 	id := lifecycle.Identity{InstanceID: cfg.InstanceID, Stack: cfg.Stack, Layers: cfg.Layers}
 	if len(id.Layers) == 0 {
