@@ -171,7 +171,14 @@ func healther(ctx context.Context, cfg *Config, e *engine, log *slog.Logger) hea
 		log.Info("watchdog: AWS is not configured; a sick instance cannot be handed back to an Auto Scaling group (repairs go on)", "error", err)
 		return nil
 	}
-	return heal.NewASGHealther(autoscaling.NewFromConfig(awsCfg))
+	// AWS_ENDPOINT_URL_AUTO_SCALING wins over the endpoint key (which
+	// points every client at one server): the Auto Scaling API alone can
+	// be sent elsewhere (a VPC endpoint, a test server).
+	return heal.NewASGHealther(autoscaling.NewFromConfig(awsCfg, func(o *autoscaling.Options) {
+		if u := os.Getenv("AWS_ENDPOINT_URL_AUTO_SCALING"); u != "" {
+			o.BaseEndpoint = &u
+		}
+	}))
 }
 
 // healResult is a repair or hand-back as a result on the reply target.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -381,6 +382,11 @@ func (w *Watchdog) repair(ctx context.Context, s *watched, why string) {
 	if ir, ok := w.Repairer.(InitRepairer); ok {
 		ev.Command = ir.Command(&s.spec)
 	}
+	if s.spec.PIDFile != "" {
+		// A killed main process is a zombie until its parent reaps it;
+		// the init script would take it for a running server.
+		waitReaped(ctx, s.spec.PIDFile, 3*time.Second)
+	}
 	out, err := w.Repairer.Restart(ctx, &s.spec)
 	ev.Output = tail(out, 2048)
 	if err == nil {
@@ -487,6 +493,22 @@ func (w *Watchdog) escalate(ctx context.Context, reason string) {
 		w.Log.Error("watchdog: instance marked Unhealthy in its Auto Scaling group; no more repairs: the group replaces it", "instance", w.InstanceID, "reason", reason)
 	}
 	w.OnEvent(ev)
+}
+
+// waitReaped waits up to limit while the pid file's process is a zombie.
+func waitReaped(ctx context.Context, pidfile string, limit time.Duration) {
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		return
+	}
+	pid := strings.TrimSpace(string(b))
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if _, state, err := procStat("/proc/" + pid + "/stat"); err != nil || state != 'Z' {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Backoff is the wait after the n-th repair of a service within the
