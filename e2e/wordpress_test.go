@@ -43,7 +43,7 @@ const (
 )
 
 func TestWordPress(t *testing.T) {
-	requireE2E(t, "apache2ctl", "php", "mysql", "mysqladmin", "git", "mount", "umount")
+	requireE2E(t, "apache2ctl", "php", "mysql", "mysqladmin", "git", "tar", "mount", "umount")
 	if _, err := os.Stat(filepath.Join(wordpressTree, "wp-login.php")); err != nil {
 		t.Skipf("e2e: %s is missing (Debian's wordpress package; scripts/test-deps.sh installs it, as root)", wordpressTree)
 	}
@@ -53,49 +53,39 @@ func TestWordPress(t *testing.T) {
 		t.Logf("timing: %-44s %6.1fs", what, time.Since(phase).Seconds())
 		phase = time.Now()
 	}
-	LockApache(t)
-	ensureMariaDB(t)
+	// What needs neither Apache nor MariaDB comes first: the binary, the
+	// sources, the stand-in SSM.
 	bin := buildAgent(t)
-
-	// Everything the test makes on the host goes away at the end (t.Cleanup
-	// runs last registered first: the daemon stops, then this).
-	for _, p := range []string{deployTo, vhostFile, vhostLink} {
-		if _, err := os.Lstat(p); err == nil {
-			t.Fatalf("%s exists already: another WordPress on this host? remove it first", p)
-		}
-	}
-	_, deployUserErr := runErr("id", "deploy")
-	keepFstab(t)
-	efsDevice := t.TempDir() // the "EFS" file system: a bind mount's source
-	t.Cleanup(func() {
-		stopApache(t)
-		if mounted(efsMount) {
-			if out, err := runErr("umount", efsMount); err != nil {
-				t.Errorf("umount %s: %v\n%s", efsMount, err, out)
-			}
-		}
-		os.Remove(efsMount)
-		for _, p := range []string{deployTo, vhostLink, vhostFile} {
-			if err := os.RemoveAll(p); err != nil {
-				t.Errorf("cleanup: %v", err)
-			}
-		}
-		if deployUserErr != nil { // the deploy user is the recipes'
-			runErr("userdel", "-r", "deploy")
-		}
-	})
-
 	password := "e2e-" + randomHex(12)
-	dropDB := fmt.Sprintf("DROP DATABASE IF EXISTS %s; DROP USER IF EXISTS '%s'@'localhost';", dbName, dbUser)
-	mysql(t, dropDB)
-	t.Cleanup(func() { mysql(t, dropDB) })
 	ssm, awsEnv := startSSM(t, map[string]string{ssmParam: password})
-
 	archiveTree := wordpressCopy(t, "archive")
 	archive := tarball(t, archiveTree)
 	repo := wordpressCopy(t, "git r0")
 	gitRepo(t, repo, 12)
 	lap("build the agent, the archive and the git repo")
+
+	LockApache(t)
+	lap("wait for the Apache lock")
+	ensureMariaDB(t)
+
+	// Everything the test makes on the host goes away at the end (t.Cleanup
+	// runs last registered first: the daemon stops, then this), and
+	// before it starts, in case a run was killed before its cleanup.
+	removeApp(t, true)
+	_, deployUserErr := runErr("id", "deploy")
+	keepFstab(t)
+	efsDevice := t.TempDir() // the "EFS" file system: a bind mount's source
+	t.Cleanup(func() {
+		stopApache(t)
+		removeApp(t, false)
+		if deployUserErr != nil { // the deploy user is the recipes'
+			runErr("userdel", "-r", "deploy")
+		}
+	})
+
+	dropDB := fmt.Sprintf("DROP DATABASE IF EXISTS %s; DROP USER IF EXISTS '%s'@'localhost';", dbName, dbUser)
+	mysql(t, dropDB)
+	t.Cleanup(func() { mysql(t, dropDB) })
 
 	dir := t.TempDir()
 	cfg := agentConfig(t, dir)
@@ -189,14 +179,18 @@ func TestWordPress(t *testing.T) {
 	for i, step := range plan {
 		if step == "rollback" {
 			before := releases(t, a)
-			mustSucceed(t, "rollback under load", a.send(t, map[string]any{"type": "deploy", "app": app, "command": "rollback"}))
+			r := a.send(t, map[string]any{"type": "deploy", "app": app, "command": "rollback"})
+			mustSucceed(t, "rollback under load", r)
+			mustReload(t, "rollback", r)
 			after := releases(t, a)
 			if cur, prev := current(t, after), previous(t, before); cur != prev {
 				t.Errorf("rollback %d: current %s, want %s (the release before %s)", i, cur, prev, current(t, before))
 			}
 			checkServedFrom(t, markerOf(t, current(t, after)))
 		} else {
-			mustSucceed(t, "deploy "+step, a.send(t, gitDeploy(repo, step)))
+			r := a.send(t, gitDeploy(repo, step))
+			mustSucceed(t, "deploy "+step, r)
+			mustReload(t, "deploy "+step, r)
 			checkServedFrom(t, "git "+step)
 		}
 		checkUpload(t, upload)
@@ -297,4 +291,54 @@ func hasLine(out string, fields ...string) bool {
 		}
 	}
 	return false
+}
+
+// mustReload: the run reloaded Apache (graceful) and did not restart it.
+func mustReload(t *testing.T, what string, r result) {
+	t.Helper()
+	if !strings.Contains(r.Output, "service[apache2] action reload") || strings.Contains(r.Output, "service[apache2] action restart") {
+		t.Errorf("%s: want Apache reloaded, not restarted; the run's output ends:\n%s", what, r.Output)
+	}
+}
+
+// removeApp removes what the test's app leaves on the host: the "EFS"
+// mount and its fstab line, deploy_to, the vhost. stale: it is a killed
+// run's, say so.
+func removeApp(t *testing.T, stale bool) {
+	t.Helper()
+	left := []string{}
+	if mounted(efsMount) {
+		left = append(left, efsMount+" mounted")
+		if out, err := runErr("umount", efsMount); err != nil {
+			t.Errorf("umount %s: %v\n%s", efsMount, err, out)
+		}
+	}
+	os.Remove(efsMount)
+	if stale {
+		lines := fstabLines(t)
+		kept := lines[:0]
+		for _, l := range lines {
+			if f := strings.Fields(l); len(f) > 1 && f[1] == efsMount {
+				left = append(left, "fstab line "+l)
+				continue
+			}
+			kept = append(kept, l)
+		}
+		if len(kept) != len(lines) {
+			if err := os.WriteFile("/etc/fstab", []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, p := range []string{deployTo, vhostLink, vhostFile} {
+		if _, err := os.Lstat(p); err == nil {
+			left = append(left, p)
+		}
+		if err := os.RemoveAll(p); err != nil {
+			t.Errorf("remove %s: %v", p, err)
+		}
+	}
+	if stale && len(left) > 0 {
+		t.Logf("removed what a killed run left: %s", strings.Join(left, ", "))
+	}
 }
