@@ -235,7 +235,6 @@ func (st *agentStatus) print(w io.Writer) {
 		if h.Version != "" {
 			row("version:", "%s", h.Version)
 		}
-		printAutoHeal(row, h.AutoHeal)
 	} else if ip := st.InProgress; ip != nil {
 		running := "not running: the next start runs it again"
 		if ip.Running {
@@ -258,6 +257,13 @@ func (st *agentStatus) print(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	if st.Health != nil && st.Health.AutoHeal != nil {
+		// Auto heal: a block of its own (its labels are longer).
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		printAutoHeal(func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }, st.Health.AutoHeal)
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
 	if len(st.Runs) == 0 {
 		fmt.Fprintln(w, "no runs recorded")
 		return
