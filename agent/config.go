@@ -43,6 +43,9 @@ type Config struct {
 	RolesDir      string   `yaml:"roles_dir"`
 	DataBagsDir   string   `yaml:"data_bags_dir"`
 	PluginDir     string   `yaml:"plugin_dir"`
+	// PluginChecksums pins plugin binaries: "NAME=SHA256" items; when any
+	// is set, a plugin without a matching entry fails its resources.
+	PluginChecksums []string `yaml:"plugin_checksums"`
 	// MetricsAddress serves /metrics and /healthz ("" or "off": none).
 	MetricsAddress    string        `yaml:"metrics_address"`
 	LogLevel          string        `yaml:"log_level"`
@@ -369,6 +372,9 @@ func (c *Config) validate() error {
 			return bad("reply_to", "%v", err)
 		}
 	}
+	if _, err := c.pluginChecksums(); err != nil {
+		return bad("plugin_checksums", "%v", err)
+	}
 	for i, l := range c.Layers {
 		if strings.TrimSpace(l) == "" {
 			return bad("layers", "item %d is empty", i+1)
@@ -429,4 +435,21 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// pluginChecksums parses plugin_checksums into plugin name → sha256.
+func (c *Config) pluginChecksums() (map[string]string, error) {
+	if len(c.PluginChecksums) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for i, item := range c.PluginChecksums {
+		name, sum, ok := strings.Cut(item, "=")
+		sum = strings.ToLower(strings.TrimSpace(sum))
+		if !ok || strings.TrimSpace(name) == "" || len(sum) != 64 || strings.Trim(sum, "0123456789abcdef") != "" {
+			return nil, fmt.Errorf("item %d %q: want NAME=SHA256 (64 hex digits)", i+1, item)
+		}
+		out[strings.TrimSpace(name)] = sum
+	}
+	return out, nil
 }

@@ -492,3 +492,21 @@ func TestConfigKeysDocumented(t *testing.T) {
 		t.Error("docs/operators.md lacks custom_cookbooks")
 	}
 }
+
+func TestConfigPluginChecksums(t *testing.T) {
+	t.Parallel()
+	sum := strings.Repeat("ab", 32)
+	p := cfgFile(t, "plugin_checksums: [\"s3file="+sum+"\"]\n")
+	cfg, _, err := loadConfig(p, true, cfgEnv(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := cfg.pluginChecksums(); m["s3file"] != sum {
+		t.Fatalf("checksums %v", m)
+	}
+	bad := cfgFile(t, "\nplugin_checksums: [\"s3file=nothex\"]\n")
+	_, _, err = loadConfig(bad, true, cfgEnv(nil), nil)
+	if err == nil || !strings.Contains(err.Error(), bad+":2: key plugin_checksums: item 1 \"s3file=nothex\": want NAME=SHA256") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -264,6 +264,7 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 		e.secrets = secrets.NewFromConfig(awsCfg)
 	}
 	e.pluginDirs = []string{cfg.PluginDir}
+	e.pluginChecksums, _ = cfg.pluginChecksums() // validated with the config
 	e.pluginCache = filepath.Join(cfg.StateDir, "plugin-cache")
 	if cfg.QueueURL == "" {
 		inbox, err := lifecycle.NewInboxSource(inboxDir(cfg), log)
