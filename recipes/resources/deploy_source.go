@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 
@@ -237,14 +236,16 @@ func extractInto(rc *recipes.RunContext, file, dst string) error {
 	return os.RemoveAll(tree)
 }
 
-// treeHash is a local directory's content hash: every path (relative,
-// sorted), its type and permissions, and its content's sha256 or its
-// link's target. Files are hashed in parallel.
+// treeHash is a local directory's revision: every path (relative,
+// sorted) with its type, permissions, size and modification time, or its
+// link's target — rsync's quick check, so that deciding "up to date" reads
+// no file content (a deploy of an unchanged 80 MB tree costs one walk).
+// A content change that keeps both the size and the mtime (a same-size
+// rewrite within one tick of the kernel's coarse file clock, or a tool
+// that restores mtimes) goes unnoticed: deploy with force_deploy then, or
+// from an archive (revision: its sha256).
 func treeHash(dir string) (string, error) {
-	type entry struct{ rel, line string }
-	var entries []*entry
-	var files []*entry
-	var paths []string
+	h := sha256.New()
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -254,39 +255,23 @@ func treeHash(dir string) (string, error) {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		e := &entry{rel: filepath.ToSlash(rel), line: fmt.Sprintf("%v", fi.Mode())}
+		line := fmt.Sprintf("%v", fi.Mode())
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			to, err := os.Readlink(p)
 			if err != nil {
 				return err
 			}
-			e.line += " -> " + to
+			line += " -> " + to
 		case fi.Mode().IsRegular():
-			files = append(files, e)
-			paths = append(paths, p)
+			line += fmt.Sprintf(" %d %d", fi.Size(), fi.ModTime().UnixNano())
 		}
-		entries = append(entries, e)
+		// WalkDir visits in lexical order: the hash is deterministic.
+		fmt.Fprintf(h, "%s\x00%s\n", filepath.ToSlash(rel), line)
 		return nil
 	})
 	if err != nil {
 		return "", err
-	}
-	sums := make([]string, len(files))
-	if err := parallel(len(files), func(i int) error {
-		s, err := hashFile(paths[i])
-		sums[i] = s
-		return err
-	}); err != nil {
-		return "", err
-	}
-	for i, f := range files {
-		f.line += " " + sums[i]
-	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].rel < entries[j].rel })
-	h := sha256.New()
-	for _, e := range entries {
-		fmt.Fprintf(h, "%s\x00%s\n", e.rel, e.line)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
