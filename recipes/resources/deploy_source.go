@@ -58,7 +58,7 @@ func defaultS3(ctx context.Context, region string) (S3GetAPI, error) {
 // changing the host: its revision, and how to put its files in a release.
 type resolvedSource struct {
 	// revision identifies the content: the git commit, the archive's
-	// sha256, or the local directory's content hash.
+	// sha256, or the local directory's tree hash (see treeHash).
 	revision string
 	// desc names the source for output and the release record.
 	desc string
