@@ -55,7 +55,12 @@ type Config struct {
 	JournalMaxAge     time.Duration `yaml:"journal_max_age"`
 	KeepRuns          int           `yaml:"keep_runs"`
 	BootSetup         bool          `yaml:"boot_setup"`
-	IMDSEndpoint      string        `yaml:"imds_endpoint"`
+	// ASGName and LaunchHook: the instance's Auto Scaling group and its
+	// launch lifecycle hook, completed (CONTINUE, or ABANDON when setup
+	// failed) by the boot setup, by instance id.
+	ASGName      string `yaml:"asg_name"`
+	LaunchHook   string `yaml:"launch_hook"`
+	IMDSEndpoint string `yaml:"imds_endpoint"`
 	// Auto heal (docs/autoheal.md): drift correction every DriftInterval
 	// plus up to DriftSplay (0: off); the watchdog checks every
 	// WatchInterval (0: off); RepairMax failed repairs within RepairWindow
@@ -371,6 +376,13 @@ func (c *Config) validate() error {
 		if _, err := lifecycle.ParseReplyTarget(c.ReplyTo); err != nil {
 			return bad("reply_to", "%v", err)
 		}
+	}
+	if (c.ASGName == "") != (c.LaunchHook == "") {
+		key := "asg_name"
+		if c.LaunchHook == "" {
+			key = "launch_hook"
+		}
+		return bad(key, "asg_name and launch_hook go together: the boot setup completes that group's launch hook")
 	}
 	if _, err := c.pluginChecksums(); err != nil {
 		return bad("plugin_checksums", "%v", err)

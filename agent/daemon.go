@@ -288,6 +288,9 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 		}
 		d.Source = src
 		d.Hooks = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
+		if cfg.LaunchHook != "" {
+			d.BootHook = &lifecycle.LifecycleHook{HookName: cfg.LaunchHook, AutoScalingGroupName: cfg.ASGName}
+		}
 		if cfg.ReplyTo != "" {
 			t, _ := lifecycle.ParseReplyTarget(cfg.ReplyTo)
 			d.Reporter = t.Reporter(sqsClient, sns.NewFromConfig(awsCfg))

@@ -603,3 +603,66 @@ func TestDaemonUpdateCustomCookbooks(t *testing.T) {
 		t.Fatalf("ran %q (result %+v)", got, readResult(t, inbox, "use"))
 	}
 }
+
+// TestDaemonBootSetupCompletesLaunchHook: with asg_name and launch_hook
+// set, the first-boot setup (which never receives its own launch
+// notification: it goes out before the instance's queue exists) completes
+// the launch hook by instance id. The Auto Scaling API cannot run here:
+// the SDK's request is checked on the wire.
+func TestDaemonBootSetupCompletesLaunchHook(t *testing.T) {
+	awsTestEnv(t)
+	var mu sync.Mutex
+	var calls []url.Values
+	asg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		calls = append(calls, r.PostForm)
+		mu.Unlock()
+		a := r.PostForm.Get("Action")
+		fmt.Fprintf(w, `<%sResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><%sResult/><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></%sResponse>`, a, a, a)
+	}))
+	defer asg.Close()
+	srv := sqstest.Shared(t)
+	queue := srv.CreateQueue(t, "boot-hook", nil)
+	e := newDaemonEnv(t, "--queue-url", queue, "--endpoint", srv.Endpoint, "--region", srv.Region, "--wait-seconds", "1",
+		"--asg-name", "wp-asg", "--launch-hook", "wp-launch")
+	for i := range e.args {
+		if e.args[i] == "--boot-setup" {
+			e.args[i+1] = "true"
+		}
+	}
+	flags := map[string]string{}
+	for i := 1; i+1 < len(e.args); i += 2 {
+		flags[strings.ReplaceAll(strings.TrimPrefix(e.args[i], "--"), "-", "_")] = e.args[i+1]
+	}
+	cfg, _, err := loadConfig(filepath.Join(e.root, "agent.yaml"), true, func(string) string { return "" }, flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, cleanup, err := buildDaemon(context.Background(), cfg, slog.New(slog.DiscardHandler), &lockedBuilder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	// The SDK takes the service endpoint from the environment only when no
+	// base endpoint is set; the daemon sets one (fauxqs) for every client.
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), BaseEndpoint: aws.String(asg.URL)}
+	d.Hooks = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "CompleteLifecycleAction", 20*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) > 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	c := calls[0]
+	for k, v := range map[string]string{"Action": "CompleteLifecycleAction", "AutoScalingGroupName": "wp-asg", "LifecycleHookName": "wp-launch",
+		"InstanceId": "i-test", "LifecycleActionResult": "CONTINUE", "LifecycleActionToken": ""} {
+		if c.Get(k) != v {
+			t.Errorf("%s = %q, want %q (%v)", k, c.Get(k), v, c)
+		}
+	}
+	if got := e.ran(); len(got) != 3 || !strings.HasPrefix(got[0], "setup setup - boot-setup-") {
+		t.Errorf("ran %q", got)
+	}
+}

@@ -109,6 +109,10 @@ type Daemon struct {
 	// BootSetup runs setup on the first start after boot when setup has
 	// never succeeded on this host.
 	BootSetup bool
+	// BootHook, when set, is the Auto Scaling launch hook the boot setup
+	// completes (by instance id: its notification goes out before the
+	// instance's own queue exists, so the agent never receives it).
+	BootHook *LifecycleHook
 	// BootIDFile is /proc/sys/kernel/random/boot_id unless set.
 	BootIDFile string
 	// MaxAttempts bounds runs of one event after crashes (default 3).
@@ -622,6 +626,11 @@ func (d *Daemon) bootSetup(ctx context.Context) {
 	}
 	ev := &Event{Version: 1, ID: "boot-setup-" + bootID, Type: TypeSetup, IssuedAt: d.Now().UTC(), Envelope: "boot",
 		Stack: d.Identity.Stack, Layers: d.Identity.Layers}
+	if d.BootHook != nil {
+		h := *d.BootHook
+		h.InstanceID, h.Transition = d.Identity.InstanceID, TransitionLaunching
+		ev.Hook = &h
+	}
 	if _, done := d.Journal.Done(ev.ID); done {
 		return
 	}
