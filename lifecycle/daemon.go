@@ -2,14 +2,11 @@ package lifecycle
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/stackagent/stackagent/recipes"
@@ -476,41 +473,6 @@ func (d *Daemon) converge(ctx context.Context, ev *Event) *Outcome {
 	return out
 }
 
-// heartbeats keeps the SQS message invisible and the lifecycle hook alive
-// while a converge runs.
-func (d *Daemon) heartbeats(ctx context.Context, m *Message, ev *Event) func() {
-	var stops []func()
-	if ext, ok := d.Source.(VisibilityExtender); ok && m != nil {
-		stops = append(stops, Heartbeat(context.WithoutCancel(ctx), ext, m, d.HeartbeatEvery, d.VisibilityExtend))
-	}
-	if ev.Hook != nil && d.Hooks != nil {
-		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(d.HookHeartbeatEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-hctx.Done():
-					return
-				case <-t.C:
-					if err := d.Hooks.Heartbeat(hctx, ev.Hook); err != nil {
-						d.Log.Warn("lifecycle action heartbeat failed", "event", ev.ID, "error", err)
-					}
-				}
-			}
-		}()
-		stops = append(stops, func() { cancel(); wg.Wait() })
-	}
-	return func() {
-		for _, s := range stops {
-			s()
-		}
-	}
-}
-
 func (d *Daemon) result(ev *Event, status, reason string, out *Outcome, start time.Time) *Result {
 	r := &Result{EventID: ev.ID, EventType: ev.Type, App: ev.App, Command: ev.Command, InstanceID: d.Identity.InstanceID,
 		Stack: d.Identity.Stack, Status: status, Reason: reason, Start: start.UTC(), End: d.Now().UTC()}
@@ -580,76 +542,4 @@ func (d *Daemon) release(m *Message) {
 			d.Log.Warn("handing the message back", "message", m.ID, "error", err)
 		}
 	}
-}
-
-// recover runs again an event that was converging when the agent died.
-func (d *Daemon) recover(ctx context.Context) error {
-	ip, err := LoadInProgress(d.inProgressPath())
-	if err != nil {
-		ClearInProgress(d.inProgressPath())
-		return err
-	}
-	if ip == nil {
-		return nil
-	}
-	if _, done := d.Journal.Done(ip.Event.ID); done {
-		return ClearInProgress(d.inProgressPath())
-	}
-	if ip.Attempts >= d.MaxAttempts {
-		d.Log.Error("event crashed the agent too often; giving up", "event", ip.Event.ID, "attempts", ip.Attempts)
-		d.finish(ctx, nil, ip.Event, d.result(ip.Event, StatusFailed,
-			fmt.Sprintf("gave up after %d attempts that did not finish (agent crashed or was killed)", ip.Attempts), &Outcome{ExitCode: 1}, d.Now()))
-		return nil
-	}
-	d.Log.Warn("the agent stopped while converging; running the event again", "event", ip.Event.ID, "type", ip.Event.Type,
-		"started", ip.Started, "attempt", ip.Attempts+1)
-	d.process(ctx, nil, ip.Event)
-	return nil
-}
-
-// bootSetup runs setup once after boot when it never succeeded here.
-func (d *Daemon) bootSetup(ctx context.Context) {
-	b, err := os.ReadFile(d.BootIDFile)
-	if err != nil {
-		d.Log.Warn("cannot read the boot id; not running setup at boot", "error", err)
-		return
-	}
-	bootID := strings.TrimSpace(string(b))
-	marker := filepath.Join(d.StateDir, "boot_id")
-	prev, _ := os.ReadFile(marker)
-	if strings.TrimSpace(string(prev)) == bootID {
-		return // not the first start after this boot
-	}
-	os.WriteFile(marker, []byte(bootID+"\n"), 0o640)
-	if _, err := os.Stat(filepath.Join(d.StateDir, "setup.succeeded")); err == nil {
-		return
-	}
-	ev := &Event{Version: 1, ID: "boot-setup-" + bootID, Type: TypeSetup, IssuedAt: d.Now().UTC(), Envelope: "boot",
-		Stack: d.Identity.Stack, Layers: d.Identity.Layers}
-	if d.BootHook != nil {
-		h := *d.BootHook
-		h.InstanceID, h.Transition = d.Identity.InstanceID, TransitionLaunching
-		ev.Hook = &h
-	}
-	if _, done := d.Journal.Done(ev.ID); done {
-		return
-	}
-	d.Log.Info("setup has never succeeded on this host; running it now", "event", ev.ID)
-	d.process(ctx, nil, ev)
-}
-
-// refusedType is the type a refused event claims, when it names a known
-// one (for metrics; unknown otherwise).
-func refusedType(body []byte) string {
-	var v struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(body, &v) == nil {
-		for _, t := range eventTypes {
-			if v.Type == t {
-				return t
-			}
-		}
-	}
-	return ""
 }
