@@ -461,18 +461,7 @@ func TestDaemonKill9MidConverge(t *testing.T) {
 // a local HTTP server and checks them on the wire.
 func TestDaemonLifecycleHooks(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var calls []url.Values
-	asg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		mu.Lock()
-		calls = append(calls, r.PostForm)
-		mu.Unlock()
-		action := r.PostForm.Get("Action")
-		w.Header().Set("Content-Type", "text/xml")
-		fmt.Fprintf(w, `<%sResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><%sResult/><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></%sResponse>`, action, action, action)
-	}))
-	defer asg.Close()
+	asg, calls := asgStandIn(t)
 
 	e := newDaemonEnv(t)
 	writeTree(t, e.root, map[string]string{
@@ -509,11 +498,9 @@ func TestDaemonLifecycleHooks(t *testing.T) {
 		os.Rename(filepath.Join(inbox, "."+name), filepath.Join(inbox, name+".json"))
 	}
 	hook("launch", "autoscaling:EC2_INSTANCE_LAUNCHING", "tok-launch-1")
-	waitFor(t, "CompleteLifecycleAction for the launch", 20*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) >= 1 })
+	waitFor(t, "CompleteLifecycleAction for the launch", 20*time.Second, func() bool { return len(calls()) >= 1 })
 	hook("terminate", "autoscaling:EC2_INSTANCE_TERMINATING", "tok-term-2")
-	waitFor(t, "CompleteLifecycleAction for the termination", 20*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) >= 2 })
-	mu.Lock()
-	defer mu.Unlock()
+	waitFor(t, "CompleteLifecycleAction for the termination", 20*time.Second, func() bool { return len(calls()) >= 2 })
 	want := []map[string]string{
 		{"Action": "CompleteLifecycleAction", "Version": "2011-01-01", "LifecycleHookName": "wp-hook", "AutoScalingGroupName": "wp-asg",
 			"LifecycleActionToken": "tok-launch-1", "InstanceId": "i-test", "LifecycleActionResult": "CONTINUE"},
@@ -521,8 +508,8 @@ func TestDaemonLifecycleHooks(t *testing.T) {
 	}
 	for i, w := range want {
 		for k, v := range w {
-			if got := calls[i].Get(k); got != v {
-				t.Errorf("call %d: %s = %q, want %q (%v)", i, k, got, v, calls[i])
+			if got := calls()[i].Get(k); got != v {
+				t.Errorf("call %d: %s = %q, want %q (%v)", i, k, got, v, calls()[i])
 			}
 		}
 	}
@@ -611,17 +598,7 @@ func TestDaemonUpdateCustomCookbooks(t *testing.T) {
 // the SDK's request is checked on the wire.
 func TestDaemonBootSetupCompletesLaunchHook(t *testing.T) {
 	awsTestEnv(t)
-	var mu sync.Mutex
-	var calls []url.Values
-	asg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		mu.Lock()
-		calls = append(calls, r.PostForm)
-		mu.Unlock()
-		a := r.PostForm.Get("Action")
-		fmt.Fprintf(w, `<%sResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><%sResult/><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></%sResponse>`, a, a, a)
-	}))
-	defer asg.Close()
+	asg, calls := asgStandIn(t)
 	srv := sqstest.Shared(t)
 	queue := srv.CreateQueue(t, "boot-hook", nil)
 	e := newDaemonEnv(t, "--queue-url", queue, "--endpoint", srv.Endpoint, "--region", srv.Region, "--wait-seconds", "1",
@@ -652,10 +629,8 @@ func TestDaemonBootSetupCompletesLaunchHook(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "CompleteLifecycleAction", 20*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) > 0 })
-	mu.Lock()
-	defer mu.Unlock()
-	c := calls[0]
+	waitFor(t, "CompleteLifecycleAction", 20*time.Second, func() bool { return len(calls()) > 0 })
+	c := calls()[0]
 	for k, v := range map[string]string{"Action": "CompleteLifecycleAction", "AutoScalingGroupName": "wp-asg", "LifecycleHookName": "wp-launch",
 		"InstanceId": "i-test", "LifecycleActionResult": "CONTINUE", "LifecycleActionToken": ""} {
 		if c.Get(k) != v {
@@ -664,5 +639,30 @@ func TestDaemonBootSetupCompletesLaunchHook(t *testing.T) {
 	}
 	if got := e.ran(); len(got) != 3 || !strings.HasPrefix(got[0], "setup setup - boot-setup-") {
 		t.Errorf("ran %q", got)
+	}
+}
+
+// asgStandIn serves the Auto Scaling API's Query protocol on 127.0.0.1 as
+// AWS answers it (an empty <ActionResult/>): no Auto Scaling server runs
+// here, so the tests check the SDK's requests on the wire. calls returns
+// the requests' forms so far.
+func asgStandIn(t *testing.T) (*httptest.Server, func() []url.Values) {
+	t.Helper()
+	var mu sync.Mutex
+	var calls []url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		calls = append(calls, r.PostForm)
+		mu.Unlock()
+		a := r.PostForm.Get("Action")
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<%sResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><%sResult/><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></%sResponse>`, a, a, a)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []url.Values {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]url.Values(nil), calls...)
 	}
 }

@@ -46,19 +46,20 @@ type agent struct {
 	outputs                               bytes.Buffer // every CLI output, for the secret check
 }
 
-// agentConfig writes agent.yaml for a daemon of the wordpress layer whose
-// state, inbox, attributes and cookbooks are all under dir.
-func agentConfig(t *testing.T, dir string) string {
+// agentConfig writes agent.yaml for a daemon of the given stack, layers
+// and instance id whose state, inbox, attributes and cookbooks are all
+// under dir.
+func agentConfig(t *testing.T, dir, stack, layers, instance string) string {
 	t.Helper()
 	for _, d := range []string{"state", "attributes.d", "cookbooks", "roles", "data_bags", "plugins"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg := fmt.Sprintf(`# stackagent e2e (e2e/wordpress_test.go)
-stack: e2e
-layers: [wordpress]
-instance_id: e2e-host
+	cfg := fmt.Sprintf(`# stackagent e2e
+stack: %[2]s
+layers: [%[3]s]
+instance_id: %[4]s
 region: us-east-1
 state_dir: %[1]s/state
 attributes_dir: %[1]s/attributes.d
@@ -69,7 +70,7 @@ plugin_dir: %[1]s/plugins
 metrics_address: "off"
 boot_setup: false
 log_level: info
-`, dir)
+`, dir, stack, layers, instance)
 	path := filepath.Join(dir, "agent.yaml")
 	writeFile(t, path, cfg)
 	return path

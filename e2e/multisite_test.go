@@ -172,7 +172,7 @@ func TestMultisite(t *testing.T) {
 	writeFile(t, filepath.Join(phpSrc, "marker.txt"), "r1\n")
 
 	dir := t.TempDir()
-	cfg := msAgentConfig(t, dir)
+	cfg := agentConfig(t, dir, "e2e-multisite", "wordpress, php-app", "e2e-ms-host")
 	stackPath := filepath.Join(dir, "attributes.d", "stack.json")
 	writeStack := func(network bool) {
 		wp := func(app, host, kind string) map[string]any {
@@ -305,35 +305,6 @@ func TestMultisite(t *testing.T) {
 // msAppPaths are what an app puts on the host.
 func msAppPaths(app string) []string {
 	return []string{"/srv/www/" + app, "/etc/apache2/sites-available/" + app + ".conf", "/etc/apache2/sites-enabled/" + app + ".conf"}
-}
-
-// msAgentConfig writes agent.yaml for a host of the wordpress and php-app
-// layers, everything of the agent's under dir.
-func msAgentConfig(t *testing.T, dir string) string {
-	t.Helper()
-	for _, d := range []string{"state", "attributes.d", "cookbooks", "roles", "data_bags", "plugins"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := fmt.Sprintf(`# stackagent e2e (e2e/multisite_test.go)
-stack: e2e-multisite
-layers: [wordpress, php-app]
-instance_id: e2e-ms-host
-region: us-east-1
-state_dir: %[1]s/state
-attributes_dir: %[1]s/attributes.d
-cookbook_dirs: [%[1]s/cookbooks]
-roles_dir: %[1]s/roles
-data_bags_dir: %[1]s/data_bags
-plugin_dir: %[1]s/plugins
-metrics_address: "off"
-boot_setup: false
-log_level: info
-`, dir)
-	path := filepath.Join(dir, "agent.yaml")
-	writeFile(t, path, cfg)
-	return path
 }
 
 // msScripts writes the PHP scripts where the web server's user can read

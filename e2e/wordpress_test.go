@@ -88,7 +88,7 @@ func TestWordPress(t *testing.T) {
 	t.Cleanup(func() { mysql(t, dropDB) })
 
 	dir := t.TempDir()
-	cfg := agentConfig(t, dir)
+	cfg := agentConfig(t, dir, "e2e", "wordpress", "e2e-host")
 	stack := map[string]any{
 		"deploy": map[string]any{app: map[string]any{
 			"application_type": "wordpress",
