@@ -2,10 +2,7 @@ package cookbooks_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io/fs"
+	"github.com/stackagent/stackagent/recipes/recipestest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -239,7 +236,7 @@ func TestMultisiteConvert(t *testing.T) {
 	}
 	others := map[string]string{}
 	for _, p := range []string{"srv/www/netsub", "srv/www/api", "etc/apache2/sites-available/netsub.conf", "etc/apache2/sites-available/api.conf"} {
-		others[p] = treeHash(t, filepath.Join(root, p))
+		others[p] = recipestest.TreeHash(t, filepath.Join(root, p))
 	}
 
 	netdir["wordpress"] = map[string]any{"multisite": map[string]any{"enabled": true}}
@@ -251,7 +248,7 @@ func TestMultisiteConvert(t *testing.T) {
 	}
 	mustContain(t, "network vhost", read(t, filepath.Join(root, "etc/apache2/sites-available/netdir.conf")), subdirectoryRules)
 	for p, h := range others {
-		if got := treeHash(t, filepath.Join(root, p)); got != h {
+		if got := recipestest.TreeHash(t, filepath.Join(root, p)); got != h {
 			t.Errorf("configuring netdir changed %s", p)
 		}
 	}
@@ -277,7 +274,7 @@ func TestAppsIsolated(t *testing.T) {
 		m := map[string]string{}
 		for _, a := range apps {
 			for _, p := range []string{"srv/www/" + a, "etc/apache2/sites-available/" + a + ".conf", "etc/apache2/sites-enabled/" + a + ".conf"} {
-				m[p] = treeHash(t, filepath.Join(root, p))
+				m[p] = recipestest.TreeHash(t, filepath.Join(root, p))
 			}
 		}
 		return m
@@ -349,38 +346,4 @@ func TestAppsRefused(t *testing.T) {
 			}
 		})
 	}
-}
-
-// treeHash hashes a file, link or tree: every entry's relative path,
-// type, mode, modification time, link target and content.
-func treeHash(t *testing.T, path string) string {
-	t.Helper()
-	h := sha256.New()
-	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(path, p)
-		fmt.Fprintf(h, "%s\x00%v\x00%d\x00", rel, fi.Mode(), fi.ModTime().UnixNano())
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			l, _ := os.Readlink(p)
-			fmt.Fprintf(h, "%s\x00", l)
-		case fi.Mode().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("hash %s: %v", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

@@ -17,12 +17,10 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/stackagent/stackagent/recipes/recipestest"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -30,7 +28,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -521,7 +518,7 @@ func msSnapshot(t *testing.T, apps ...string) map[string]string {
 	m := map[string]string{}
 	for _, a := range apps {
 		for _, p := range msAppPaths(a) {
-			m[p] = msTreeHash(t, p)
+			m[p] = recipestest.TreeHash(t, p)
 		}
 	}
 	return m
@@ -534,41 +531,4 @@ func msSame(t *testing.T, what string, before, after map[string]string) {
 			t.Errorf("%s changed %s", what, p)
 		}
 	}
-}
-
-// msTreeHash hashes every entry under path (not following links): its
-// relative path, mode, owner, modification time, link target, content.
-func msTreeHash(t *testing.T, path string) string {
-	t.Helper()
-	h := sha256.New()
-	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(path, p)
-		st := fi.Sys().(*syscall.Stat_t)
-		fmt.Fprintf(h, "%s\x00%v\x00%d:%d\x00%d\x00", rel, fi.Mode(), st.Uid, st.Gid, fi.ModTime().UnixNano())
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			l, _ := os.Readlink(p)
-			fmt.Fprintf(h, "%s\x00", l)
-		case fi.Mode().IsRegular():
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(h, f)
-			f.Close()
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("hash %s: %v", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
