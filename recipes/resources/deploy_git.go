@@ -10,7 +10,8 @@ import (
 	"github.com/stackagent/stackagent/recipes"
 )
 
-// deployGit runs git for a deploy resource: no prompts, its ssh key.
+// deployGit runs git for a deploy resource: no prompts, only known
+// transports, its ssh key (see sshKeyEnv).
 type deployGit struct {
 	rc *recipes.RunContext
 	r  *recipes.Resource
@@ -19,38 +20,8 @@ type deployGit struct {
 func (g deployGit) run(ctx context.Context, dir string, args ...string) (string, error) {
 	c := newCmd("git", args...)
 	c.Dir = dir
-	c.Env = []string{"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=/bin/true"}
-	if k := g.r.Str("ssh_key"); k != "" {
-		key, err := g.keyFile(ctx, k)
-		if err != nil {
-			return "", err
-		}
-		c.Env = append(c.Env, "GIT_SSH_COMMAND="+sshCommand(key))
-	}
-	res, err := runOK(ctx, g.rc, c)
+	res, err := runGit(ctx, g.rc, c, g.r.Str("ssh_key"), []int{0})
 	return strings.TrimSpace(string(res.Stdout)), err
-}
-
-// keyFile returns the path of the ssh key: k itself (under the run's
-// root), or, when k is the key's text (OpsWorks' scm.ssh_key), a 0600
-// temp file removed when ctx ends.
-func (g deployGit) keyFile(ctx context.Context, k string) (string, error) {
-	if !strings.HasPrefix(strings.TrimSpace(k), "-----BEGIN") {
-		return g.rc.Path(k), nil
-	}
-	f, err := os.CreateTemp("", "stackagent-deploy-key-")
-	if err != nil {
-		return "", fmt.Errorf("ssh_key: %w", err)
-	}
-	context.AfterFunc(ctx, func() { _ = os.Remove(f.Name()) })
-	_, err = f.WriteString(strings.TrimSpace(k) + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("ssh_key: %w", err)
-	}
-	return f.Name(), nil
 }
 
 // resolveGit finds the commit the revision names on the remote (git
@@ -60,6 +31,11 @@ func resolveGit(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource
 	repo, rev := r.Str("repository"), r.Str("revision")
 	if rev == "" {
 		rev = "HEAD"
+	}
+	for p, v := range map[string]string{"repository": repo, "revision": rev} {
+		if err := checkGitArg(p, v); err != nil {
+			return nil, err
+		}
 	}
 	sha := strings.ToLower(rev)
 	if !fullSHA.MatchString(sha) {
@@ -79,10 +55,10 @@ func resolveGit(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource
 // marker): a shallow fetch of that commit (or, when the server refuses,
 // of its branches and tags), submodules, then .git is removed.
 func (g deployGit) checkout(ctx context.Context, repo, sha, dir string) error {
-	if _, err := g.run(ctx, "", "init", "--quiet", dir); err != nil {
+	if _, err := g.run(ctx, "", "init", "--quiet", "--", dir); err != nil {
 		return err
 	}
-	if _, err := g.run(ctx, dir, "remote", "add", "origin", repo); err != nil {
+	if _, err := g.run(ctx, dir, "remote", "add", "--", "origin", repo); err != nil {
 		return err
 	}
 	if _, err := g.run(ctx, dir, "fetch", "--quiet", "--depth", "1", "origin", sha); err != nil {

@@ -55,22 +55,28 @@ type gitRunner struct {
 func (g gitRunner) command(dir string, args ...string) recipes.Command {
 	c := newCmd("git", append([]string{"-c", "safe.directory=" + g.dest}, args...)...)
 	c.Dir, c.User, c.Group = dir, g.r.Str("user"), g.r.Str("group")
-	c.Env = append(envList(g.r.Map("environment")), "GIT_TERMINAL_PROMPT=0")
-	if k := g.r.Str("ssh_key"); k != "" {
-		c.Env = append(c.Env, "GIT_SSH_COMMAND="+sshCommand(k))
-	}
+	c.Env = envList(g.r.Map("environment"))
 	c.Timeout = secondsProp(g.r, "timeout")
 	return c
 }
 
-// sshCommand is GIT_SSH_COMMAND for a private key: only that key, and
-// accept a new host key on first contact.
-func sshCommand(key string) string {
-	return "ssh -i " + strconv.Quote(key) + " -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new"
+// checkGitProps refuses values git would take for options.
+func checkGitProps(r *recipes.Resource) error {
+	for _, p := range []string{"repository", "revision", "remote", "checkout_branch"} {
+		if err := checkGitArg(p, r.Str(p)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run runs git with args in dir (see runGit).
+func (g gitRunner) run(ctx context.Context, dir string, want []int, args ...string) (recipes.Result, error) {
+	return runGit(ctx, g.rc, g.command(dir, args...), g.r.Str("ssh_key"), want)
 }
 
 func (g gitRunner) output(ctx context.Context, dir string, args ...string) (string, error) {
-	res, err := runOK(ctx, g.rc, g.command(dir, args...))
+	res, err := g.run(ctx, dir, []int{0}, args...)
 	return strings.TrimSpace(string(res.Stdout)), err
 }
 
@@ -81,7 +87,7 @@ func (g gitRunner) resolve(ctx context.Context) (sha, ref string, err error) {
 	if fullSHA.MatchString(rev) {
 		return rev, rev, nil
 	}
-	out, err := g.output(ctx, "", "ls-remote", g.r.Str("repository"), rev, rev+"^{}")
+	out, err := g.output(ctx, "", "ls-remote", "--", g.r.Str("repository"), rev, rev+"^{}")
 	if err != nil {
 		return "", "", err
 	}
@@ -111,12 +117,16 @@ func parseLsRemote(out, rev string) (sha, ref string) {
 }
 
 func planGit(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
+	if err := checkGitProps(r); err != nil {
+		return nil, err
+	}
 	dest := rc.Path(r.Str("destination"))
 	g := gitRunner{rc: rc, r: r, dest: dest}
 	empty, err := emptyDir(dest)
 	if err != nil {
 		return nil, err
 	}
+
 	if !empty && (action != "sync" || !pathExists(filepath.Join(dest, ".git"))) {
 		if action == "sync" {
 			return nil, fmt.Errorf("destination %s exists and is not a git repository", dest)
@@ -138,9 +148,9 @@ func planGit(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, a
 	var steps []recipes.Step
 	if url != r.Str("repository") {
 		steps = append(steps, g.step(fmt.Sprintf("set remote %s to %s", r.Str("remote"), r.Str("repository")), dest,
-			[]string{"remote", "add", r.Str("remote"), r.Str("repository")}))
+			[]string{"remote", "add", "--", r.Str("remote"), r.Str("repository")}))
 		if url != "" {
-			steps[0].Apply = g.apply(dest, []string{"remote", "set-url", r.Str("remote"), r.Str("repository")})
+			steps[0].Apply = g.apply(dest, []string{"remote", "set-url", "--", r.Str("remote"), r.Str("repository")})
 		}
 	}
 	if head != sha {
@@ -163,7 +173,7 @@ func emptyDir(dir string) (bool, error) {
 
 func (g gitRunner) apply(dir string, args []string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		_, err := runOK(ctx, g.rc, g.command(dir, args...))
+		_, err := g.run(ctx, dir, []int{0}, args...)
 		return err
 	}
 }
@@ -186,7 +196,7 @@ func (g gitRunner) cloneSteps(sha, ref, action string) []recipes.Step {
 	if d := r.Int("depth"); d > 0 {
 		clone = append(clone, "--depth", strconv.FormatInt(d, 10), "--no-single-branch")
 	}
-	clone = append(clone, r.Str("repository"), g.dest)
+	clone = append(clone, "--", r.Str("repository"), g.dest)
 	steps := []recipes.Step{
 		{Desc: fmt.Sprintf("clone from %s into %s", r.Str("repository"), r.Str("destination")), Apply: func(ctx context.Context) error {
 			if err := os.MkdirAll(filepath.Dir(g.dest), 0o755); err != nil {
@@ -196,7 +206,7 @@ func (g gitRunner) cloneSteps(sha, ref, action string) []recipes.Step {
 				return err
 			}
 			// A shallow clone may lack a tag or an older sha: fetch it.
-			if _, err := runWant(ctx, g.rc, g.command(g.dest, "cat-file", "-e", sha+"^{commit}"), []int{0}, false); err != nil {
+			if _, err := g.run(ctx, g.dest, []int{0}, "cat-file", "-e", sha+"^{commit}"); err != nil {
 				return g.apply(g.dest, g.fetchArgs(ref))(ctx)
 			}
 			return nil
