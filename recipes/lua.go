@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -352,27 +351,8 @@ func (rt *runtime) registerHelpers(L *lua.LState) {
 		return 1
 	})
 	g.RawSetString("node", rt.pushView(L, &attrView{node: rt.node, merged: true}))
+	g.RawSetString("validate", rt.validateTable(L))
 	rt.addLibrarySearcher(L)
-}
-
-// luaShellOut runs a shell command: shell_out("cmd") returns a table with
-// stdout, stderr and exitstatus, as Chef's shell_out does.
-func (rt *runtime) luaShellOut(L *lua.LState) int {
-	cmd := L.CheckString(1)
-	ctx := L.Context()
-	if ctx == nil {
-		ctx = rt.ctx
-	}
-	res, err := rt.runner.Run(ctx, Command{Path: "/bin/sh", Args: []string{"-c", cmd}, Timeout: 10 * time.Minute})
-	if err != nil {
-		L.RaiseError("shell_out %q: %v", cmd, err)
-	}
-	t := L.CreateTable(0, 3)
-	t.RawSetString("stdout", lua.LString(res.Stdout))
-	t.RawSetString("stderr", lua.LString(res.Stderr))
-	t.RawSetString("exitstatus", lua.LNumber(res.ExitCode))
-	L.Push(t)
-	return 1
 }
 
 // addLibrarySearcher lets require "cb.mod" load libraries/mod.lua from a

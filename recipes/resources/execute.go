@@ -2,7 +2,9 @@ package resources
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stackagent/stackagent/recipes"
 )
@@ -21,23 +23,59 @@ func execProps() []recipes.Prop {
 	}
 }
 
-// executeKind is Chef's execute: the command runs through /bin/sh -c. As
-// in Chef it runs (and counts as updated) on every converge unless creates
+// executeKind is Chef's execute. A string command runs through /bin/sh
+// -c; a list ({"a2enmod", "-q", mod}) is the program and its arguments,
+// run without a shell, so a value in it is only ever one argument. As in
+// Chef it runs (and counts as updated) on every converge unless creates
 // names a path that exists or a guard skips it.
 func executeKind() *recipes.Kind {
 	return &recipes.Kind{
 		Name: "execute", Actions: []string{"run"}, DefaultAction: "run",
-		Doc:      "run a command",
-		Props:    append([]recipes.Prop{{Name: "command", Type: recipes.String, NameProperty: true}}, execProps()...),
+		Doc:      "run a command (a shell string, or a list: argv without a shell)",
+		Props:    append([]recipes.Prop{{Name: "command", Type: recipes.Any, NameProperty: true}}, execProps()...),
 		Provider: recipes.ProviderFunc(planExecute),
+		Validate: func(_ *recipes.RunContext, r *recipes.Resource) error {
+			if _, lazy := r.Get("command").(*recipes.Lazy); lazy {
+				return nil
+			}
+			_, err := commandArgv(r)
+			return err
+		},
 	}
 }
 
 func planExecute(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, _ string) ([]recipes.Step, error) {
-	return planCommand(rc, r, "execute "+r.Str("command"), func(ctx context.Context, c recipes.Command) error {
-		c.Path, c.Args = "/bin/sh", []string{"-c", r.Str("command")}
+	argv, err := commandArgv(r)
+	if err != nil {
+		return nil, err
+	}
+	return planCommand(rc, r, "execute "+strings.Join(argv, " "), func(ctx context.Context, c recipes.Command) error {
+		c.Path, c.Args = argv[0], argv[1:]
 		return runCommand(ctx, rc, r, c)
 	})
+}
+
+// commandArgv returns the argv of execute's command: a string is
+// /bin/sh -c STRING, a list of strings is the argv itself.
+func commandArgv(r *recipes.Resource) ([]string, error) {
+	switch v := r.Get("command").(type) {
+	case string:
+		return []string{"/bin/sh", "-c", v}, nil
+	case []any:
+		argv := make([]string, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("property command: item %d: want a string, got %v", i+1, e)
+			}
+			argv[i] = s
+		}
+		if len(argv) == 0 || argv[0] == "" {
+			return nil, errors.New("property command: an empty argv")
+		}
+		return argv, nil
+	}
+	return nil, fmt.Errorf("property command: want a shell command string or a list of program and arguments, got %v", r.Get("command"))
 }
 
 // planCommand is the plan of execute and bash: nothing when creates

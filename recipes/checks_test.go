@@ -1,0 +1,70 @@
+package recipes
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValueChecks(t *testing.T) {
+	t.Parallel()
+	type c struct {
+		check func(string) error
+		good  []string
+		bad   []string
+	}
+	cases := map[string]c{
+		"domain": {func(v string) error { return CheckDomain("d", v, false) },
+			[]string{"example.com", "WWW.Example.com", "localhost", "a-b.c0", "10.0.0.1"},
+			[]string{"", "*.example.com", "example.com\nAlias /leak /etc", "-a.com", "a-.com", "a..com", "a.com.", "a b.com", "ex_ample.com", strings.Repeat("a", 64) + ".com"}},
+		"wildcard": {func(v string) error { return CheckDomain("d", v, true) },
+			[]string{"*.example.com", "example.com"},
+			[]string{"*", "*.", "a.*.com", "**.example.com"}},
+		"path": {func(v string) error { return CheckPath("p", v) },
+			[]string{"/", "/mnt/efs", "/srv/www/wp-1/current"},
+			[]string{"", "mnt", "/mnt/../etc", "/mnt/", "/mnt//x", "/mnt/$(id)", "/mnt/a b", "/mnt\n", "/mnt/.", "/a;b"}},
+		"relpath": {func(v string) error { return CheckRelPath("p", v) },
+			[]string{"wp-content/uploads", "public", "a/b.c"},
+			[]string{"", "/abs", "..", "../x", "a/../../x", "a/", "./a", "a\nb"}},
+		"identifier": {func(v string) error { return CheckIdentifier("i", v) },
+			[]string{"WP_DEBUG", "_x", "a1"},
+			[]string{"", "1a", "X', system('id')); //", "A-B", "A B"}},
+		"module": {func(v string) error { return CheckModule("m", v) },
+			[]string{"rewrite", "proxy_fcgi", "php8.2", "php8.2-fpm"},
+			[]string{"", "ssl; touch /x", "-f", "../x", "a/b", "a..b", "Rewrite"}},
+		"line": {func(v string) error { return CheckLine("l", v) },
+			[]string{"Prod", "FileInfo AuthConfig", ""},
+			[]string{"a\nb", "a\rb", "a\\", "a\x00"}},
+	}
+	for name, tc := range cases {
+		for _, v := range tc.good {
+			if err := tc.check(v); err != nil {
+				t.Errorf("%s %q: %v", name, v, err)
+			}
+		}
+		for _, v := range tc.bad {
+			if err := tc.check(v); err == nil {
+				t.Errorf("%s %q: accepted", name, v)
+			}
+		}
+	}
+	for _, v := range []any{int64(80), "443", 8080.0} {
+		if _, err := CheckPort("port", v); err != nil {
+			t.Errorf("port %v: %v", v, err)
+		}
+	}
+	for _, v := range []any{int64(0), int64(65536), "80 ", 80.5, nil, true, "http"} {
+		if _, err := CheckPort("port", v); err == nil {
+			t.Errorf("port %v: accepted", v)
+		}
+	}
+	for v, want := range map[any]string{nil: "null", true: "true", int64(3): "3", 2.0: "2", 0.5: "0.5",
+		`it's \ here`: `'it\'s \\ here'`} {
+		if got, err := PHPLiteral("x", v); err != nil || got != want {
+			t.Errorf("php %v: %s %v, want %s", v, got, err, want)
+		}
+	}
+	err := CheckDomain("node.deploy.wp.domains[2]", "a\nAlias /leak /etc", false)
+	if err == nil || !strings.HasPrefix(err.Error(), `node.deploy.wp.domains[2]: invalid domain name "a\nAlias /leak /etc"`) {
+		t.Fatalf("error %v", err)
+	}
+}
