@@ -37,6 +37,8 @@ var (
 	pathChars  = regexp.MustCompile(`^[A-Za-z0-9._/@+,:=~-]+$`)
 	phpIdent   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	moduleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+	wordRe     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._:/=+@-]*$`)
+	packageRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9+._-]*$`)
 )
 
 const (
@@ -45,6 +47,8 @@ const (
 	wantRelPath = "a relative, clean path inside its directory (no .. steps, no leading or trailing /) of A-Z a-z 0-9 . _ / @ + , : = ~ -"
 	wantIdent   = "a PHP identifier: [A-Za-z_][A-Za-z0-9_]*"
 	wantModule  = "a module or conf name: [a-z0-9][a-z0-9_.-]*, no .."
+	wantWord    = "one word of A-Z a-z 0-9 . _ : / = + @ -, not starting with . or -"
+	wantPackage = "a package name: [A-Za-z0-9][A-Za-z0-9+._-]*"
 	wantLine    = "one line of printable text, not ending in \\"
 )
 
@@ -104,6 +108,25 @@ func CheckModule(where, v string) error {
 	return nil
 }
 
+// CheckWord checks a single token on a config line or in an option list
+// (a php.ini key, a mount option, ServerTokens' value): nothing that
+// quotes, separates or comments.
+func CheckWord(where, v string) error {
+	if !wordRe.MatchString(v) || len(v) > 255 {
+		return &ValueError{where, "word", v, wantWord}
+	}
+	return nil
+}
+
+// CheckPackage checks a package name given to apt-get, dnf or rpm: never
+// an option (-o…).
+func CheckPackage(where, v string) error {
+	if !packageRe.MatchString(v) || len(v) > 128 {
+		return &ValueError{where, "package name", v, wantPackage}
+	}
+	return nil
+}
+
 // CheckLine checks a value that goes on one line of a config file as a
 // directive's argument: no line break or other control character, no
 // trailing backslash (a continuation line).
@@ -123,21 +146,33 @@ func CheckName(where, kind, v string) error {
 // CheckPort checks a TCP port: an integer 1-65535, as a number or its
 // decimal text.
 func CheckPort(where string, v any) (int64, error) {
-	var n int64
-	ok := false
-	switch x := v.(type) {
-	case int64:
-		n, ok = x, true
-	case float64:
-		n, ok = int64(x), x == math.Trunc(x)
-	case string:
-		i, err := strconv.ParseInt(x, 10, 64)
-		n, ok = i, err == nil
-	}
+	n, ok := integer(v)
 	if !ok || n < 1 || n > 65535 {
 		return 0, &ValueError{where, "port", fmt.Sprint(v), "an integer 1-65535"}
 	}
 	return n, nil
+}
+
+// CheckInt checks an integer in [lo, hi], as a number or its decimal text.
+func CheckInt(where string, v any, lo, hi int64) (int64, error) {
+	n, ok := integer(v)
+	if !ok || n < lo || n > hi {
+		return 0, &ValueError{where, "integer", fmt.Sprint(v), fmt.Sprintf("an integer %d-%d", lo, hi)}
+	}
+	return n, nil
+}
+
+func integer(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case float64:
+		return int64(x), x == math.Trunc(x) && math.Abs(x) < 1<<53
+	case string:
+		i, err := strconv.ParseInt(x, 10, 64)
+		return i, err == nil
+	}
+	return 0, false
 }
 
 // PHPLiteral returns v as a PHP literal of its JSON type: null, true,

@@ -15,9 +15,12 @@ import (
 //	validate.domain(v, where, { wildcard = true })                -- *.example.com
 //	validate.path(v, where); validate.relpath(v, where)
 //	validate.identifier(v, where); validate.module(v, where)
-//	validate.line(v, where); validate.name(v, where, "app name")
+//	validate.line(v, where); validate.word(v, where); validate.package(v, where)
+//	validate.name(v, where, "app name")
 //	local p = validate.port(v, where)                              -- a number
+//	local n = validate.integer(v, where, min, max)                 -- min 0 by default
 //	local lit = validate.php(v, where)                             -- a PHP literal
+//	validate.keys(t, where, "identifier")   -- every key of a table or node view, values unread
 //
 // Each returns the value when it is good and raises an error naming
 // where otherwise.
@@ -40,6 +43,8 @@ func (rt *runtime) validateTable(L *lua.LState) *lua.LTable {
 	set("identifier", str(CheckIdentifier))
 	set("module", str(CheckModule))
 	set("line", str(CheckLine))
+	set("word", str(CheckWord))
+	set("package", str(CheckPackage))
 	set("domain", func(L *lua.LState) int {
 		where := L.CheckString(2)
 		v := checkString(L, where)
@@ -71,6 +76,28 @@ func (rt *runtime) validateTable(L *lua.LState) *lua.LTable {
 		L.Push(lua.LNumber(n))
 		return 1
 	})
+	set("integer", func(L *lua.LState) int {
+		where := L.CheckString(2)
+		n, err := CheckInt(where, scalar(L, L.Get(1)), int64(L.OptNumber(3, 0)), int64(L.OptNumber(4, 1<<53)))
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		L.Push(lua.LNumber(n))
+		return 1
+	})
+	set("keys", func(L *lua.LState) int {
+		where, kind := L.CheckString(2), L.CheckString(3)
+		check, ok := keyChecks[kind]
+		if !ok {
+			L.RaiseError("validate.keys: unknown check %q (identifier, word, name, relpath)", kind)
+		}
+		for _, k := range tableKeys(L.Get(1)) {
+			if err := check(where, k); err != nil {
+				L.RaiseError("%s", err.Error())
+			}
+		}
+		return 0
+	})
 	set("php", func(L *lua.LState) int {
 		where := L.CheckString(2)
 		lit, err := PHPLiteral(where, scalar(L, L.Get(1)))
@@ -81,6 +108,29 @@ func (rt *runtime) validateTable(L *lua.LState) *lua.LTable {
 		return 1
 	})
 	return t
+}
+
+// keyChecks are the checks validate.keys applies to keys.
+var keyChecks = map[string]func(where, v string) error{
+	"identifier": CheckIdentifier, "word": CheckWord, "relpath": CheckRelPath,
+	"name": func(where, v string) error { return CheckName(where, "name", v) },
+}
+
+// tableKeys lists the keys of a Lua table or a node attribute view
+// without reading (or resolving) a value; nil has none.
+func tableKeys(v lua.LValue) []string {
+	var keys []string
+	switch x := v.(type) {
+	case *lua.LUserData:
+		if av, ok := x.Value.(*attrView); ok {
+			m, _ := av.get()
+			mm, _ := m.(map[string]any)
+			keys = sortedKeys(mm)
+		}
+	case *lua.LTable:
+		x.ForEach(func(k, _ lua.LValue) { keys = append(keys, k.String()) })
+	}
+	return keys
 }
 
 // checkString returns argument 1 as a string (a number is taken as its

@@ -20,14 +20,15 @@ local M = {}
 
 -- path is where the app's virtual host lives.
 function M.path(name)
+  validate.name(name, "apache2.vhost app", "app name")
   return node.apache.sites_available .. "/" .. name .. ".conf"
 end
 
 -- quote makes s an Apache double-quoted argument.
 function M.quote(s)
   s = tostring(s)
-  if s:find("[\r\n]") then
-    error("a value for SetEnv cannot hold a line break", 2)
+  if s:find("[%c]") or s:find("\\$") then
+    error("a value for SetEnv cannot hold a line break or control character, nor end in \\", 2)
   end
   -- Apache unescapes only \" inside a quoted argument.
   return '"' .. s:gsub('"', '\\"') .. '"'
@@ -62,10 +63,14 @@ end
 function M.declare(name, o)
   local apache = node.apache
   local path = M.path(name)
-  local server_name = o.server_name or node.fqdn or node.hostname or "localhost"
+  local where = "vhost of app " .. name
+  local server_name = validate.domain(o.server_name or node.fqdn or node.hostname or "localhost", where .. ": server_name")
   local aliases = strings(o.aliases)
-  local docroot, port = o.docroot, o.port or apache.vhost_port
-  local allow_override = o.allow_override or apache.allow_override
+  for i, a in ipairs(aliases) do aliases[i] = validate.domain(a, where .. ": aliases[" .. i .. "]", { wildcard = true }) end
+  local docroot = validate.path(o.docroot, where .. ": docroot")
+  local port = validate.port(o.port or apache.vhost_port, where .. ": port")
+  local allow_override = validate.line(o.allow_override or apache.allow_override, where .. ": allow_override")
+  validate.path(apache.log_dir, "node.apache.log_dir")
   -- An optional web check of the app by the agent's watchdog
   -- (node.apache.health_checks[name] = {path = "/", status = 200,
   -- timeout = 5}): GET 127.0.0.1 with Host server_name; failing checks

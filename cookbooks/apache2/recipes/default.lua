@@ -3,6 +3,8 @@
 -- distribution's default site, and enables and starts the service. Setup
 -- runs it; a second run changes nothing.
 local apache = node.apache
+local checks = require "apache2.checks"
+checks.server(apache)
 include_recipe "apache2::service"
 
 package(apache.package)
@@ -12,9 +14,10 @@ directory(apache.log_dir) { mode = "0755" }
 if apache.layout == "debian" then
   -- a2enmod knows each module's dependencies and .conf; creates makes it
   -- run only for a module that is not enabled yet.
-  for _, mod in ipairs(apache.modules) do
+  for i, mod in ipairs(apache.modules) do
+    validate.module(mod, "node.apache.modules[" .. i .. "]")
     execute("a2enmod " .. mod) {
-      command = "a2enmod -q " .. mod,
+      command = { "a2enmod", "-q", mod },
       creates = apache.mods_enabled .. "/" .. mod .. ".load",
       notifies = { "restart", "service[apache2]", "delayed" },
     }

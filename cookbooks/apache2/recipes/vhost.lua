@@ -4,8 +4,13 @@
 -- library directly instead. Kept for operators who want a vhost without
 -- a deploy: set node.apache.vhosts in the stack JSON.
 local vhost = require "apache2.vhost"
+local checks = require "apache2.checks"
 include_recipe "apache2::service"
 for name, v in pairs(node.apache.vhosts or {}) do
+  local w = "node.apache.vhosts." .. validate.name(name, "node.apache.vhosts", "app name")
+  if v.server_name ~= nil then validate.domain(v.server_name, w .. ".server_name") end
+  checks.list(v.aliases, w .. ".aliases", function(a, where) validate.domain(a, where, { wildcard = true }) end)
+  validate.path(v.docroot, w .. ".docroot")
   vhost.declare(name, {
     server_name = v.server_name, aliases = v.aliases, docroot = v.docroot,
     environment = function() return node.apache.vhosts[name].environment end,

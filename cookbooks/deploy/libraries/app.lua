@@ -90,31 +90,39 @@ end
 -- config returns the app's settings with their defaults. Only values
 -- that are never secrets are read here.
 function M.config(name)
+  validate.name(name, "node.deploy", "app name")
   local s = node.deploy[name]
   if s == nil then error("node.deploy." .. name .. " is not set") end
+  local w = "node.deploy." .. name
   local d = node.deploy_defaults
   local scm = s.scm or {}
   local c = { name = name }
-  c.deploy_to = s.deploy_to or ("/srv/www/" .. name)
+  c.deploy_to = validate.path(s.deploy_to or ("/srv/www/" .. name), w .. ".deploy_to")
   c.current = c.deploy_to .. "/current"
   c.document_root = s.document_root
   c.docroot = c.current
   if c.document_root and c.document_root ~= "" then
-    c.docroot = c.current .. "/" .. tostring(c.document_root):gsub("^/+", ""):gsub("/+$", "")
+    local rel = tostring(c.document_root):gsub("^/+", ""):gsub("/+$", "")
+    if rel ~= "" then c.docroot = c.current .. "/" .. validate.relpath(rel, w .. ".document_root") end
   end
   c.source_type = source_type(scm)
   c.revision = scm.revision
   c.checksum = scm.checksum
   c.keep_releases = s.keep_releases or d.keep_releases
-  c.domains = list(s.domains)
+  c.domains = M.domains(name)
   c.symlinks = M.table_of(s.symlinks)
-  c.shared_dirs = list(s.shared_dirs)
-  c.purge_before_symlink = list(s.purge_before_symlink)
-  c.create_dirs_before_symlink = list(s.create_dirs_before_symlink)
-  c.user = s.user or d.user
-  c.home = s.home or d.home
-  c.group = s.group or node.apache.group
-  c.web_user = node.apache.user
+  for from, to in pairs(c.symlinks) do
+    validate.relpath(from, w .. ".symlinks key")
+    validate.relpath(to, w .. ".symlinks." .. from)
+  end
+  for _, k in ipairs({ "shared_dirs", "purge_before_symlink", "create_dirs_before_symlink" }) do
+    c[k] = list(s[k])
+    for i, p in ipairs(c[k]) do validate.relpath(p, w .. "." .. k .. "[" .. i .. "]") end
+  end
+  c.user = validate.name(s.user or d.user, s.user and w .. ".user" or "node.deploy_defaults.user", "user name")
+  c.home = validate.path(s.home or d.home, s.home and w .. ".home" or "node.deploy_defaults.home")
+  c.group = validate.name(s.group or node.apache.group, s.group and w .. ".group" or "node.apache.group", "group name")
+  c.web_user = validate.name(node.apache.user, "node.apache.user", "user name")
   -- shared: <deploy_to>/shared, a symlink to <efs mount>/<app>/shared
   -- when the app's shared dir is on EFS (efs_shared).
   c.shared = c.deploy_to .. "/shared"
@@ -238,13 +246,24 @@ function M.declare(c, opts)
   M.declare_vhost(c, opts.vhost)
 end
 
+-- domains returns node.deploy.<name>.domains, each checked (RFC 1123,
+-- lower-cased): the first is the vhost's ServerName, the others
+-- ServerAlias, which may be a wildcard (*.example.com).
+function M.domains(name)
+  local out = list(node.deploy[name].domains)
+  for i, d in ipairs(out) do
+    out[i] = validate.domain(d, "node.deploy." .. name .. ".domains[" .. i .. "]", { wildcard = i > 1 })
+  end
+  return out
+end
+
 -- server_names lists the host names app name answers for, lower-case:
 -- its domains (the host's FQDN without any) and, for a WordPress
 -- subdomain network, the wildcard *.<network domain>.
 function M.server_names(name)
   local s = node.deploy[name]
-  local out = {}
-  for _, d in ipairs(list(s.domains)) do out[#out + 1] = d:lower() end
+  validate.name(name, "node.deploy", "app name")
+  local out = M.domains(name)
   if #out == 0 then out[1] = tostring(node.fqdn or node.hostname or "localhost"):lower() end
   local function ms(key)
     local v = M.get(name, "wordpress", "multisite", key)
@@ -253,7 +272,10 @@ function M.server_names(name)
   end
   if ms("enabled") == true and ms("type") == "subdomain" then
     local domain = ms("domain_current_site") or list(s.domains)[1]
-    if domain then out[#out + 1] = "*." .. tostring(domain):gsub("^www%.", ""):lower() end
+    if domain then
+      domain = tostring(domain):gsub("^www%.", "")
+      out[#out + 1] = "*." .. validate.domain(domain, "node.deploy." .. name .. ".wordpress.multisite.domain_current_site")
+    end
   end
   return out
 end

@@ -12,17 +12,21 @@ if not c then
 end
 
 if not node.efs.device_override then
-  package(node.efs.packages)
+  local pkgs = node.efs.packages
+  if type(pkgs) == "string" then pkgs = { pkgs } end
+  for i, p in ipairs(type(pkgs) == "table" and pkgs or {}) do validate.package(p, "node.efs.packages[" .. i .. "]") end
+  package(pkgs)
 end
 
 directory(c.mount_point) { recursive = true }
 
 -- The efs type mounts through a local TLS tunnel (127.0.0.1:/ in the
 -- mount table), which the mount resource cannot match to the device:
--- mountpoint(1) tells whether it is mounted.
+-- mountpoint(1) tells whether it is mounted (argv, no shell).
 local guard = nil
 if c.fstype == "efs" then
-  guard = "mountpoint -q " .. c.mount_point
+  local mp = c.mount_point
+  guard = function() return shell_out({ "mountpoint", "-q", "--", mp }).exitstatus == 0 end
 end
 
 -- The fstab line is kept whether or not the file system is mounted yet.

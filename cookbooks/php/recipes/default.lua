@@ -3,22 +3,32 @@
 -- node.php.handler is "fpm") and writes node.php.ini as a php.ini
 -- fragment. Setup runs it after apache2; a second run changes nothing.
 local php, apache = node.php, node.apache
+local checks = require "apache2.checks"
 include_recipe "apache2::service"
 local fpm = php.handler == "fpm"
 if php.handler ~= "fpm" and php.handler ~= "mod_php" then
   error("node.php.handler is " .. tostring(php.handler) .. ": want mod_php or fpm")
 end
+validate.word(php.version, "node.php.version")
+if apache.layout == "debian" then
+  validate.module(php.apache_module, "node.php.apache_module")
+  validate.module(php.apache_fpm_conf, "node.php.apache_fpm_conf")
+  validate.path(apache.dir, "node.apache.dir")
+  validate.path(apache.mods_enabled, "node.apache.mods_enabled")
+end
+if fpm then checks.service(php.fpm_service, php.fpm_init_command, "node.php.fpm") end
+if php.fpm_pid_file ~= nil then validate.path(php.fpm_pid_file, "node.php.fpm_pid_file") end
 
 local pkgs = {}
 -- An empty list set in Lua ({}) reads back as an empty attribute table.
-local function add(list)
+local function add(list, key)
   if type(list) ~= "table" then return end
-  for _, p in ipairs(list) do pkgs[#pkgs + 1] = p end
+  for i, p in ipairs(list) do pkgs[#pkgs + 1] = validate.package(p, "node.php." .. key .. "[" .. i .. "]") end
 end
-add(php.packages)
-add(fpm and php.fpm_packages or php.mod_php_packages)
-add(php.extension_packages)
-add(php.extra_packages)
+add(php.packages, "packages")
+add(fpm and php.fpm_packages or php.mod_php_packages, fpm and "fpm_packages" or "mod_php_packages")
+add(php.extension_packages, "extension_packages")
+add(php.extra_packages, "extra_packages")
 package(pkgs) {
   notifies = { "restart", "service[apache2]", "delayed" },
 }
@@ -48,16 +58,17 @@ end
 
 if apache.layout == "debian" then
   local mods = apache.mods_enabled
+  -- Each command is argv (no shell); each guard a Lua function.
   local function dismod(m)
     execute("a2dismod " .. m) {
-      command = "a2dismod -q -f " .. m,
-      only_if = "test -e " .. mods .. "/" .. m .. ".load",
+      command = { "a2dismod", "-q", "-f", m },
+      only_if = function() return file_exists(mods .. "/" .. m .. ".load") end,
       notifies = { "restart", "service[apache2]", "delayed" },
     }
   end
   local function enmod(m)
     execute("a2enmod " .. m) {
-      command = "a2enmod -q " .. m,
+      command = { "a2enmod", "-q", m },
       creates = mods .. "/" .. m .. ".load",
       notifies = { "restart", "service[apache2]", "delayed" },
     }
@@ -72,15 +83,15 @@ if apache.layout == "debian" then
     enmod("proxy_fcgi")
     enmod("setenvif")
     execute("a2enconf " .. php.apache_fpm_conf) {
-      command = "a2enconf -q " .. php.apache_fpm_conf,
+      command = { "a2enconf", "-q", php.apache_fpm_conf },
       creates = apache.dir .. "/conf-enabled/" .. php.apache_fpm_conf .. ".conf",
       notifies = { "restart", "service[apache2]", "delayed" },
     }
   else
     -- mod_php is not thread-safe: prefork MPM.
     execute("a2disconf " .. php.apache_fpm_conf) {
-      command = "a2disconf -q " .. php.apache_fpm_conf,
-      only_if = "test -e " .. apache.dir .. "/conf-enabled/" .. php.apache_fpm_conf .. ".conf",
+      command = { "a2disconf", "-q", php.apache_fpm_conf },
+      only_if = function() return file_exists(apache.dir .. "/conf-enabled/" .. php.apache_fpm_conf .. ".conf") end,
       notifies = { "restart", "service[apache2]", "delayed" },
     }
     dismod("mpm_event")
@@ -90,7 +101,12 @@ if apache.layout == "debian" then
   end
 end
 
-for _, dir in ipairs(php.ini_dirs[php.handler]) do
+for k, v in pairs(php.ini) do
+  validate.word(k, "node.php.ini key")
+  if type(v) ~= "boolean" then validate.line(v, "node.php.ini." .. k) end
+end
+for i, dir in ipairs(php.ini_dirs[php.handler]) do
+  validate.path(dir, "node.php.ini_dirs." .. php.handler .. "[" .. i .. "]")
   directory(dir) { mode = "0755", recursive = true }
   template(dir .. "/99-stackagent.ini") {
     source = "php.ini.erb",

@@ -4,6 +4,7 @@
 -- links wp-config.php to shared/config/wp-config.php; wp-config.php
 -- requires salts.php next to it.
 local app = require "deploy.app"
+local checks = require "apache2.checks"
 local M = {}
 
 -- apps lists the WordPress apps the event is about: application_type
@@ -15,13 +16,11 @@ function M.apps()
   end)
 end
 
--- php quotes a Lua value as a PHP literal.
-function M.php(v)
-  if v == nil then return "null" end
-  if v == true then return "true" end
-  if v == false then return "false" end
-  if type(v) == "number" then return tostring(v) end
-  return "'" .. tostring(v):gsub("\\", "\\\\"):gsub("'", "\\'") .. "'"
+-- php returns a Lua value as a PHP literal of its type (validate.php:
+-- null, true, false, a number, a single-quoted string with \\ and '
+-- escaped); where names the attribute in an error.
+function M.php(v, where)
+  return validate.php(v, where or "wp-config.php value")
 end
 
 M.salt_names = { "AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT" }
@@ -48,6 +47,7 @@ function M.multisite(c)
   end
   if ms("enabled") ~= true then return nil end
   local where = "node.deploy." .. c.name .. ".wordpress.multisite"
+  validate.name(c.name, "node.deploy", "app name")
   local t = ms("type") or "subdirectory"
   if t ~= "subdirectory" and t ~= "subdomain" then
     error(where .. ".type is " .. tostring(t) .. ": want subdirectory or subdomain")
@@ -57,15 +57,18 @@ function M.multisite(c)
   if domain == nil or domain == "" then
     error(where .. ": set domain_current_site or the app's domains")
   end
-  domain = tostring(domain)
-  if not domain:match("^[%w][%w%.%-]*$") then
-    error(where .. ".domain_current_site " .. domain .. " is not a host name")
-  end
+  domain = validate.domain(domain, where .. ".domain_current_site")
   local path = tostring(ms("path_current_site") or "/")
-  if not path:match("^/") or not path:match("/$") then
+  if not path:match("/$") then
     error(where .. ".path_current_site " .. path .. " must begin and end with /")
   end
+  if path ~= "/" then validate.path(path:sub(1, -2), where .. ".path_current_site") end
   local cookie = ms("cookie_domain")
+  if type(cookie) == "string" then
+    validate.domain((cookie:gsub("^%.", "")), where .. ".cookie_domain")
+  elseif cookie ~= nil and cookie ~= false then
+    error(where .. ".cookie_domain: want a domain or false", 0)
+  end
   if cookie == nil and t == "subdomain" then
     -- What WordPress itself uses for a subdomain network (its network's
     -- cookie_domain): the domain without "www.", so a login holds on
@@ -74,7 +77,7 @@ function M.multisite(c)
   end
   return {
     type = t, subdomain = t == "subdomain", domain = domain, path = path,
-    site_id = tonumber(ms("site_id") or 1), blog_id = tonumber(ms("blog_id") or 1),
+    site_id = validate.integer(ms("site_id") or 1, where .. ".site_id", 1), blog_id = validate.integer(ms("blog_id") or 1, where .. ".blog_id", 1),
     cookie_domain = cookie,
   }
 end
@@ -142,6 +145,54 @@ function M.vhost_options(c)
   return o
 end
 
+local function defines_sources(name)
+  return {
+    { node.wordpress.defines, "node.wordpress.defines" },
+    { app.get(name, "wordpress", "defines"), "node.deploy." .. name .. ".wordpress.defines" },
+  }
+end
+
+-- check_defines checks the names of the app's define()s as PHP
+-- identifiers (each goes into wp-config.php as define( 'NAME', … ))
+-- without reading a value, so it runs at compile time.
+function M.check_defines(name)
+  for _, s in ipairs(defines_sources(name)) do validate.keys(s[1], s[2], "identifier") end
+end
+
+-- defines returns the app's define()s, name → {value, where}: those of
+-- node.wordpress.defines with node.deploy.<app>.wordpress.defines over
+-- them. Reading them resolves secret references: call it at converge
+-- time.
+function M.defines(name)
+  M.check_defines(name)
+  local out = {}
+  for _, s in ipairs(defines_sources(name)) do
+    for k, v in pairs(s[1] or {}) do out[k] = { value = v, where = s[2] .. "." .. k } end
+  end
+  return out
+end
+
+-- check validates at compile time what wp-config.php takes from the
+-- app's settings without reading a secret: define names, the table
+-- prefix, the URL scheme, home and siteurl.
+function M.check(c)
+  local w = "node.deploy." .. c.name .. ".wordpress"
+  M.check_defines(c.name)
+  local function where(key) return app.get(c.name, "wordpress", key) ~= nil and w .. "." .. key or "node.wordpress." .. key end
+  validate.identifier(setting(c.name, "table_prefix"), where("table_prefix"))
+  local scheme = setting(c.name, "scheme")
+  if scheme ~= "http" and scheme ~= "https" then
+    error(where("scheme") .. ": invalid scheme " .. tostring(scheme) .. ": want http or https", 0)
+  end
+  for _, key in ipairs({ "home", "siteurl" }) do
+    local v = setting(c.name, key)
+    if v ~= nil then validate.line(v, where(key)) end
+  end
+  validate.name(node.wordpress.config_owner, "node.wordpress.config_owner", "user name")
+  checks.list(node.wordpress.shared_dirs, "node.wordpress.shared_dirs", validate.relpath)
+  M.multisite(c)
+end
+
 -- config_vars are wp-config.php's variables, computed at converge time
 -- (the database password is usually a secret reference).
 function M.config_vars(c)
@@ -159,12 +210,11 @@ function M.config_vars(c)
   local ms_defines = network and M.multisite_defines(network) or {}
   local taken = {}
   for _, d in ipairs(ms_defines) do taken[d.name] = true end
-  local defines = app.table_of(node.wordpress.defines)
-  for k, v in pairs(app.table_of(app.get(name, "wordpress", "defines"))) do defines[k] = v end
   local list = {}
-  for k, v in pairs(defines) do
-    if type(v) == "table" then error("wordpress define " .. k .. " must be a string, number or boolean") end
-    if not taken[k] then list[#list + 1] = { name = k, value = M.php(v) } end
+  for k, d in pairs(M.defines(name)) do
+    local v = d.value
+    if type(v) == "table" or type(v) == "userdata" then error(d.where .. ": a define must be a string, number or boolean", 0) end
+    if not taken[k] then list[#list + 1] = { name = k, value = M.php(v, d.where) } end
   end
   table.sort(list, function(a, b) return a.name < b.name end)
   return {
@@ -172,7 +222,7 @@ function M.config_vars(c)
     db_name = M.php(db.database or name), db_user = M.php(db.username or "root"),
     db_password = M.php(db.password or ""), db_host = M.php(host),
     db_charset = M.php(setting(name, "db_charset")), db_collate = M.php(setting(name, "db_collate")),
-    table_prefix = M.php(setting(name, "table_prefix")),
+    table_prefix = M.php(setting(name, "table_prefix"), "table_prefix"),
     home = home and M.php(home) or false, siteurl = siteurl and M.php(siteurl) or false,
     forwarded_proto = setting(name, "forwarded_proto"),
     defines = list,
@@ -218,6 +268,7 @@ end
 -- JSON when node.deploy.<app>.wordpress.keys is set, else are generated
 -- once (create_if_missing).
 function M.declare_config(c)
+  M.check(c)
   local dir = c.shared_real .. "/config"
   local has_keys = app.get(c.name, "wordpress", "keys") ~= nil
   file(dir .. "/salts.php") {
