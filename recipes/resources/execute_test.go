@@ -2,6 +2,7 @@ package resources
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,5 +85,40 @@ bash "as nobody" { user = "nobody", code = "whoami > `+dir+`/bash-who" }`, 2)
 	}
 	if out, _ := exec.Command("stat", "-c", "%U", filepath.Join(dir, "who")).Output(); string(out) != "nobody\n" {
 		t.Fatalf("file owner %q", out)
+	}
+}
+
+// TestExecuteArgv: a list command is argv, run without a shell, so a
+// value holding shell syntax stays one argument; shell_out takes argv
+// the same way. A list with a non-string is refused at compile time.
+func TestExecuteArgv(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	dir := filepath.Join(root, "work")
+	os.MkdirAll(dir, 0o755)
+	marker := filepath.Join(dir, "pwned")
+	hostile := "x; touch " + marker + " $(touch " + marker + ")"
+	recipe := fmt.Sprintf(`
+local v = %q
+execute "argv" { command = { "/bin/sh", "-c", 'printf "%%s" "$1" > %s/arg.txt', "sh", v } }
+lua_block "shell_out argv" { block = function()
+  local r = shell_out({ "/bin/echo", v })
+  if r.exitstatus ~= 0 or r.stdout ~= v .. "\n" then error("shell_out argv: " .. r.stdout) end
+end }
+execute "guarded" { command = { "/bin/true" }, only_if = function() return shell_out({ "test", "-e", v }).exitstatus == 0 end }
+`, hostile, dir)
+	res := sysConverge(t, recipestest.Opts{Root: root}, recipe, 2)
+	if b, _ := os.ReadFile(filepath.Join(dir, "arg.txt")); string(b) != hostile {
+		t.Fatalf("argument = %q, want %q\n%s", b, hostile, res.Output)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a value in argv ran as shell")
+	}
+	if !strings.Contains(res.Output, "execute[guarded] action run (skipped due to only_if)") {
+		t.Fatalf("guard:\n%s", res.Output)
+	}
+	res = sysConvergeErr(t, recipestest.Opts{Root: root}, `execute "bad" { command = { "echo", { "nested" } } }`)
+	if !strings.Contains(res.Output, "property command: item 2") {
+		t.Fatalf("bad argv:\n%s", res.Output)
 	}
 }
