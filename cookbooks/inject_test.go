@@ -18,7 +18,9 @@ import (
 // write nothing under the root.
 func TestHostileAttributesRefused(t *testing.T) {
 	t.Parallel()
-	wp := func(s map[string]any) map[string]any { return s["deploy"].(map[string]any)["wordpress"].(map[string]any) }
+	wp := func(s map[string]any) map[string]any {
+		return s["deploy"].(map[string]any)["wordpress"].(map[string]any)
+	}
 	for _, tc := range []struct {
 		name, platform string
 		runList        []string
