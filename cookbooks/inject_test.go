@@ -88,7 +88,7 @@ func TestHostileAttributesRefused(t *testing.T) {
 			tc.change(stack)
 			node := platformNode(t, tc.platform, tc.platform, map[string]string{"debian": "12", "amazon": "2023"}[tc.platform], stack)
 			run := &fakeRunner{}
-			err, out := refused(t, root, node, run, tc.runList...)
+			out, err := refused(t, root, node, run, tc.runList...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("run: %v\nwant an error with %s\n%s", err, tc.want, out)
 			}
@@ -103,7 +103,7 @@ func TestHostileAttributesRefused(t *testing.T) {
 }
 
 // refused converges runList (not in why-run) and returns its error.
-func refused(t *testing.T, root string, node *recipes.Node, runner recipes.Runner, runList ...string) (error, string) {
+func refused(t *testing.T, root string, node *recipes.Node, runner recipes.Runner, runList ...string) (string, error) {
 	t.Helper()
 	reg, _ := registry()
 	items, err := recipes.ParseRunList(runList...)
@@ -113,7 +113,7 @@ func refused(t *testing.T, root string, node *recipes.Node, runner recipes.Runne
 	var out bytes.Buffer
 	_, err = recipes.Run(context.Background(), recipes.Options{Registry: reg, Cookbooks: embedded(t), Node: node,
 		RunList: items, Root: root, Runner: runner, Events: recipes.NewDocFormatter(&out), Secrets: secrets})
-	return err, out.String()
+	return out.String(), err
 }
 
 // treeList lists every path under root.

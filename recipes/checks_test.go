@@ -1,6 +1,11 @@
 package recipes
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,5 +77,42 @@ func TestValueChecks(t *testing.T) {
 	err := CheckDomain("node.deploy.wp.domains[2]", "a\nAlias /leak /etc", false)
 	if err == nil || !strings.HasPrefix(err.Error(), `node.deploy.wp.domains[2]: invalid domain name "a\nAlias /leak /etc"`) {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestPHPLiteralRoundTrip has real PHP read back what PHPLiteral wrote:
+// hostile strings stay data, every JSON type keeps its type.
+func TestPHPLiteralRoundTrip(t *testing.T) {
+	t.Parallel()
+	php, err := exec.LookPath("php")
+	if err != nil {
+		t.Skip("no php")
+	}
+	values := []any{"X'); system('id'); //", `back\slash\`, `\'`, "line\nbreak?>", "<?php echo 1; ?>", "${x} $y",
+		true, false, nil, int64(42), -7.5, 1e20}
+	var src strings.Builder
+	src.WriteString("<?php return [\n")
+	for _, v := range values {
+		lit, err := PHPLiteral("v", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.WriteString("  " + lit + ",\n")
+	}
+	src.WriteString("];\n")
+	f := filepath.Join(t.TempDir(), "v.php")
+	if err := os.WriteFile(f, []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(php, "-r", `echo json_encode(include $argv[1], JSON_PRESERVE_ZERO_FRACTION);`, f).CombinedOutput()
+	if err != nil {
+		t.Fatalf("php: %v\n%s\n%s", err, out, src.String())
+	}
+	want, _ := json.Marshal(values)
+	var got, exp []any
+	json.Unmarshal(out, &got)
+	json.Unmarshal(want, &exp)
+	if fmt.Sprint(got) != fmt.Sprint(exp) {
+		t.Fatalf("php read\n%s\nwant\n%s", out, want)
 	}
 }

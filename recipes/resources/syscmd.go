@@ -149,7 +149,7 @@ func readLines(file string) ([]string, error) {
 // shadow) and returns the entry's colon-separated fields, or nil when
 // there is no such entry (getent exits 2).
 func getent(ctx context.Context, rc *recipes.RunContext, db, key string) ([]string, error) {
-	res, err := runCmd(ctx, rc, newCmd("getent", db, key))
+	res, err := runCmd(ctx, rc, newCmd("getent", db, "--", key))
 	if err != nil {
 		return nil, err
 	}
