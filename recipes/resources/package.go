@@ -3,6 +3,7 @@ package resources
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -55,6 +56,9 @@ type pkgManager interface {
 func planPackage(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
 	names := r.Strings("package_name")
 	versions := r.Strings("version")
+	if err := checkPackageNames(names, versions); err != nil {
+		return nil, err
+	}
 	if len(versions) > 0 && len(versions) != len(names) {
 		return nil, fmt.Errorf("%d versions given for %d packages: give one version per package name", len(versions), len(names))
 	}
@@ -147,4 +151,28 @@ func orNone(list []string) string {
 		return "none"
 	}
 	return strings.Join(list, ", ")
+}
+
+// pkgName is what Debian policy and rpm allow in a package name (plus an
+// architecture qualifier), and pkgVersion a version: neither can start
+// with "-", so no value becomes an option of apt-get, dpkg or dnf.
+var (
+	pkgName    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+_-]*(:[a-z0-9]+)?$`)
+	pkgVersion = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+~:_-]*$`)
+)
+
+// checkPackageNames refuses a name or version the package manager would
+// read as an option or that no package can have.
+func checkPackageNames(names, versions []string) error {
+	for i, n := range names {
+		if !pkgName.MatchString(n) {
+			return fmt.Errorf("package_name[%d]: invalid package name %q: want letters, digits and . + _ -, starting with a letter or digit", i+1, n)
+		}
+	}
+	for i, v := range versions {
+		if !pkgVersion.MatchString(v) {
+			return fmt.Errorf("version[%d]: invalid package version %q", i+1, v)
+		}
+	}
+	return nil
 }

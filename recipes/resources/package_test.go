@@ -156,3 +156,28 @@ func dpkgVersion(name string) string {
 	}
 	return v
 }
+
+// TestPackageRefusesOptionNames: a package name or version from the stack
+// JSON that apt-get or dpkg would read as an option ("-o APT::…") is
+// refused before any command runs, with the property named.
+func TestPackageRefusesOptionNames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ recipe, want string }{
+		{`package "-oAPT::Update::Pre-Invoke::=touch /tmp/x"`, "package_name[1]"},
+		{`package {"hello", "--allow-unauthenticated"}`, "package_name[2]"},
+		{`package "hello" { version = "-1; id" }`, "version[1]"},
+		{`package "a b"`, "package_name[1]"},
+	} {
+		run := &recordRunner{}
+		res := sysConvergeErr(t, recipestest.Opts{Root: t.TempDir(), Runner: run}, tc.recipe)
+		if !strings.Contains(res.Report.Error, tc.want) {
+			t.Errorf("%s: error %q does not name %s", tc.recipe, res.Report.Error, tc.want)
+		}
+		if len(run.cmds) != 0 {
+			t.Errorf("%s: ran %v", tc.recipe, run.cmds)
+		}
+	}
+	if err := checkPackageNames([]string{"php8.2-fpm", "libc6:amd64", "g++"}, []string{"2:8.2+93", "1.0~rc1-1"}); err != nil {
+		t.Errorf("real names refused: %v", err)
+	}
+}
