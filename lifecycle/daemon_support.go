@@ -120,3 +120,17 @@ func refusedType(body []byte) string {
 	}
 	return ""
 }
+
+// notAcknowledged leaves an event whose journal entry could not be
+// written (a full disk) unacknowledged: the message is neither deleted
+// nor handed back (SQS redelivers it after its visibility timeout, the
+// inbox keeps the file until the next start) and the in-progress record
+// stays, so the event is settled again later instead of being forgotten
+// without a record that it ran.
+func (d *Daemon) notAcknowledged(m *Message, ev *Event, err error) {
+	msg := ""
+	if m != nil {
+		msg = m.ID
+	}
+	d.Log.Error("cannot journal the event; not acknowledging it", "event", ShortID(ev.ID), "message", msg, "error", err)
+}

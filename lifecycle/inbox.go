@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // InboxSource is the local inbox directory: an event file (NAME.json)
@@ -138,7 +141,7 @@ func (s *InboxSource) scan() ([]*Message, time.Duration, error) {
 	var msgs []*Message
 	for _, f := range files {
 		path := filepath.Join(s.Dir, f.name)
-		body, err := os.ReadFile(path)
+		body, err := readAtMost(path, MaxMessageBytes+1)
 		if err != nil {
 			continue // gone meanwhile
 		}
@@ -167,7 +170,7 @@ func (s *InboxSource) Release(_ context.Context, m *Message) error {
 // Reject moves a file that is not an event to failed/, with the reason in
 // failed/NAME.reason.
 func (s *InboxSource) Reject(_ context.Context, m *Message, reason string) error {
-	if err := os.WriteFile(filepath.Join(s.Dir, "failed", m.ID+".reason"), []byte(reason+"\n"), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(s.Dir, "failed", m.ID+".reason"), []byte(reason+"\n"), 0o640); err != nil {
 		return fmt.Errorf("inbox: %w", err)
 	}
 	return s.moveTo(m, "failed")
@@ -175,9 +178,26 @@ func (s *InboxSource) Reject(_ context.Context, m *Message, reason string) error
 
 // RecordResult writes processed/NAME.result.json next to the moved event.
 func (s *InboxSource) RecordResult(m *Message, r *Result) error {
-	b, _ := json.MarshalIndent(r, "", "  ")
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("inbox: result of %s: %w", m.ID, err)
+	}
 	name := strings.TrimSuffix(m.ID, ".json") + ".result.json"
-	return os.WriteFile(filepath.Join(s.Dir, "processed", name), append(b, '\n'), 0o640)
+	if err := atomicfile.WriteFile(filepath.Join(s.Dir, "processed", name), append(b, '\n'), 0o640); err != nil {
+		return fmt.Errorf("inbox: %w", err)
+	}
+	return nil
+}
+
+// readAtMost reads up to n bytes of a file: an inbox file larger than a
+// message may be is read only far enough for Parse to refuse it.
+func readAtMost(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
 }
 
 func (s *InboxSource) moveTo(m *Message, sub string) error {
