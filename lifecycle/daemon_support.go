@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // The daemon's supporting work: heartbeats during a converge, running
@@ -87,7 +89,9 @@ func (d *Daemon) bootSetup(ctx context.Context) {
 	if strings.TrimSpace(string(prev)) == bootID {
 		return // not the first start after this boot
 	}
-	os.WriteFile(marker, []byte(bootID+"\n"), 0o640)
+	if err := atomicfile.WriteFile(marker, []byte(bootID+"\n"), 0o640); err != nil {
+		d.Log.Error("recording the boot id", "error", err)
+	}
 	if _, err := os.Stat(filepath.Join(d.StateDir, "setup.succeeded")); err == nil {
 		return
 	}
