@@ -95,7 +95,9 @@ func (p *parser) decode(field, name string, b []byte) (map[string]any, error) {
 		return nil, p.malformed(field, err.Error())
 	}
 	if err := checkNumbers(field, m); err != nil {
-		err.(*ParseError).Envelope = p.envelope()
+		pe := err.(*ParseError)
+		pe.Envelope = p.envelope()
+		pe.ID, _ = m["id"].(string)
 		return nil, err
 	}
 	return m, nil
