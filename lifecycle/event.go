@@ -49,7 +49,7 @@ func (e *ParseError) Error() string {
 		fmt.Fprintf(&b, " (%s)", e.Envelope)
 	}
 	if e.ID != "" {
-		fmt.Fprintf(&b, " %s", e.ID)
+		fmt.Fprintf(&b, " %s", ShortID(e.ID))
 	}
 	b.WriteString(": ")
 	if e.Field != "" {

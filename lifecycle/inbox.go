@@ -34,11 +34,16 @@ type InboxSource struct {
 	// Rescan is how often the directory is listed even without a
 	// notification (a safety net; fsnotify does the work).
 	Rescan time.Duration
-	Log    *slog.Logger
+	// RetryDelay is how long a file handed back (Release: the daemon
+	// stopping, or unable to record the event as in progress on a full
+	// disk) waits before it is taken again, so a fault does not spin.
+	RetryDelay time.Duration
+	Log        *slog.Logger
 
 	w        *fsnotify.Watcher
 	mu       sync.Mutex
 	inflight map[string]bool
+	retry    map[string]time.Time // released files: not before
 }
 
 var (
@@ -64,7 +69,8 @@ func NewInboxSource(dir string, log *slog.Logger) (*InboxSource, error) {
 		w.Close()
 		return nil, fmt.Errorf("inbox: watch %s: %w", dir, err)
 	}
-	return &InboxSource{Dir: dir, Settle: 100 * time.Millisecond, Rescan: 5 * time.Second, Log: log, w: w, inflight: map[string]bool{}}, nil
+	return &InboxSource{Dir: dir, Settle: 100 * time.Millisecond, Rescan: 5 * time.Second, RetryDelay: 2 * time.Second,
+		Log: log, w: w, inflight: map[string]bool{}, retry: map[string]time.Time{}}, nil
 }
 
 // Close stops watching.
@@ -124,12 +130,17 @@ func (s *InboxSource) scan() ([]*Message, time.Duration, error) {
 		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		if age := now.Sub(info.ModTime()); age < s.Settle {
-			if w := s.Settle - age; wait == 0 || w < wait {
+		ready := info.ModTime().Add(s.Settle)
+		if r, ok := s.retry[name]; ok && r.After(ready) {
+			ready = r
+		}
+		if ready.After(now) {
+			if w := ready.Sub(now); wait == 0 || w < wait {
 				wait = w
 			}
 			continue
 		}
+		delete(s.retry, name)
 		files = append(files, file{name, info.ModTime()})
 	}
 	sort.Slice(files, func(i, j int) bool {
@@ -159,10 +170,12 @@ func (s *InboxSource) Delete(_ context.Context, m *Message) error {
 	return s.moveTo(m, "processed")
 }
 
-// Release hands the file back: the next Receive returns it again.
+// Release hands the file back: a Receive returns it again after
+// RetryDelay.
 func (s *InboxSource) Release(_ context.Context, m *Message) error {
 	s.mu.Lock()
 	delete(s.inflight, m.ID)
+	s.retry[m.ID] = time.Now().Add(s.RetryDelay)
 	s.mu.Unlock()
 	return nil
 }
@@ -203,6 +216,7 @@ func readAtMost(path string, n int64) ([]byte, error) {
 func (s *InboxSource) moveTo(m *Message, sub string) error {
 	s.mu.Lock()
 	delete(s.inflight, m.ID)
+	delete(s.retry, m.ID)
 	s.mu.Unlock()
 	dst := filepath.Join(s.Dir, sub, m.ID)
 	if _, err := os.Stat(dst); err == nil {
