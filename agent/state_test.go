@@ -185,3 +185,33 @@ func daemonUntil(t *testing.T, args []string) (stop func()) {
 	t.Cleanup(stop)
 	return stop
 }
+
+// TestRunRecipeRefusesPathRolesAndBags: run-recipe with role[../x] (a
+// JSON file outside the roles directory that would have been loaded as a
+// role) and a recipe reading data_bag_item("..", …) both fail naming the
+// invalid name; nothing runs.
+func TestRunRecipeRefusesPathRolesAndBags(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	cb := filepath.Join(root, "etc/stackagent/cookbooks")
+	out := filepath.Join(root, "out.txt")
+	writeTree(t, root, map[string]string{
+		"etc/stackagent/cookbooks/site/metadata.json": `{"name": "site", "version": "1.0.0"}`,
+		"etc/stackagent/cookbooks/site/recipes/default.lua": `lua_block "record" { block = function() shell_out("touch ` + out + `") end }`,
+		"etc/stackagent/cookbooks/site/recipes/bag.lua":     `local b = data_bag_item("..", "stackagent")`,
+		"etc/stackagent/roles/web.json":                     `{"run_list": ["recipe[site]"]}`,
+		"etc/stackagent/x.json":                             `{"run_list": ["recipe[site]"]}`,
+	})
+	for _, c := range []struct{ entry, want string }{
+		{"role[../x]", `invalid role name "../x"`},
+		{"site::bag", `data_bag: invalid data bag name ".."`},
+	} {
+		r := runCLI(t, "run-recipe", "--root", root, "--cookbooks", cb, c.entry)
+		if r.code != 1 || !strings.Contains(r.out+r.err, c.want) {
+			t.Errorf("run-recipe %s: want exit 1 saying %q: %+v", c.entry, c.want, r)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("a refused run list ran")
+	}
+}
