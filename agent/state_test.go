@@ -196,7 +196,7 @@ func TestRunRecipeRefusesPathRolesAndBags(t *testing.T) {
 	cb := filepath.Join(root, "etc/stackagent/cookbooks")
 	out := filepath.Join(root, "out.txt")
 	writeTree(t, root, map[string]string{
-		"etc/stackagent/cookbooks/site/metadata.json": `{"name": "site", "version": "1.0.0"}`,
+		"etc/stackagent/cookbooks/site/metadata.json":       `{"name": "site", "version": "1.0.0"}`,
 		"etc/stackagent/cookbooks/site/recipes/default.lua": `lua_block "record" { block = function() shell_out("touch ` + out + `") end }`,
 		"etc/stackagent/cookbooks/site/recipes/bag.lua":     `local b = data_bag_item("..", "stackagent")`,
 		"etc/stackagent/roles/web.json":                     `{"run_list": ["recipe[site]"]}`,
