@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
 )
@@ -50,17 +51,19 @@ func IDDigest(id string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ShortID is a printable prefix of an id, for logs and the journal.
+// ShortID is a printable prefix of an id (64 bytes at most, control
+// characters as '?', "…" when cut), for logs, errors and the journal.
 func ShortID(id string) string {
+	suffix := ""
 	if len(id) > 64 {
-		id = id[:64]
+		id, suffix = id[:64], "…"
 	}
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
 			return '?'
 		}
 		return r
-	}, id) + map[bool]string{true: "…", false: ""}[len(id) == 64]
+	}, id) + suffix
 }
 
 func newEntry(id, status string, at time.Time) JournalEntry {
