@@ -213,3 +213,29 @@ func fill(t *testing.T, file string) {
 		}
 	}
 }
+
+// TestJournalSkipsOverlongLine: a line longer than the reader's limit is
+// skipped and the lines after it kept (the old reader stopped there, so
+// every later id ran again).
+func TestJournalSkipsOverlongLine(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	content := `{"id":"before","status":"success","at":"2026-11-25T09:00:00Z"}` + "\n" +
+		`{"id":"` + strings.Repeat("x", maxJournalLine+10) + `","status":"success","at":"2026-11-25T09:00:00Z"}` + "\n" +
+		`{"id":"after","status":"success","at":"2026-11-25T09:00:00Z"}` + "\n"
+	os.WriteFile(path, []byte(content), 0o640)
+	j, err := OpenJournal(path, 24*time.Hour, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	for _, id := range []string{"before", "after"} {
+		if _, ok := j.Done(id); !ok {
+			t.Errorf("%s lost", id)
+		}
+	}
+	if j.Len() != 2 {
+		t.Errorf("entries: %d", j.Len())
+	}
+}
