@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,8 +56,7 @@ func (d *Daemon) heartbeats(ctx context.Context, m *Message, ev *Event) func() {
 func (d *Daemon) recover(ctx context.Context) error {
 	ip, err := LoadInProgress(d.inProgressPath())
 	if err != nil {
-		ClearInProgress(d.inProgressPath())
-		return err
+		return errors.Join(err, ClearInProgress(d.inProgressPath()))
 	}
 	if ip == nil {
 		return nil
