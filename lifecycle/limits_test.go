@@ -63,3 +63,16 @@ func TestCheckAttributeNames(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkParseRefusesDeep: the audit's 234 KiB message nested 9,990
+// deep is refused by the depth scan before any decoding.
+func BenchmarkParseRefusesDeep(b *testing.B) {
+	body := []byte(`{"version":1,"id":"a","type":"configure","attributes":{"x":` +
+		strings.Repeat("[", 9990) + strings.Repeat("]", 9990) + `}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(body, testNow); !errors.Is(err, ErrRefused) {
+			b.Fatal(err)
+		}
+	}
+}
