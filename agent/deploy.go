@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/names"
 	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes/ohai"
@@ -74,6 +75,14 @@ changes nothing. List the releases with: stackagent releases APP.`
 // runDeployEvent converges the deploy run list for APP like the daemon
 // converges a deploy event.
 func runDeployEvent(parent context.Context, f *deployFlags, command, app string, explicit bool, flags map[string]string, stdout, stderr io.Writer) error {
+	if err := names.Check("APP", "app name", app); err != nil {
+		return &exitError{1, err}
+	}
+	if f.to != "" {
+		if err := names.CheckRelease("--to", f.to); err != nil {
+			return &exitError{1, err}
+		}
+	}
 	cfg, _, err := loadConfig(f.cfgPath, explicit, os.Getenv, flags)
 	if err != nil {
 		return &exitError{1, err}
@@ -157,6 +166,9 @@ func newReleasesCmd() *cobra.Command {
 		Short: "List APP's releases (oldest first), marking current",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := names.Check("APP", "app name", args[0]); err != nil {
+				return &exitError{1, err}
+			}
 			dir := deployTo
 			if dir == "" {
 				dir = "/srv/www/" + args[0]

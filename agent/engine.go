@@ -76,6 +76,9 @@ func (e *engine) baseNode(files ...string) (*recipes.Node, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("attributes: %w", err)
 		}
+		if err := lifecycle.CheckAttributeNames(file, m); err != nil {
+			return nil, nil, fmt.Errorf("attributes: %w", err)
+		}
 		if rl, ok := m["run_list"]; ok {
 			list, ok := rl.([]any)
 			if !ok {

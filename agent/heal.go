@@ -17,6 +17,8 @@ import (
 	"github.com/stackagent/stackagent/internal/hostlock"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // Auto heal's files in the state directory: the watched services and the
@@ -264,11 +266,10 @@ func writeAttrs(path string, attrs map[string]any, log *slog.Logger) {
 	}
 	b, err := json.Marshal(attrs)
 	if err == nil {
-		os.MkdirAll(filepath.Dir(path), 0o750)
-		tmp := path + ".tmp"
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, path)
-		}
+		err = os.MkdirAll(filepath.Dir(path), 0o750)
+	}
+	if err == nil {
+		err = atomicfile.WriteFile(path, b, 0o600)
 	}
 	if err != nil {
 		log.Warn("drift correction: cannot keep the last event's attributes", "error", err)

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stackagent/stackagent/lifecycle"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // upgrader runs upgrade_agent: it installs the asked version of the agent
@@ -112,30 +114,18 @@ func (u *upgrader) install(ctx context.Context, file, want string, out io.Writer
 	return errors.New("upgrade_agent: package_url is neither a .deb, an .rpm nor a Linux binary")
 }
 
-// replaceFile puts src at dst atomically (a copy beside dst, renamed).
+// replaceFile puts src at dst atomically (internal/atomicfile: a copy
+// beside dst, fsync'd, renamed, the directory fsync'd).
 func replaceFile(src, dst string) error {
-	tmp := dst + ".new"
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	outF, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
-	if err != nil {
+	return atomicfile.Write(dst, 0o755, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
 		return err
-	}
-	if _, err := io.Copy(outF, in); err != nil {
-		outF.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := outF.Sync(); err != nil {
-		outF.Close()
-		os.Remove(tmp)
-		return err
-	}
-	outF.Close()
-	return os.Rename(tmp, dst)
+	})
 }
 
 // fetch downloads package_url into the state dir.

@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stackagent/stackagent/recipes"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // S3GetAPI is the one S3 call Fetch makes; *s3.Client satisfies it.
@@ -250,9 +252,8 @@ func (f *CookbookFetcher) switchCurrent(name string) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("switch current: %w", err)
 	}
-	if d, err := os.Open(f.Dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
+	if err := atomicfile.SyncDir(f.Dir); err != nil {
+		return fmt.Errorf("switch current: %w", err)
 	}
 	return nil
 }

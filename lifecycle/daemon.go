@@ -353,14 +353,7 @@ func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
 // process runs one event to its end and settles it.
 func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	start := d.Now()
-	attempts := 1
-	if ip, _ := LoadInProgress(d.inProgressPath()); ip != nil && ip.Event.ID == ev.ID {
-		attempts = ip.Attempts + 1
-	}
-	ip := &InProgress{Event: ev, Started: start, PID: os.Getpid(), Attempts: attempts}
-	if m != nil {
-		ip.MessageID = m.ID
-	}
+	ip := d.inProgress(ev, m, start)
 	if err := SaveInProgress(d.inProgressPath(), ip); err != nil {
 		d.Log.Error("cannot record the in-progress event; not running it", "event", ev.ID, "error", err)
 		d.release(m)
@@ -512,7 +505,8 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 	}
 	if ev.ID != "" {
 		if err := d.Journal.Record(ev.ID, r.Status); err != nil {
-			d.Log.Error("journal", "event", ev.ID, "error", err)
+			d.notAcknowledged(m, ev, err)
+			return
 		}
 	}
 	if ip, _ := LoadInProgress(d.inProgressPath()); ip != nil && ip.Event.ID == ev.ID {

@@ -3,12 +3,15 @@ package lifecycle
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // The daemon's supporting work: heartbeats during a converge, running
@@ -53,8 +56,7 @@ func (d *Daemon) heartbeats(ctx context.Context, m *Message, ev *Event) func() {
 func (d *Daemon) recover(ctx context.Context) error {
 	ip, err := LoadInProgress(d.inProgressPath())
 	if err != nil {
-		ClearInProgress(d.inProgressPath())
-		return err
+		return errors.Join(err, ClearInProgress(d.inProgressPath()))
 	}
 	if ip == nil {
 		return nil
@@ -87,7 +89,9 @@ func (d *Daemon) bootSetup(ctx context.Context) {
 	if strings.TrimSpace(string(prev)) == bootID {
 		return // not the first start after this boot
 	}
-	os.WriteFile(marker, []byte(bootID+"\n"), 0o640)
+	if err := atomicfile.WriteFile(marker, []byte(bootID+"\n"), 0o640); err != nil {
+		d.Log.Error("recording the boot id", "error", err)
+	}
 	if _, err := os.Stat(filepath.Join(d.StateDir, "setup.succeeded")); err == nil {
 		return
 	}
@@ -119,4 +123,18 @@ func refusedType(body []byte) string {
 		}
 	}
 	return ""
+}
+
+// notAcknowledged leaves an event whose journal entry could not be
+// written (a full disk) unacknowledged: the message is neither deleted
+// nor handed back (SQS redelivers it after its visibility timeout, the
+// inbox keeps the file until the next start) and the in-progress record
+// stays, so the event is settled again later instead of being forgotten
+// without a record that it ran.
+func (d *Daemon) notAcknowledged(m *Message, ev *Event, err error) {
+	msg := ""
+	if m != nil {
+		msg = m.ID
+	}
+	d.Log.Error("cannot journal the event; not acknowledging it", "event", ShortID(ev.ID), "message", msg, "error", err)
 }

@@ -2,10 +2,9 @@ package lifecycle
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"time"
-
-	"github.com/stackagent/stackagent/recipes"
 )
 
 // Auto Scaling lifecycle transitions and the test notification's Event.
@@ -104,9 +103,9 @@ func (p *parser) sns(m map[string]any) (*Event, error) {
 		return nil, p.malformed("Message", "want a string holding the JSON payload, got "+jsonKind(m["Message"]))
 	}
 	p.stamp(m, "Timestamp")
-	inner, err := recipes.ParseJSONObject("SNS Message", []byte(msg))
+	inner, err := p.decode("Message", "SNS Message", []byte(msg))
 	if err != nil {
-		return nil, p.malformed("Message", err.Error())
+		return nil, err
 	}
 	return p.parse(inner)
 }
@@ -189,15 +188,20 @@ func (p *parser) metadata(e *Event, meta string) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil
 	}
-	m, err := recipes.ParseJSONObject("NotificationMetadata", trimmed)
+	m, err := p.decode("NotificationMetadata", "NotificationMetadata", trimmed)
+	var pe *ParseError
+	if errors.As(err, &pe) && errors.Is(err, ErrRefused) {
+		pe.ID = e.ID
+		return err
+	}
 	if err != nil {
 		return &ParseError{Err: ErrRefused, Envelope: e.Envelope, ID: e.ID, Field: "NotificationMetadata",
 			Reason: "looks like JSON but does not parse: " + err.Error()}
 	}
 	d := &decoder{m: m, env: e.Envelope, id: e.ID}
 	e.Stack = d.str("stack", false)
-	e.Layers = d.strs("layers")
-	e.Attributes = d.object("attributes")
+	e.Layers = d.names("layers", "layer name")
+	e.Attributes = d.attributes("attributes")
 	if d.err != nil {
 		d.err.Field = "NotificationMetadata." + d.err.Field
 		return d.err

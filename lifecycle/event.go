@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stackagent/stackagent/internal/names"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -48,7 +49,7 @@ func (e *ParseError) Error() string {
 		fmt.Fprintf(&b, " (%s)", e.Envelope)
 	}
 	if e.ID != "" {
-		fmt.Fprintf(&b, " %s", e.ID)
+		fmt.Fprintf(&b, " %s", ShortID(e.ID))
 	}
 	b.WriteString(": ")
 	if e.Field != "" {
@@ -66,13 +67,40 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // envelope carries a time. Errors are *ParseError wrapping ErrMalformed
 // (not JSON, no shape recognised), ErrRefused (recognised but invalid) or
 // ErrTestNotification.
+//
+// Limits come first: a body over MaxMessageBytes, nested deeper than
+// MaxJSONDepth or holding a number out of range is refused (ErrRefused)
+// before anything else reads it.
 func Parse(body []byte, now time.Time) (*Event, error) {
-	m, err := recipes.ParseJSONObject("message body", body)
-	if err != nil {
-		return nil, &ParseError{Err: ErrMalformed, Reason: err.Error()}
+	if err := checkSize(body); err != nil {
+		return nil, err
 	}
 	p := &parser{now: now.UTC()}
+	m, err := p.decode("", "message body", body)
+	if err != nil {
+		return nil, err
+	}
 	return p.parse(m)
+}
+
+// decode parses one JSON document of the message (the body, an SNS
+// Message) within the limits; field says where it sits.
+func (p *parser) decode(field, name string, b []byte) (map[string]any, error) {
+	if err := checkDepth(field, b); err != nil {
+		err.(*ParseError).Envelope = p.envelope()
+		return nil, err
+	}
+	m, err := recipes.ParseJSONObject(name, b)
+	if err != nil {
+		return nil, p.malformed(field, err.Error())
+	}
+	if err := checkNumbers(field, m); err != nil {
+		pe := err.(*ParseError)
+		pe.Envelope = p.envelope()
+		pe.ID, _ = m["id"].(string)
+		return nil, err
+	}
+	return m, nil
 }
 
 // eventFromV1 validates a v1 event object. issued is the time a missing
@@ -85,11 +113,16 @@ func eventFromV1(m map[string]any, env string, issued time.Time) (*Event, error)
 	d.id = e.ID
 	e.Type = d.oneOf("type", eventTypes, "")
 	e.Stack = d.str("stack", false)
-	e.Layers = d.strs("layers")
+	e.Layers = d.names("layers", "layer name")
 	e.Instances = d.strs("instances")
-	e.App = d.str("app", false)
+	e.App = d.name("app", "app name")
 	e.Command = d.command(e.Type)
 	e.RollbackTo = d.str("rollback_to", false)
+	if e.RollbackTo != "" && d.err == nil {
+		if err := names.CheckRelease("rollback_to", e.RollbackTo); err != nil {
+			d.fail("rollback_to", "%s", strings.TrimPrefix(err.Error(), "rollback_to: "))
+		}
+	}
 	if e.RollbackTo != "" && e.Command != CommandRollback && d.err == nil {
 		d.fail("rollback_to", "only a deploy event with command rollback takes rollback_to")
 	}
@@ -106,7 +139,7 @@ func eventFromV1(m map[string]any, env string, issued time.Time) (*Event, error)
 			d.fail("agent_version", "%q is not a package version", e.AgentVersion)
 		}
 	}
-	e.Attributes = d.object("attributes")
+	e.Attributes = d.attributes("attributes")
 	e.IssuedAt = d.time("issued_at", issued)
 	if d.err != nil {
 		return nil, d.err
@@ -245,6 +278,43 @@ func (d *decoder) recipes(typ string) []string {
 		}
 	}
 	return l
+}
+
+// name reads an optional string field that must be a name (it becomes a
+// path element).
+func (d *decoder) name(field, kind string) string {
+	s := d.str(field, false)
+	if s != "" {
+		d.checkName(field, kind, s)
+	}
+	return s
+}
+
+// names reads a list of names.
+func (d *decoder) names(field, kind string) []string {
+	l := d.strs(field)
+	for i, s := range l {
+		d.checkName(fmt.Sprintf("%s[%d]", field, i), kind, s)
+	}
+	return l
+}
+
+func (d *decoder) checkName(field, kind, s string) {
+	if err := names.Check(field, kind, s); err != nil {
+		d.fail(field, "%s", strings.TrimPrefix(err.Error(), field+": "))
+	}
+}
+
+// attributes reads the stack configuration object and checks the app
+// names keying its deploy object.
+func (d *decoder) attributes(field string) map[string]any {
+	o := d.object(field)
+	if o != nil && d.err == nil {
+		if f, err := checkDeployNames(field, o); err != nil {
+			d.fail(f, "%s", strings.TrimPrefix(err.Error(), f+": "))
+		}
+	}
+	return o
 }
 
 func (d *decoder) object(field string) map[string]any {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // InboxSource is the local inbox directory: an event file (NAME.json)
@@ -31,11 +34,16 @@ type InboxSource struct {
 	// Rescan is how often the directory is listed even without a
 	// notification (a safety net; fsnotify does the work).
 	Rescan time.Duration
-	Log    *slog.Logger
+	// RetryDelay is how long a file handed back (Release: the daemon
+	// stopping, or unable to record the event as in progress on a full
+	// disk) waits before it is taken again, so a fault does not spin.
+	RetryDelay time.Duration
+	Log        *slog.Logger
 
 	w        *fsnotify.Watcher
 	mu       sync.Mutex
 	inflight map[string]bool
+	retry    map[string]time.Time // released files: not before
 }
 
 var (
@@ -61,7 +69,8 @@ func NewInboxSource(dir string, log *slog.Logger) (*InboxSource, error) {
 		w.Close()
 		return nil, fmt.Errorf("inbox: watch %s: %w", dir, err)
 	}
-	return &InboxSource{Dir: dir, Settle: 100 * time.Millisecond, Rescan: 5 * time.Second, Log: log, w: w, inflight: map[string]bool{}}, nil
+	return &InboxSource{Dir: dir, Settle: 100 * time.Millisecond, Rescan: 5 * time.Second, RetryDelay: 2 * time.Second,
+		Log: log, w: w, inflight: map[string]bool{}, retry: map[string]time.Time{}}, nil
 }
 
 // Close stops watching.
@@ -121,12 +130,17 @@ func (s *InboxSource) scan() ([]*Message, time.Duration, error) {
 		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		if age := now.Sub(info.ModTime()); age < s.Settle {
-			if w := s.Settle - age; wait == 0 || w < wait {
+		ready := info.ModTime().Add(s.Settle)
+		if r, ok := s.retry[name]; ok && r.After(ready) {
+			ready = r
+		}
+		if ready.After(now) {
+			if w := ready.Sub(now); wait == 0 || w < wait {
 				wait = w
 			}
 			continue
 		}
+		delete(s.retry, name)
 		files = append(files, file{name, info.ModTime()})
 	}
 	sort.Slice(files, func(i, j int) bool {
@@ -138,7 +152,7 @@ func (s *InboxSource) scan() ([]*Message, time.Duration, error) {
 	var msgs []*Message
 	for _, f := range files {
 		path := filepath.Join(s.Dir, f.name)
-		body, err := os.ReadFile(path)
+		body, err := readAtMost(path, MaxMessageBytes+1)
 		if err != nil {
 			continue // gone meanwhile
 		}
@@ -156,10 +170,12 @@ func (s *InboxSource) Delete(_ context.Context, m *Message) error {
 	return s.moveTo(m, "processed")
 }
 
-// Release hands the file back: the next Receive returns it again.
+// Release hands the file back: a Receive returns it again after
+// RetryDelay.
 func (s *InboxSource) Release(_ context.Context, m *Message) error {
 	s.mu.Lock()
 	delete(s.inflight, m.ID)
+	s.retry[m.ID] = time.Now().Add(s.RetryDelay)
 	s.mu.Unlock()
 	return nil
 }
@@ -167,7 +183,7 @@ func (s *InboxSource) Release(_ context.Context, m *Message) error {
 // Reject moves a file that is not an event to failed/, with the reason in
 // failed/NAME.reason.
 func (s *InboxSource) Reject(_ context.Context, m *Message, reason string) error {
-	if err := os.WriteFile(filepath.Join(s.Dir, "failed", m.ID+".reason"), []byte(reason+"\n"), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(s.Dir, "failed", m.ID+".reason"), []byte(reason+"\n"), 0o640); err != nil {
 		return fmt.Errorf("inbox: %w", err)
 	}
 	return s.moveTo(m, "failed")
@@ -175,14 +191,32 @@ func (s *InboxSource) Reject(_ context.Context, m *Message, reason string) error
 
 // RecordResult writes processed/NAME.result.json next to the moved event.
 func (s *InboxSource) RecordResult(m *Message, r *Result) error {
-	b, _ := json.MarshalIndent(r, "", "  ")
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("inbox: result of %s: %w", m.ID, err)
+	}
 	name := strings.TrimSuffix(m.ID, ".json") + ".result.json"
-	return os.WriteFile(filepath.Join(s.Dir, "processed", name), append(b, '\n'), 0o640)
+	if err := atomicfile.WriteFile(filepath.Join(s.Dir, "processed", name), append(b, '\n'), 0o640); err != nil {
+		return fmt.Errorf("inbox: %w", err)
+	}
+	return nil
+}
+
+// readAtMost reads up to n bytes of a file: an inbox file larger than a
+// message may be is read only far enough for Parse to refuse it.
+func readAtMost(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
 }
 
 func (s *InboxSource) moveTo(m *Message, sub string) error {
 	s.mu.Lock()
 	delete(s.inflight, m.ID)
+	delete(s.retry, m.ID)
 	s.mu.Unlock()
 	dst := filepath.Join(s.Dir, sub, m.ID)
 	if _, err := os.Stat(dst); err == nil {

@@ -2,23 +2,78 @@ package lifecycle
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // JournalEntry records that an event was processed (run to its end, or
 // skipped, superseded, refused): a later delivery of the same id is
 // deleted without a run.
+//
+// An entry is keyed by the SHA-256 of the event id, so its line has a
+// bounded size whatever the id (a message may hold a 200 KB id). A short
+// id (up to IDKeep bytes) is kept whole in "id", which is also the format
+// of journals written before the digest (those lines have no "sha256":
+// their digest is computed when read); a longer one keeps a printable
+// prefix in "id_prefix", for people reading the file.
 type JournalEntry struct {
-	ID     string    `json:"id"`
+	ID     string    `json:"id,omitempty"`
+	Prefix string    `json:"id_prefix,omitempty"`
+	Digest string    `json:"sha256,omitempty"`
 	Status string    `json:"status"`
 	At     time.Time `json:"at"`
+}
+
+// IDKeep is the longest event id a journal line keeps whole.
+const IDKeep = 128
+
+// maxJournalLine bounds a line read back; longer lines (none are written
+// now) are skipped, the rest of the file kept.
+const maxJournalLine = 8 << 20
+
+// IDDigest is the journal's key for an event id.
+func IDDigest(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// ShortID is a printable prefix of an id (64 bytes at most, control
+// characters as '?', "…" when cut), for logs, errors and the journal.
+func ShortID(id string) string {
+	suffix := ""
+	if len(id) > 64 {
+		id, suffix = id[:64], "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return '?'
+		}
+		return r
+	}, id) + suffix
+}
+
+func newEntry(id, status string, at time.Time) JournalEntry {
+	e := JournalEntry{Digest: IDDigest(id), Status: status, At: at}
+	if len(id) <= IDKeep {
+		e.ID = id
+	} else {
+		e.Prefix = ShortID(id)
+	}
+	return e
 }
 
 // Journal is the persisted set of processed event ids: an append-only file
@@ -28,9 +83,13 @@ type Journal struct {
 	path   string
 	maxAge time.Duration
 	now    func() time.Time
+	// wrap, when set (tests), wraps the writer a Prune fills, to inject
+	// faults.
+	wrap func(io.Writer) io.Writer
 
 	mu      sync.Mutex
 	f       *os.File
+	size    int64 // bytes of whole lines in f
 	entries map[string]JournalEntry
 }
 
@@ -47,19 +106,8 @@ func OpenJournal(path string, maxAge time.Duration, now func() time.Time) (*Jour
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	f, err := os.Open(path)
-	if err == nil {
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			var e JournalEntry
-			if json.Unmarshal(sc.Bytes(), &e) == nil && e.ID != "" {
-				j.entries[e.ID] = e
-			}
-		}
-		f.Close()
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("journal: %w", err)
+	if err := j.load(); err != nil {
+		return nil, err
 	}
 	if err := j.Prune(); err != nil {
 		return nil, err
@@ -67,28 +115,98 @@ func OpenJournal(path string, maxAge time.Duration, now func() time.Time) (*Jour
 	return j, nil
 }
 
+func (j *Journal) load() error {
+	f, err := os.Open(j.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	for {
+		line, err := readLine(r, maxJournalLine)
+		var e JournalEntry
+		if line != nil && json.Unmarshal(line, &e) == nil {
+			if e.Digest == "" && e.ID != "" {
+				// A line of the format before digests: the whole id.
+				e = newEntry(e.ID, e.Status, e.At)
+			}
+			if e.Digest != "" {
+				j.entries[e.Digest] = e
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("journal %s: %w", j.path, err)
+		}
+	}
+}
+
+// readLine returns the next line without its newline; nil for a line
+// longer than limit, which is skipped whole.
+func readLine(r *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if line != nil || len(chunk) > 0 {
+			if len(line)+len(chunk) > limit {
+				line = []byte{} // too long: drop, but keep reading to its end
+				limit = -1
+			} else if limit >= 0 {
+				line = append(line, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if limit < 0 {
+			return nil, err
+		}
+		return []byte(strings.TrimSuffix(string(line), "\n")), err
+	}
+}
+
 // Done returns the entry of a processed event id.
 func (j *Journal) Done(id string) (JournalEntry, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	e, ok := j.entries[id]
+	e, ok := j.entries[IDDigest(id)]
 	return e, ok
 }
 
-// Record marks id processed with a status, durably (fsync) before
-// returning.
+// Record marks id processed with a status, durably (write and fsync)
+// before returning. On an error the entry is not recorded: the file is
+// cut back to its last whole line and the caller must not acknowledge
+// the event.
 func (j *Journal) Record(id, status string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	e := JournalEntry{ID: id, Status: status, At: j.now().UTC()}
-	b, _ := json.Marshal(e)
-	if _, err := j.f.Write(append(b, '\n')); err != nil {
+	if j.f == nil {
+		return fmt.Errorf("journal %s: closed", j.path)
+	}
+	e := newEntry(id, status, j.now().UTC())
+	b, err := json.Marshal(e)
+	if err != nil {
 		return fmt.Errorf("journal %s: %w", j.path, err)
 	}
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
+	b = append(b, '\n')
+	_, err = j.f.Write(b)
+	if err == nil {
+		err = j.f.Sync()
 	}
-	j.entries[id] = e
+	if err != nil {
+		// A torn line would swallow the next one: cut it off.
+		if terr := j.f.Truncate(j.size); terr != nil {
+			err = errors.Join(err, fmt.Errorf("cut back: %w", terr))
+		}
+		return fmt.Errorf("journal %s: record %s: %w", j.path, ShortID(id), err)
+	}
+	j.size += int64(len(b))
+	j.entries[e.Digest] = e
 	return nil
 }
 
@@ -99,40 +217,58 @@ func (j *Journal) Len() int {
 	return len(j.entries)
 }
 
-// Prune drops entries older than MaxAge and rewrites the file atomically.
+// Prune drops entries older than MaxAge and rewrites the file atomically
+// (internal/atomicfile). When the rewrite fails (a full disk), the
+// journal file and the open journal are left as they were and the error
+// returned: OpenJournal then fails, so the agent does not start without
+// its journal rather than run events again.
 func (j *Journal) Prune() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	cutoff := j.now().Add(-j.maxAge)
-	tmp := j.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	for id, e := range j.entries {
-		if e.At.Before(cutoff) {
-			delete(j.entries, id)
-			continue
+	keep := make([]JournalEntry, 0, len(j.entries))
+	for _, e := range j.entries {
+		if !e.At.Before(cutoff) {
+			keep = append(keep, e)
 		}
-		b, _ := json.Marshal(e)
-		w.Write(append(b, '\n'))
 	}
-	if err := w.Flush(); err == nil {
-		err = f.Sync()
+	sort.Slice(keep, func(a, b int) bool { return keep[a].At.Before(keep[b].At) })
+	var size int64
+	err := atomicfile.Write(j.path, 0o640, func(w io.Writer) error {
+		if j.wrap != nil {
+			w = j.wrap(w)
+		}
+		bw := bufio.NewWriter(w)
+		for _, e := range keep {
+			b, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			n, err := bw.Write(append(b, '\n'))
+			size += int64(n)
+			if err != nil {
+				return err
+			}
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return fmt.Errorf("journal: prune: %w", err)
 	}
-	f.Close()
-	if err := os.Rename(tmp, j.path); err != nil {
-		return fmt.Errorf("journal: %w", err)
+	entries := make(map[string]JournalEntry, len(keep))
+	for _, e := range keep {
+		entries[e.Digest] = e
 	}
-	syncDir(filepath.Dir(j.path))
+	j.entries = entries
 	if j.f != nil {
 		j.f.Close()
 	}
 	j.f, err = os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
+		j.f = nil
 		return fmt.Errorf("journal: %w", err)
 	}
+	j.size = size
 	return nil
 }
 
@@ -146,72 +282,4 @@ func (j *Journal) Close() error {
 	err := j.f.Close()
 	j.f = nil
 	return err
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
-
-// InProgress is the record of the event being converged, written before
-// the run starts and removed when its result is recorded, so a restart
-// after a crash knows what was running and runs it again to its end.
-type InProgress struct {
-	Event     *Event    `json:"event"`
-	MessageID string    `json:"message_id,omitempty"`
-	Source    string    `json:"source,omitempty"`
-	Started   time.Time `json:"started"`
-	PID       int       `json:"pid"`
-	// Attempts counts the runs started for this event (crash loops stop at
-	// a limit).
-	Attempts int `json:"attempts"`
-}
-
-// SaveInProgress writes the record atomically and durably.
-func SaveInProgress(path string, ip *InProgress) error {
-	b, err := json.MarshalIndent(ip, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o640); err != nil {
-		return fmt.Errorf("in-progress record: %w", err)
-	}
-	if f, err := os.Open(tmp); err == nil {
-		f.Sync()
-		f.Close()
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("in-progress record: %w", err)
-	}
-	syncDir(filepath.Dir(path))
-	return nil
-}
-
-// LoadInProgress reads the record; nil when there is none.
-func LoadInProgress(path string) (*InProgress, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("in-progress record: %w", err)
-	}
-	var ip InProgress
-	if err := json.Unmarshal(b, &ip); err != nil || ip.Event == nil {
-		return nil, fmt.Errorf("in-progress record %s: unreadable, ignored: %v", path, err)
-	}
-	return &ip, nil
-}
-
-// ClearInProgress removes the record.
-func ClearInProgress(path string) error {
-	err := os.Remove(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	syncDir(filepath.Dir(path))
-	return nil
 }

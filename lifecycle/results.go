@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // ResultStore keeps the results of the last runs as JSON files in a
@@ -29,9 +31,12 @@ func (s *ResultStore) Save(r *Result) (string, error) {
 		id = id[:80]
 	}
 	name := r.End.UTC().Format("20060102T150405.000000000Z") + "-" + id + ".json"
-	b, _ := json.MarshalIndent(r, "", "  ")
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("results: %w", err)
+	}
 	path := filepath.Join(s.Dir, name)
-	if err := os.WriteFile(path, append(b, '\n'), 0o640); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o640); err != nil {
 		return "", fmt.Errorf("results: %w", err)
 	}
 	s.prune()

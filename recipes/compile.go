@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/stackagent/stackagent/internal/names"
 )
 
 // CompileErrors is every error found while compiling; nothing converges
@@ -216,8 +218,8 @@ func (rt *runtime) dataBagItem(bag, item string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.ContainsAny(item, "/\\") || item == ".." {
-		return nil, fmt.Errorf("data_bag_item %q: bad item name %q", bag, item)
+	if err := names.Check(fmt.Sprintf("data_bag_item(%q, …)", bag), "data bag item name", item); err != nil {
+		return nil, err
 	}
 	m, err := ReadJSONFile(filepath.Join(dir, item+".json"))
 	if err != nil {
@@ -230,8 +232,8 @@ func (rt *runtime) bagDir(bag string) (string, error) {
 	if rt.opts.DataBagsDir == "" {
 		return "", fmt.Errorf("data bag %q: no data bags directory configured (--data-bags DIR)", bag)
 	}
-	if strings.ContainsAny(bag, "/\\") || bag == ".." {
-		return "", fmt.Errorf("data bag %q: bad name", bag)
+	if err := names.Check("data_bag", "data bag name", bag); err != nil {
+		return "", err
 	}
 	return filepath.Join(rt.opts.DataBagsDir, bag), nil
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // Exit codes of a run, after Chef's RFC 062.
@@ -133,34 +133,7 @@ func (rep *Report) WriteFile(file string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(file, append(b, '\n'), 0o644)
-}
-
-// WriteFileAtomic writes data to a temporary file in the same directory,
-// syncs it and renames it over file.
-func WriteFileAtomic(file string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(file)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(file)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), file)
+	return atomicfile.WriteFile(file, append(b, '\n'), 0o644)
 }
 
 const suppressed = "*sensitive value suppressed*"

@@ -7,7 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/stackagent/stackagent/internal/names"
 )
 
 // RunListItem is one entry of a run list: a recipe or a role.
@@ -26,8 +29,15 @@ func (i RunListItem) String() string {
 var (
 	reRecipe = regexp.MustCompile(`^recipe\[([^\]]+)\]$`)
 	reRole   = regexp.MustCompile(`^role\[([^\]]+)\]$`)
-	reName   = regexp.MustCompile(`^[A-Za-z0-9_.-]+(::[A-Za-z0-9_.-]+)?$`)
 )
+
+// validRecipeName tells whether s is "cookbook" or "cookbook::recipe",
+// each part a name of the one grammar (internal/names), so neither can
+// be ".." or hold a slash.
+func validRecipeName(s string) bool {
+	cb, r, two := strings.Cut(s, "::")
+	return names.Valid(cb) && (!two || names.Valid(r))
+}
 
 // ParseRunList parses entries such as "recipe[cb::r]", "cb::r", "cb" and
 // "role[web]". Entries may also be comma-separated within one string, as
@@ -37,6 +47,9 @@ func ParseRunList(entries ...string) ([]RunListItem, error) {
 	for _, e := range entries {
 		for _, s := range splitRunList(e) {
 			if m := reRole.FindStringSubmatch(s); m != nil {
+				if err := names.Check("run list entry "+strconv.Quote(s), "role name", m[1]); err != nil {
+					return nil, err
+				}
 				out = append(out, RunListItem{Role: m[1]})
 				continue
 			}
@@ -44,8 +57,8 @@ func ParseRunList(entries ...string) ([]RunListItem, error) {
 			if m := reRecipe.FindStringSubmatch(s); m != nil {
 				name = m[1]
 			}
-			if !reName.MatchString(name) {
-				return nil, fmt.Errorf("run list entry %q: want recipe[cookbook::recipe], cookbook::recipe, cookbook or role[name]", s)
+			if !validRecipeName(name) {
+				return nil, fmt.Errorf("run list entry %q: want recipe[cookbook::recipe], cookbook::recipe, cookbook or role[name], each name %s", s, names.Grammar)
 			}
 			out = append(out, RunListItem{Recipe: NormalizeRecipe(name)})
 		}
@@ -139,6 +152,9 @@ func ExpandRunList(items []RunListItem, rolesDir string, node *Node) ([]string, 
 }
 
 func loadRole(dir, name string) (*Role, string, error) {
+	if err := names.Check("role["+name+"]", "role name", name); err != nil {
+		return nil, "", err
+	}
 	if dir == "" {
 		return nil, "", fmt.Errorf("role[%s]: no roles directory configured (--roles DIR)", name)
 	}

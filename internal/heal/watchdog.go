@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // Watchdog defaults.
@@ -180,14 +182,15 @@ func (w *Watchdog) save() {
 	for _, name := range w.names() {
 		p.Services = append(p.Services, w.svcs[name].spec)
 	}
-	b, _ := json.MarshalIndent(p, "", "  ")
-	os.MkdirAll(filepath.Dir(w.StateFile), 0o750)
-	tmp := w.StateFile + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o640); err == nil {
-		err = os.Rename(tmp, w.StateFile)
-		if err != nil {
-			w.Log.Warn("watchdog: saving its state", "error", err)
-		}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(w.StateFile), 0o750)
+	}
+	if err == nil {
+		err = atomicfile.WriteFile(w.StateFile, append(b, '\n'), 0o640)
+	}
+	if err != nil {
+		w.Log.Warn("watchdog: saving its state", "error", err)
 	}
 }
 

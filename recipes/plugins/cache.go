@@ -9,6 +9,8 @@ import (
 
 	providerv1 "github.com/stackagent/stackagent/proto/provider/v1"
 	"github.com/stackagent/stackagent/proto/sdk"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // schemaCache keeps each plugin's schema in dir/<name>.schema.json with
@@ -62,19 +64,7 @@ func (c schemaCache) put(p Plugin, resp *providerv1.SchemaResponse) error {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(c.dir, ".schema-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), c.path(p.Name))
+	return atomicfile.WriteFile(c.path(p.Name), b, 0o600)
 }
 
 func (c schemaCache) path(name string) string { return filepath.Join(c.dir, name+".schema.json") }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/stackagent/stackagent/recipes"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // cronKind is Chef's cron, implemented as Chef's cron_d does: each job is
@@ -107,6 +109,6 @@ func planCron(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, ac
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 			return err
 		}
-		return recipes.WriteFileAtomic(file, want, 0o644)
+		return atomicfile.WriteFile(file, want, 0o644)
 	}}}, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/stackagent/stackagent/recipes"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 const fstab = "/etc/fstab"
@@ -41,7 +43,7 @@ func planFstab(rc *recipes.RunContext, s mountSpec, action string) ([]recipes.St
 		if len(out) > 0 {
 			data += "\n"
 		}
-		return recipes.WriteFileAtomic(file, []byte(data), mode)
+		return atomicfile.WriteFile(file, []byte(data), mode)
 	}}}, nil
 }
 

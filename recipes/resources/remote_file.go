@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/stackagent/stackagent/recipes"
+
+	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // remoteCacheDir holds one record per remote_file (under the run's root):
@@ -154,5 +156,5 @@ func writeRecord(file string, rec *remoteRecord) error {
 	if err != nil {
 		return err
 	}
-	return recipes.WriteFileAtomic(file, b, 0o644)
+	return atomicfile.WriteFile(file, b, 0o644)
 }
