@@ -167,6 +167,9 @@ type InProgress struct {
 	// Attempts counts the runs started for this event (crash loops stop at
 	// a limit).
 	Attempts int `json:"attempts"`
+	// Interrupted counts the attempts a graceful stop (SIGTERM) cut short;
+	// they count toward the cap like crashes.
+	Interrupted int `json:"interrupted,omitempty"`
 }
 
 // SaveInProgress writes the record atomically and durably.
