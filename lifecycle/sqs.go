@@ -23,9 +23,9 @@ const (
 	maxSQSBatch          = 10
 	// DefaultSQSCallTimeout bounds each call but ReceiveMessage (delete,
 	// change visibility); a receive gets its long poll plus
-	// sqsReceiveGrace.
-	DefaultSQSCallTimeout = 10 * time.Second
-	sqsReceiveGrace       = 10 * time.Second
+	// DefaultSQSReceiveGrace.
+	DefaultSQSCallTimeout  = 10 * time.Second
+	DefaultSQSReceiveGrace = 10 * time.Second
 )
 
 // ErrStalled is returned (wrapped) when SQS did not answer a call within
@@ -60,6 +60,9 @@ type SQSOptions struct {
 	// CallTimeout bounds DeleteMessage and ChangeMessageVisibility
 	// (default 10 s); ReceiveMessage gets its wait plus 10 s.
 	CallTimeout time.Duration
+	// ReceiveGrace is how long past its wait a receive may take before it
+	// counts as stalled (default 10 s).
+	ReceiveGrace time.Duration
 }
 
 // SQSSource is a Source reading one SQS queue with long polling. Its
@@ -110,6 +113,9 @@ func NewSQSSource(client SQSAPI, queueURL string, opts SQSOptions) (*SQSSource, 
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = DefaultSQSCallTimeout
 	}
+	if opts.ReceiveGrace <= 0 {
+		opts.ReceiveGrace = DefaultSQSReceiveGrace
+	}
 	return &SQSSource{client: client, queueURL: queueURL, opts: opts}, nil
 }
 
@@ -130,7 +136,7 @@ func (s *SQSSource) Receive(ctx context.Context) ([]*Message, error) {
 // most 20 s; 0: a short receive that returns at once with what is there).
 func (s *SQSSource) ReceiveWait(ctx context.Context, wait time.Duration) ([]*Message, error) {
 	wait = min(max(wait, 0), DefaultSQSWait)
-	out, err := withDeadline(ctx, time.Duration(seconds(wait))*time.Second+sqsReceiveGrace, func(ctx context.Context) (*sqs.ReceiveMessageOutput, error) {
+	out, err := withDeadline(ctx, time.Duration(seconds(wait))*time.Second+s.opts.ReceiveGrace, func(ctx context.Context) (*sqs.ReceiveMessageOutput, error) {
 		return s.client.ReceiveMessage(ctx, s.receiveInput(wait))
 	})
 	if err != nil {

@@ -1,0 +1,286 @@
+package lifecycle
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stackagent/stackagent/lifecycle/sqstest"
+)
+
+// These tests drive a real Daemon against fauxqs with a converger that
+// records what it ran: the ordering rule (newest wins, across restarts and
+// redeliveries) and storms (many configures, few runs).
+
+// recorder is a Converger that records each run's event and attribute v.
+type recorder struct {
+	delay time.Duration
+	mu    sync.Mutex
+	runs  []string // "type id v"
+}
+
+func (r *recorder) Converge(_ context.Context, job *Job) *Outcome {
+	time.Sleep(r.delay)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.runs = append(r.runs, fmt.Sprintf("%s %s %v", job.Event.Type, job.Event.ID, job.Event.Attributes["v"]))
+	return &Outcome{Status: StatusSuccess}
+}
+
+func (r *recorder) ran() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.runs...)
+}
+
+// results collects the daemon's results by event id.
+type results struct {
+	mu   sync.Mutex
+	byID map[string]*Result
+}
+
+func (rs *results) add(r *Result) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.byID[r.EventID] = r
+}
+
+func (rs *results) get(id string) *Result {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.byID[id]
+}
+
+func (rs *results) count(status string) int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	n := 0
+	for _, r := range rs.byID {
+		if status == "" || r.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+type orderEnv struct {
+	srv   *sqstest.Server
+	queue string
+	state string
+	conv  *recorder
+	res   *results
+}
+
+func newOrderEnv(t *testing.T, delay time.Duration) *orderEnv {
+	srv := sqstest.Shared(t)
+	return &orderEnv{srv: srv, queue: srv.CreateQueue(t, testQueueName(t), nil), state: t.TempDir(),
+		conv: &recorder{delay: delay}, res: &results{byID: map[string]*Result{}}}
+}
+
+// start runs a daemon on the queue until stop (or the test's end).
+func (e *orderEnv) start(t *testing.T, settle time.Duration) (stop func()) {
+	t.Helper()
+	src := newTestSource(t, e.srv, e.queue, 30*time.Second)
+	j, err := OpenJournal(e.state+"/journal.jsonl", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{Source: src, Identity: Identity{InstanceID: "i-1", Stack: "prod", Layers: []string{"web"}},
+		Converger: e.conv, Journal: j, StateDir: e.state, ConfigureSettle: settle, OnResult: e.res.add, Log: testLog(t),
+		BaseAttributes: func() map[string]any {
+			return map[string]any{"stackagent": map[string]any{"layers": map[string]any{"web": map[string]any{
+				"recipes": map[string]any{"configure": []any{"c"}, "deploy": []any{"d"}, "undeploy": []any{"u"}}}}}}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done; j.Close() }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// send sends an event of typ issued n seconds after t0 with attribute v.
+func (e *orderEnv) send(t *testing.T, id, typ, app string, n int, seq uint64) {
+	t.Helper()
+	ev := map[string]any{"version": 1, "id": id, "type": typ, "issued_at": t0.Add(time.Duration(n) * time.Second),
+		"attributes": map[string]any{"v": n}}
+	if app != "" {
+		ev["app"] = app
+	}
+	if seq > 0 {
+		ev["sequence"] = seq
+	}
+	b, _ := json.Marshal(ev)
+	e.srv.Send(t, e.queue, string(b))
+}
+
+func (e *orderEnv) waitResults(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for e.res.count("") < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d results of %d; runs %q", e.res.count(""), n, e.conv.ran())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *orderEnv) wantSuperseded(t *testing.T, id, by string) {
+	t.Helper()
+	r := e.res.get(id)
+	if r == nil || r.Status != StatusSuperseded || !strings.Contains(r.Reason, by) {
+		t.Fatalf("result of %s: %+v, want superseded naming %s", id, r, by)
+	}
+}
+
+func (e *orderEnv) wantQueueEmpty(t *testing.T) {
+	t.Helper()
+	if m := e.srv.ReceiveOne(t, e.queue, time.Second); m != nil {
+		t.Fatalf("a message is still on the queue: %s", *m.Body)
+	}
+}
+
+// TestNewestConfigureWinsOutOfOrder: a configure older than the one
+// applied is refused, superseded naming the newer, also after a restart;
+// deploys are ordered per app; a controller sequence orders over
+// issued_at.
+func TestNewestConfigureWinsOutOfOrder(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t, 0)
+	stop := e.start(t, 0)
+	e.send(t, "c-new", TypeConfigure, "", 20, 0)
+	e.waitResults(t, 1)
+	e.send(t, "c-old", TypeConfigure, "", 10, 0)
+	e.waitResults(t, 2)
+	e.wantSuperseded(t, "c-old", "c-new")
+	stop()
+	// The stopped daemon's last long poll (1 s) may still be open on the
+	// server, which would hand it the next message: let it end.
+	time.Sleep(1500 * time.Millisecond)
+
+	// A restart keeps the watermark (state_dir/applied.json).
+	e.start(t, 0)
+	e.send(t, "c-older", TypeConfigure, "", 5, 0)
+	e.send(t, "d-a-new", TypeDeploy, "a", 30, 0)
+	e.waitResults(t, 4)
+	e.send(t, "d-a-old", TypeDeploy, "a", 25, 0)
+	e.send(t, "d-b-old", TypeDeploy, "b", 25, 0)
+	e.waitResults(t, 6)
+	e.wantSuperseded(t, "c-older", "c-new")
+	e.wantSuperseded(t, "d-a-old", "d-a-new")
+	if r := e.res.get("d-b-old"); r.Status != StatusSuccess {
+		t.Fatalf("deploy of another app: %+v", r)
+	}
+	// Sequence beats issued_at when both carry one.
+	e.send(t, "c-seq2", TypeConfigure, "", 40, 2)
+	e.waitResults(t, 7)
+	e.send(t, "c-seq1", TypeConfigure, "", 50, 1)
+	e.waitResults(t, 8)
+	e.wantSuperseded(t, "c-seq1", "c-seq2")
+	want := "configure c-new 20|deploy d-a-new 30|deploy d-b-old 25|configure c-seq2 40"
+	if got := strings.Join(e.conv.ran(), "|"); got != want {
+		t.Fatalf("runs %q, want %q", got, want)
+	}
+	e.wantQueueEmpty(t)
+}
+
+// TestOlderConfigureRedeliveredAfterVisibilityTimeout: an older configure
+// taken by a receiver that never finished it (a batch held past its
+// visibility timeout) comes back after the newer one ran: superseded,
+// deleted, not run.
+func TestOlderConfigureRedeliveredAfterVisibilityTimeout(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t, 0)
+	e.send(t, "c-old", TypeConfigure, "", 10, 0)
+	stale := newTestSource(t, e.srv, e.queue, 2*time.Second)
+	if m := receiveOne(t, stale, 3); m == nil {
+		t.Fatal("no message")
+	}
+	e.start(t, 0)
+	e.send(t, "c-new", TypeConfigure, "", 20, 0)
+	e.waitResults(t, 2) // c-old is back 2 s after the stale receive
+	e.wantSuperseded(t, "c-old", "c-new")
+	if got := strings.Join(e.conv.ran(), "|"); got != "configure c-new 20" {
+		t.Fatalf("runs %q", got)
+	}
+	e.wantQueueEmpty(t)
+}
+
+// storm sends n configures (v = 1..n), gap apart, and checks: every one
+// answered, at most 2 runs, the last on the newest, the queue empty.
+func storm(t *testing.T, e *orderEnv, n int, gap time.Duration) {
+	t.Helper()
+	for i := 1; i <= n; i++ {
+		e.send(t, fmt.Sprintf("c-%02d", i), TypeConfigure, "", i, 0)
+		time.Sleep(gap)
+	}
+	e.waitResults(t, n)
+	runs := e.conv.ran()
+	if len(runs) < 1 || len(runs) > 2 || runs[len(runs)-1] != fmt.Sprintf("configure c-%02d %d", n, n) {
+		t.Fatalf("%d configures: runs %q, want at most 2, the last on c-%02d", n, runs, n)
+	}
+	if s := e.res.count(StatusSuperseded); s != n-len(runs) {
+		t.Fatalf("%d superseded, want %d", s, n-len(runs))
+	}
+	e.wantQueueEmpty(t)
+}
+
+func TestConfigureStormBackToBack(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t, 0)
+	e.start(t, time.Second)
+	storm(t, e, 50, 0)
+}
+
+// A storm spread over a window (60 s in the field, scaled down to 2.5 s):
+// configure_settle longer than the gaps makes it one burst.
+func TestConfigureStormSpread(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t, 0)
+	e.start(t, time.Second)
+	storm(t, e, 50, 50*time.Millisecond)
+}
+
+// With a slow converge (2 s in the field, 1 s here) the events that come
+// during a run are drained after it.
+func TestConfigureStormSlowConverge(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t, time.Second)
+	e.start(t, time.Second)
+	storm(t, e, 50, 20*time.Millisecond)
+}
+
+// Without settle, a storm already waiting when the daemon looks is one run:
+// the drain before the configure takes it all.
+func TestConfigureStormWaitingDrained(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t, 0)
+	for i := 1; i <= 50; i++ {
+		e.send(t, fmt.Sprintf("c-%02d", i), TypeConfigure, "", i, 0)
+	}
+	e.start(t, 0)
+	e.waitResults(t, 50)
+	if got := e.conv.ran(); len(got) != 1 || got[0] != "configure c-50 50" {
+		t.Fatalf("runs %q, want one on c-50", got)
+	}
+	e.wantQueueEmpty(t)
+}
+
+func testLog(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
