@@ -247,7 +247,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			wait := d.Backoff.Next()
 			d.OnState("backing-off", nil)
-			d.Log.Warn("receive failed; backing off", "error", err, "retry_in", wait.Round(time.Millisecond), "failures", d.Backoff.Failures())
+			msg := "receive failed; backing off"
+			if errors.Is(err, ErrStalled) {
+				msg = "receive stalled: the event source did not answer within the deadline; backing off"
+			}
+			d.Log.Warn(msg, "error", err, "retry_in", wait.Round(time.Millisecond), "failures", d.Backoff.Failures())
 			select {
 			case <-rctx.Done():
 			case <-time.After(wait):
