@@ -49,7 +49,7 @@ func (d *Daemon) serve(ctx, rctx context.Context, msgs []*Message) {
 			}
 			return
 		}
-		if hasConfigure(held) {
+		if held[0].ev.Type == TypeConfigure {
 			held = d.gather(ctx, rctx, held)
 			if len(held) == 0 || rctx.Err() != nil {
 				continue
