@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -283,4 +285,59 @@ type tWriter struct{ t *testing.T }
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// TestConfigureStormInbox: the same storm through the local inbox.
+func TestConfigureStormInbox(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, err := NewInboxSource(filepath.Join(dir, "inbox"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	j, err := OpenJournal(filepath.Join(dir, "journal.jsonl"), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	conv, res := &recorder{}, &results{byID: map[string]*Result{}}
+	d := &Daemon{Source: src, Identity: Identity{InstanceID: "i-1", Layers: []string{"web"}}, Converger: conv,
+		Journal: j, StateDir: dir, ConfigureSettle: time.Second, OnResult: res.add, Log: testLog(t),
+		BaseAttributes: func() map[string]any {
+			return map[string]any{"stackagent": map[string]any{"layers": map[string]any{"web": map[string]any{
+				"recipes": map[string]any{"configure": []any{"c"}}}}}}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for i := 1; i <= 50; i++ {
+		b, _ := json.Marshal(map[string]any{"version": 1, "id": fmt.Sprintf("c-%02d", i), "type": "configure",
+			"issued_at": t0.Add(time.Duration(i) * time.Second), "attributes": map[string]any{"v": i}})
+		tmp := filepath.Join(src.Dir, fmt.Sprintf(".c-%02d.tmp", i))
+		if err := os.WriteFile(tmp, b, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(src.Dir, fmt.Sprintf("c-%02d.json", i))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for res.count("") < 50 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d results; runs %q", res.count(""), conv.ran())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	runs := conv.ran()
+	if len(runs) > 2 || runs[len(runs)-1] != "configure c-50 50" {
+		t.Fatalf("runs %q, want at most 2, the last on c-50", runs)
+	}
+	left, _ := filepath.Glob(filepath.Join(src.Dir, "*.json"))
+	processed, _ := filepath.Glob(filepath.Join(src.Dir, "processed", "c-*.result.json"))
+	if len(left) != 0 || len(processed) != 50 {
+		t.Fatalf("%d files left in the inbox, %d results in processed/", len(left), len(processed))
+	}
 }
