@@ -341,3 +341,68 @@ func TestConfigureStormInbox(t *testing.T) {
 		t.Fatalf("%d files left in the inbox, %d results in processed/", len(left), len(processed))
 	}
 }
+
+// countingSource records the receive count of every delivery.
+type countingSource struct {
+	*SQSSource
+	mu     sync.Mutex
+	counts map[string]int // message id → highest receive count seen
+}
+
+func (s *countingSource) note(msgs []*Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range msgs {
+		s.counts[m.ID] = max(s.counts[m.ID], m.ReceiveCount)
+	}
+}
+
+func (s *countingSource) Receive(ctx context.Context) ([]*Message, error) {
+	msgs, err := s.SQSSource.Receive(ctx)
+	s.note(msgs)
+	return msgs, err
+}
+
+func (s *countingSource) ReceiveWait(ctx context.Context, wait time.Duration) ([]*Message, error) {
+	msgs, err := s.SQSSource.ReceiveWait(ctx, wait)
+	s.note(msgs)
+	return msgs, err
+}
+
+// TestHeldBatchStaysInvisible: events received together wait while the
+// first converges for longer than the visibility timeout; heartbeats keep
+// them hidden, so none is delivered a second time.
+func TestHeldBatchStaysInvisible(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t, 3*time.Second)
+	for _, app := range []string{"a", "b", "c"} {
+		e.send(t, "d-"+app, TypeDeploy, app, 1, 0)
+	}
+	src := &countingSource{SQSSource: newTestSource(t, e.srv, e.queue, 2*time.Second), counts: map[string]int{}}
+	j, err := OpenJournal(filepath.Join(e.state, "journal.jsonl"), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	d := &Daemon{Source: src, Identity: Identity{InstanceID: "i-1", Layers: []string{"web"}}, Converger: e.conv,
+		Journal: j, StateDir: e.state, OnResult: e.res.add, Log: testLog(t), VisibilityExtend: 2 * time.Second,
+		BaseAttributes: func() map[string]any {
+			return map[string]any{"stackagent": map[string]any{"layers": map[string]any{"web": map[string]any{
+				"recipes": map[string]any{"deploy": []any{"d"}}}}}}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	e.waitResults(t, 3)
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	for id, n := range src.counts {
+		if n != 1 {
+			t.Errorf("message %s delivered %d times", id, n)
+		}
+	}
+	if got := len(e.conv.ran()); got != 3 {
+		t.Fatalf("%d runs, want 3", got)
+	}
+}

@@ -167,7 +167,9 @@ func (d *Daemon) drain(ctx, rctx context.Context, held []pending) []pending {
 	for n := 0; n < d.DrainMax && rctx.Err() == nil && d.Now().Before(end); {
 		msgs, err := w.ReceiveWait(rctx, 0)
 		if err != nil {
-			d.Log.Warn("draining the source", "error", err)
+			if rctx.Err() == nil {
+				d.Log.Warn("draining the source", "error", err)
+			}
 			break
 		}
 		if len(msgs) == 0 {
