@@ -297,6 +297,7 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 			return nil, nil, err
 		}
 		d.Source = src
+		d.DrainConfirm = time.Second // an empty short receive does not prove the queue empty
 		d.Hooks = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
 		if cfg.LaunchHook != "" {
 			d.BootHook = &lifecycle.LifecycleHook{HookName: cfg.LaunchHook, AutoScalingGroupName: cfg.ASGName}

@@ -137,6 +137,10 @@ type Daemon struct {
 	ConfigureSettle time.Duration
 	DrainMax        int
 	DrainFor        time.Duration
+	// DrainConfirm, without ConfigureSettle, is the wait of one last
+	// receive before a configure (SQS: 1 s, since an empty short receive
+	// does not prove the queue empty); 0: none.
+	DrainConfirm time.Duration
 	// CallTimeout bounds each call to the reply target and the Auto
 	// Scaling API (default 10 s).
 	CallTimeout time.Duration

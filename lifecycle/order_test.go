@@ -20,13 +20,23 @@ import (
 // redeliveries) and storms (many configures, few runs).
 
 // recorder is a Converger that records each run's event and attribute v.
+// With gate set, each run first says it started on started and waits for
+// gate to be closed.
 type recorder struct {
-	delay time.Duration
-	mu    sync.Mutex
-	runs  []string // "type id v"
+	delay         time.Duration
+	started, gate chan struct{}
+	mu            sync.Mutex
+	runs          []string // "type id v"
 }
 
 func (r *recorder) Converge(_ context.Context, job *Job) *Outcome {
+	if r.gate != nil {
+		select {
+		case r.started <- struct{}{}:
+		default:
+		}
+		<-r.gate
+	}
 	time.Sleep(r.delay)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -76,6 +86,8 @@ type orderEnv struct {
 	state string
 	conv  *recorder
 	res   *results
+	// confirm is the daemon's DrainConfirm (as the agent sets it for SQS).
+	confirm time.Duration
 }
 
 func newOrderEnv(t *testing.T, delay time.Duration) *orderEnv {
@@ -93,7 +105,7 @@ func (e *orderEnv) start(t *testing.T, settle time.Duration) (stop func()) {
 		t.Fatal(err)
 	}
 	d := &Daemon{Source: src, Identity: Identity{InstanceID: "i-1", Stack: "prod", Layers: []string{"web"}},
-		Converger: e.conv, Journal: j, StateDir: e.state, ConfigureSettle: settle, OnResult: e.res.add, Log: testLog(t),
+		Converger: e.conv, Journal: j, StateDir: e.state, ConfigureSettle: settle, OnResult: e.res.add, DrainConfirm: e.confirm, Log: testLog(t),
 		BaseAttributes: func() map[string]any {
 			return map[string]any{"stackagent": map[string]any{"layers": map[string]any{"web": map[string]any{
 				"recipes": map[string]any{"configure": []any{"c"}, "deploy": []any{"d"}, "undeploy": []any{"u"}}}}}}
@@ -251,13 +263,38 @@ func TestConfigureStormSpread(t *testing.T) {
 	storm(t, e, 50, 50*time.Millisecond)
 }
 
-// With a slow converge (2 s in the field, 1 s here) the events that come
-// during a run are drained after it.
+// With a slow converge, the events that come during a run are drained
+// after it: without any settle, 50 configures cost 2 runs. The converge is
+// held until the storm is on the queue.
 func TestConfigureStormSlowConverge(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t, 0)
+	e.conv.started, e.conv.gate = make(chan struct{}, 1), make(chan struct{})
+	e.confirm = time.Second
+	e.start(t, 0)
+	e.send(t, "c-01", TypeConfigure, "", 1, 0)
+	<-e.conv.started
+	for i := 2; i <= 50; i++ {
+		e.send(t, fmt.Sprintf("c-%02d", i), TypeConfigure, "", i, 0)
+	}
+	close(e.conv.gate)
+	e.waitResults(t, 50)
+	if got := strings.Join(e.conv.ran(), "|"); got != "configure c-01 1|configure c-50 50" {
+		t.Fatalf("runs %q, want c-01 then c-50", got)
+	}
+	if s := e.res.count(StatusSuperseded); s != 48 {
+		t.Fatalf("%d superseded, want 48", s)
+	}
+	e.wantQueueEmpty(t)
+}
+
+// With a slow converge and configure_settle, a storm spread over the
+// converge and after it still costs at most 2 runs.
+func TestConfigureStormSlowConvergeSettle(t *testing.T) {
 	t.Parallel()
 	e := newOrderEnv(t, time.Second)
 	e.start(t, time.Second)
-	storm(t, e, 50, 20*time.Millisecond)
+	storm(t, e, 50, 40*time.Millisecond)
 }
 
 // Without settle, a storm already waiting when the daemon looks is one run:

@@ -135,8 +135,11 @@ func (d *Daemon) supersede(ctx context.Context, held []pending) []pending {
 func (d *Daemon) gather(ctx, rctx context.Context, held []pending) []pending {
 	held = d.drain(ctx, rctx, held)
 	w, ok := d.Source.(Waiter)
-	if !ok || d.ConfigureSettle <= 0 {
+	if !ok {
 		return held
+	}
+	if d.ConfigureSettle <= 0 {
+		return d.confirm(ctx, rctx, w, held)
 	}
 	end := d.Now().Add(settleRounds * d.ConfigureSettle)
 	for rctx.Err() == nil && hasConfigure(held) {
@@ -154,6 +157,20 @@ func (d *Daemon) gather(ctx, rctx context.Context, held []pending) []pending {
 		held = d.drain(ctx, rctx, held)
 	}
 	return held
+}
+
+// confirm ends a drain before a configure with one receive of DrainConfirm
+// (SQS: an empty short receive samples only some servers, a long poll
+// asks them all), taking what it brings.
+func (d *Daemon) confirm(ctx, rctx context.Context, w Waiter, held []pending) []pending {
+	if d.DrainConfirm <= 0 || rctx.Err() != nil {
+		return held
+	}
+	msgs, err := w.ReceiveWait(rctx, d.DrainConfirm)
+	if err != nil || len(msgs) == 0 {
+		return held
+	}
+	return d.drain(ctx, rctx, d.admit(ctx, held, msgs))
 }
 
 // drain receives what is waiting until a receive comes back empty, at most
