@@ -80,7 +80,7 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 		received:   counter("events_received_total", "Messages received from the event source, by event type (unknown: not an event, or refused before its type was read).", "type"),
 		refused:    counter("events_refused_total", "Events refused without a run (malformed, unknown version or type, missing fields), by event type.", "type"),
 		skipped:    counter("events_skipped_total", "Events skipped because they are not for this instance (stack, layers, instances), by event type.", "type"),
-		superseded: counter("events_superseded_total", "Configure events dropped because a newer configure event was waiting, by event type.", "type"),
+		superseded: counter("events_superseded_total", "Events answered superseded without a run (a configure older than the newest one waiting, or an event older than one already run for its state key), by event type.", "type"),
 		runs:       counter("runs_total", "Runs finished, by event type and status (success, failed).", "type", "status"),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "stackagent", Name: "run_duration_seconds",
 			Help: "Duration of finished runs, by event type.", Buckets: DurationBuckets}, []string{"type"}),
