@@ -71,6 +71,10 @@ type Config struct {
 	RepairMax     int           `yaml:"repair_max"`
 	RepairWindow  time.Duration `yaml:"repair_window"`
 	Escalate      bool          `yaml:"escalate"`
+	// ConfigureSettle: before a configure runs, wait until no event came
+	// for this long (a storm ends), at most 60 times as long; 0: no wait
+	// (docs/operators.md, "Ordering and storms").
+	ConfigureSettle time.Duration `yaml:"configure_settle"`
 	// CustomCookbooks is where update_custom_cookbooks fetches from.
 	CustomCookbooks *lifecycle.CookbookSource `yaml:"custom_cookbooks"`
 }
@@ -402,6 +406,9 @@ func (c *Config) validate() error {
 	}
 	if c.VisibilityTimeout < 2*time.Second || c.VisibilityTimeout > 12*time.Hour {
 		return bad("visibility_timeout", "%s: want between 2s and 12h", c.VisibilityTimeout)
+	}
+	if c.ConfigureSettle < 0 || c.ConfigureSettle > 5*time.Minute {
+		return bad("configure_settle", "%s: want between 0 (off) and 5m", c.ConfigureSettle)
 	}
 	if c.JournalMaxAge < time.Hour {
 		return bad("journal_max_age", "%s: want at least 1h (a duplicate delivery after that would run again)", c.JournalMaxAge)

@@ -93,6 +93,7 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 			return &exitError{1, err}
 		}
 		tel.instrument(d)
+		tel.health.SetPollWait(pollWait(cfg))
 		stopHeal, buildCleanup := startHeal(parent, cfg, d, tel, log), cleanup
 		cleanup = func() { stopHeal(); buildCleanup() }
 		tel.serve(parent, cfg.MetricsAddress, log)
@@ -202,6 +203,15 @@ func sourceName(cfg *Config) string {
 	return "inbox " + inboxDir(cfg)
 }
 
+// pollWait is how long one receive may wait: wait_seconds for SQS, the
+// inbox's poll window otherwise (a receive open longer is a stall).
+func pollWait(cfg *Config) time.Duration {
+	if cfg.QueueURL != "" {
+		return time.Duration(cfg.WaitSeconds) * time.Second
+	}
+	return inboxPollWindow
+}
+
 func inboxDir(cfg *Config) string {
 	if cfg.InboxDir != "" {
 		return cfg.InboxDir
@@ -241,7 +251,7 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 	d := &lifecycle.Daemon{
 		Identity: id, Converger: e, Journal: journal, StateDir: cfg.StateDir, Log: log,
 		Results:   &lifecycle.ResultStore{Dir: filepath.Join(cfg.StateDir, "runs"), Keep: cfg.KeepRuns},
-		BootSetup: cfg.BootSetup, VisibilityExtend: cfg.VisibilityTimeout,
+		BootSetup: cfg.BootSetup, VisibilityExtend: cfg.VisibilityTimeout, ConfigureSettle: cfg.ConfigureSettle,
 		BaseAttributes: func() map[string]any {
 			attrs := lifecycle.DefaultLayers()
 			if node, _, err := e.baseNode(); err == nil {
@@ -287,6 +297,7 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 			return nil, nil, err
 		}
 		d.Source = src
+		d.DrainConfirm = time.Second // an empty short receive does not prove the queue empty
 		d.Hooks = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
 		if cfg.LaunchHook != "" {
 			d.BootHook = &lifecycle.LifecycleHook{HookName: cfg.LaunchHook, AutoScalingGroupName: cfg.ASGName}

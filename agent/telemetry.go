@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -130,6 +131,9 @@ func (t *daemonTelemetry) received(ctx context.Context, msgs []*lifecycle.Messag
 	now := time.Now()
 	if err != nil {
 		if ctx.Err() == nil {
+			if errors.Is(err, lifecycle.ErrStalled) {
+				t.metrics.ReceiveStall()
+			}
 			t.metrics.ReceiveError()
 			t.health.ReceiveFailed(err)
 		}
@@ -159,6 +163,13 @@ func (s *observedSQS) Receive(ctx context.Context) ([]*lifecycle.Message, error)
 	return msgs, err
 }
 
+// ReceiveWait is a drain's receive (storms), counted like Receive.
+func (s *observedSQS) ReceiveWait(ctx context.Context, wait time.Duration) ([]*lifecycle.Message, error) {
+	msgs, err := s.SQSSource.ReceiveWait(ctx, wait)
+	s.t.received(ctx, msgs, err)
+	return msgs, err
+}
+
 // inboxPollWindow ends an idle inbox receive as an SQS long poll ends, so
 // that a completed poll proves the receive loop alive whatever the source.
 const inboxPollWindow = 20 * time.Second
@@ -178,7 +189,16 @@ func (s *observedInbox) Receive(ctx context.Context) ([]*lifecycle.Message, erro
 	return msgs, err
 }
 
+// ReceiveWait is a drain's receive (storms), counted like Receive.
+func (s *observedInbox) ReceiveWait(ctx context.Context, wait time.Duration) ([]*lifecycle.Message, error) {
+	msgs, err := s.InboxSource.ReceiveWait(ctx, wait)
+	s.t.received(ctx, msgs, err)
+	return msgs, err
+}
+
 var (
+	_ lifecycle.Waiter             = (*observedSQS)(nil)
+	_ lifecycle.Waiter             = (*observedInbox)(nil)
 	_ lifecycle.VisibilityExtender = (*observedSQS)(nil)
 	_ lifecycle.Releaser           = (*observedSQS)(nil)
 	_ lifecycle.Rejecter           = (*observedInbox)(nil)

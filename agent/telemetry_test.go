@@ -109,7 +109,7 @@ stackagent_events_refused_total{type="unknown"} 1
 # HELP stackagent_events_skipped_total Events skipped because they are not for this instance (stack, layers, instances), by event type.
 # TYPE stackagent_events_skipped_total counter
 stackagent_events_skipped_total{type="configure"} 1
-# HELP stackagent_events_superseded_total Configure events dropped because a newer configure event was waiting, by event type.
+# HELP stackagent_events_superseded_total Events answered superseded without a run (a configure older than the newest one waiting, or an event older than one already run for its state key), by event type.
 # TYPE stackagent_events_superseded_total counter
 stackagent_events_superseded_total{type="configure"} 2
 # HELP stackagent_runs_total Runs finished, by event type and status (success, failed).

@@ -128,6 +128,23 @@ type Daemon struct {
 	// while another converge runs.
 	Periodic <-chan *Event
 
+	// Applied is the watermark store of the ordering rule (watermark.go);
+	// nil: StateDir/applied.json.
+	Applied *Watermarks
+	// ConfigureSettle, when set, makes a configure wait until no event
+	// came for that long (storm.go); DrainMax and DrainFor bound one drain
+	// of the source (default 500 messages, 10 s).
+	ConfigureSettle time.Duration
+	DrainMax        int
+	DrainFor        time.Duration
+	// DrainConfirm, without ConfigureSettle, is the wait of one last
+	// receive before a configure (SQS: 1 s, since an empty short receive
+	// does not prove the queue empty); 0: none.
+	DrainConfirm time.Duration
+	// CallTimeout bounds each call to the reply target and the Auto
+	// Scaling API (default 10 s).
+	CallTimeout time.Duration
+
 	restart bool // an upgrade asked for a restart
 }
 
@@ -167,6 +184,22 @@ func (d *Daemon) defaults() {
 	}
 	if d.OnState == nil {
 		d.OnState = func(string, *Event) {}
+	}
+	if d.DrainMax <= 0 {
+		d.DrainMax = DefaultDrainMax
+	}
+	if d.DrainFor <= 0 {
+		d.DrainFor = DefaultDrainFor
+	}
+	if d.CallTimeout <= 0 {
+		d.CallTimeout = 10 * time.Second
+	}
+	if d.Applied == nil {
+		w, err := OpenWatermarks(filepath.Join(d.StateDir, WatermarkFile))
+		if err != nil {
+			d.Log.Error("reading the applied-event watermarks", "error", err)
+		}
+		d.Applied = w
 	}
 	if d.OnResult == nil {
 		d.OnResult = func(*Result) {}
@@ -218,7 +251,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			wait := d.Backoff.Next()
 			d.OnState("backing-off", nil)
-			d.Log.Warn("receive failed; backing off", "error", err, "retry_in", wait.Round(time.Millisecond), "failures", d.Backoff.Failures())
+			msg := "receive failed; backing off"
+			if errors.Is(err, ErrStalled) {
+				msg = "receive stalled: the event source did not answer within the deadline; backing off"
+			}
+			d.Log.Warn(msg, "error", err, "retry_in", wait.Round(time.Millisecond), "failures", d.Backoff.Failures())
 			select {
 			case <-rctx.Done():
 			case <-time.After(wait):
@@ -236,68 +273,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			break
 		}
-		d.handle(ctx, rctx, msgs)
+		d.serve(ctx, rctx, msgs)
 		if d.restart {
 			return ErrRestart
 		}
 	}
 	return nil
-}
-
-type pending struct {
-	m  *Message
-	ev *Event
-}
-
-// handle sorts a batch: not events, refused, duplicates, not ours,
-// superseded — then runs the rest one at a time.
-func (d *Daemon) handle(ctx, rctx context.Context, msgs []*Message) {
-	var todo []pending
-	ids := map[string]bool{}
-	for _, m := range msgs {
-		p, ok := d.triage(ctx, m)
-		if !ok {
-			continue
-		}
-		if ids[p.ev.ID] {
-			// The same event twice in one batch (SQS standard queues
-			// deliver at least once): one run is enough.
-			d.Log.Info("duplicate delivery in the same batch; deleted without a run", "event", p.ev.ID, "message", m.ID)
-			d.delete(ctx, m)
-			continue
-		}
-		ids[p.ev.ID] = true
-		todo = append(todo, p)
-	}
-	events := make([]*Event, len(todo))
-	for i, p := range todo {
-		events[i] = p.ev
-	}
-	keep, superseded := Supersede(events)
-	for _, ev := range superseded {
-		p := findPending(todo, ev)
-		d.finish(ctx, p.m, ev, d.result(ev, StatusSuperseded, "a newer configure event is waiting", nil, d.Now()))
-	}
-	for i, ev := range keep {
-		p := findPending(todo, ev)
-		if rctx.Err() != nil || d.restart {
-			// Stopping or draining: hand the rest back at once.
-			for _, rest := range keep[i:] {
-				d.release(findPending(todo, rest).m)
-			}
-			return
-		}
-		d.process(ctx, p.m, ev)
-	}
-}
-
-func findPending(todo []pending, ev *Event) pending {
-	for _, p := range todo {
-		if p.ev == ev {
-			return p
-		}
-	}
-	return pending{}
 }
 
 // triage parses a message and settles every case that needs no converge.
@@ -347,7 +328,7 @@ func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
 		d.finish(ctx, m, ev, d.result(ev, StatusSkipped, reason, nil, d.Now()))
 		return pending{}, false
 	}
-	return pending{m, ev}, true
+	return pending{m: m, ev: ev}, true
 }
 
 // process runs one event to its end and settles it.
@@ -375,10 +356,12 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 		d.Log.Warn("stopped before the event finished; handing it back for redelivery", "event", ev.ID)
 		d.release(m)
 		// The in-progress record stays so the next start runs the event
-		// again; a graceful stop is not a crash, so it does not count
-		// toward MaxAttempts.
-		ip.Attempts--
-		SaveInProgress(d.inProgressPath(), ip)
+		// again. The attempt counts toward MaxAttempts like a crash: a
+		// recipe that restarts the agent must not loop forever.
+		ip.Interrupted++
+		if err := SaveInProgress(d.inProgressPath(), ip); err != nil {
+			d.Log.Error("recording the interruption", "event", ev.ID, "error", err)
+		}
 		return
 	}
 	res := d.result(ev, out.Status, "", out, start)
@@ -390,6 +373,11 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 		res.Drift = out.Updated > 0
 		if res.Drift && res.Reason == "" {
 			res.Reason = fmt.Sprintf("drift: %d of %d resources were not as the cookbooks declare them and were put back", out.Updated, out.Total)
+		}
+	}
+	if out.Status == StatusSuccess || out.Status == StatusFailed {
+		if err := d.Applied.Advance(ev, d.Now()); err != nil {
+			d.Log.Error("recording the applied event", "event", ev.ID, "error", err)
 		}
 	}
 	d.finish(ctx, m, ev, res)
@@ -494,12 +482,18 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 		}
 	}
 	if d.Reporter != nil {
-		if err := d.Reporter.Report(ctx, r); err != nil {
+		rctx, cancel := context.WithTimeout(ctx, d.CallTimeout)
+		err := d.Reporter.Report(rctx, r)
+		cancel()
+		if err != nil {
 			d.Log.Error("reporting the result", "event", ev.ID, "error", err)
 		}
 	}
 	if ev.Hook != nil && d.Hooks != nil && (r.Status == StatusSuccess || r.Status == StatusFailed) {
-		if err := d.Hooks.Complete(ctx, ev.Hook, HookResult(r)); err != nil {
+		hctx, cancel := context.WithTimeout(ctx, d.CallTimeout)
+		err := d.Hooks.Complete(hctx, ev.Hook, HookResult(r))
+		cancel()
+		if err != nil {
 			d.Log.Error("completing the lifecycle action", "event", ev.ID, "error", err)
 		}
 	}

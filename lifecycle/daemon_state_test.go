@@ -56,7 +56,7 @@ func TestDaemonDoesNotAcknowledgeWithoutJournal(t *testing.T) {
 	body := []byte(`{"version":1,"id":"c-1","type":"deploy","app":"wp"}`)
 	m := &Message{ID: "m-1", Body: body, ReceiveCount: 1, Received: time.Now()}
 	ctx := context.Background()
-	d.handle(ctx, ctx, []*Message{m})
+	d.serve(ctx, ctx, []*Message{m})
 	if conv.runs != 1 {
 		t.Fatalf("runs: %d", conv.runs)
 	}

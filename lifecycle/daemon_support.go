@@ -37,7 +37,10 @@ func (d *Daemon) heartbeats(ctx context.Context, m *Message, ev *Event) func() {
 				case <-hctx.Done():
 					return
 				case <-t.C:
-					if err := d.Hooks.Heartbeat(hctx, ev.Hook); err != nil {
+					cctx, end := context.WithTimeout(hctx, d.CallTimeout)
+					err := d.Hooks.Heartbeat(cctx, ev.Hook)
+					end()
+					if err != nil {
 						d.Log.Warn("lifecycle action heartbeat failed", "event", ev.ID, "error", err)
 					}
 				}
@@ -65,9 +68,10 @@ func (d *Daemon) recover(ctx context.Context) error {
 		return ClearInProgress(d.inProgressPath())
 	}
 	if ip.Attempts >= d.MaxAttempts {
-		d.Log.Error("event crashed the agent too often; giving up", "event", ip.Event.ID, "attempts", ip.Attempts)
+		d.Log.Error("event did not finish too often; giving up", "event", ip.Event.ID, "attempts", ip.Attempts, "interrupted", ip.Interrupted)
 		d.finish(ctx, nil, ip.Event, d.result(ip.Event, StatusFailed,
-			fmt.Sprintf("gave up after %d attempts that did not finish (agent crashed or was killed)", ip.Attempts), &Outcome{ExitCode: 1}, d.Now()))
+			fmt.Sprintf("gave up after %d attempts that did not finish (%d stopped by a signal such as SIGTERM, %d crashed or killed)",
+				ip.Attempts, ip.Interrupted, ip.Attempts-ip.Interrupted), &Outcome{ExitCode: 1}, d.Now()))
 		return nil
 	}
 	d.Log.Warn("the agent stopped while converging; running the event again", "event", ip.Event.ID, "type", ip.Event.Type,

@@ -259,8 +259,8 @@ func DefaultLayers() map[string]any {
 const BaseLayer = "base"
 
 // Supersede drops configure events made stale by a newer one among the
-// events waiting to run: only the newest configure (by IssuedAt, then
-// arrival order) is kept, since each carries the whole stack
+// events waiting to run: only the newest configure (by Newer: sequence
+// when both carry one, else IssuedAt; then arrival order) is kept, since each carries the whole stack
 // configuration. Other events are untouched; order is preserved. nil
 // entries are dropped.
 func Supersede(events []*Event) (keep []*Event, superseded []*Event) {
@@ -269,7 +269,7 @@ func Supersede(events []*Event) (keep []*Event, superseded []*Event) {
 		if e == nil || e.Type != TypeConfigure {
 			continue
 		}
-		if newest < 0 || !e.IssuedAt.Before(events[newest].IssuedAt) {
+		if newest < 0 || !Newer(events[newest], e) {
 			newest = i
 		}
 	}

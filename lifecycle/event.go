@@ -141,6 +141,7 @@ func eventFromV1(m map[string]any, env string, issued time.Time) (*Event, error)
 	}
 	e.Attributes = d.attributes("attributes")
 	e.IssuedAt = d.time("issued_at", issued)
+	e.Sequence = d.sequence()
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -180,6 +181,21 @@ func (d *decoder) version() int {
 	}
 	d.fail("version", "unknown version %s (want 1)", show(v))
 	return 0
+}
+
+// sequence reads the optional controller sequence: a whole number, 1 or
+// more (0 or absent: none).
+func (d *decoder) sequence() uint64 {
+	v, ok := d.get("sequence")
+	if !ok {
+		return 0
+	}
+	n, isInt := v.(int64)
+	if !isInt || n < 0 {
+		d.fail("sequence", "want a whole number of 0 or more, got %s", show(v))
+		return 0
+	}
+	return uint64(n)
 }
 
 func (d *decoder) str(field string, required bool) string {

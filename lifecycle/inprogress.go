@@ -34,6 +34,9 @@ type InProgress struct {
 	// Attempts counts the runs started for this event (crash loops stop at
 	// a limit).
 	Attempts int `json:"attempts"`
+	// Interrupted counts the attempts a graceful stop (SIGTERM) cut short;
+	// they count toward the cap like crashes.
+	Interrupted int `json:"interrupted,omitempty"`
 }
 
 // SaveInProgress writes the record atomically and durably
@@ -102,7 +105,7 @@ func (d *Daemon) inProgress(ev *Event, m *Message, start time.Time) *InProgress 
 		d.Log.Warn("reading the in-progress record", "error", err)
 	}
 	if prev != nil && prev.Event.ID == ev.ID {
-		ip.Attempts = prev.Attempts + 1
+		ip.Attempts, ip.Interrupted = prev.Attempts+1, prev.Interrupted
 		ip.Message, ip.Received, ip.MessageID = prev.Message, prev.Received, prev.MessageID
 	}
 	if m != nil {

@@ -21,7 +21,17 @@ const (
 	DefaultSQSVisibility = 60 * time.Second
 	maxSQSVisibility     = 12 * time.Hour
 	maxSQSBatch          = 10
+	// DefaultSQSCallTimeout bounds each call but ReceiveMessage (delete,
+	// change visibility); a receive gets its long poll plus
+	// DefaultSQSReceiveGrace.
+	DefaultSQSCallTimeout  = 10 * time.Second
+	DefaultSQSReceiveGrace = 10 * time.Second
 )
+
+// ErrStalled is returned (wrapped) when SQS did not answer a call within
+// its deadline: the connection was accepted but never answered, a black
+// hole on the way, a proxy that hangs.
+var ErrStalled = errors.New("no answer from SQS within the deadline")
 
 // SQSAPI is the part of *sqs.Client that SQSSource uses.
 type SQSAPI interface {
@@ -47,6 +57,12 @@ type SQSOptions struct {
 	Log *slog.Logger
 	// Now is the clock stamped on Message.Received (default time.Now).
 	Now func() time.Time
+	// CallTimeout bounds DeleteMessage and ChangeMessageVisibility
+	// (default 10 s); ReceiveMessage gets its wait plus 10 s.
+	CallTimeout time.Duration
+	// ReceiveGrace is how long past its wait a receive may take before it
+	// counts as stalled (default 10 s).
+	ReceiveGrace time.Duration
 }
 
 // SQSSource is a Source reading one SQS queue with long polling. Its
@@ -59,6 +75,7 @@ type SQSSource struct {
 }
 
 var (
+	_ Waiter             = (*SQSSource)(nil)
 	_ Source             = (*SQSSource)(nil)
 	_ VisibilityExtender = (*SQSSource)(nil)
 	_ Releaser           = (*SQSSource)(nil)
@@ -93,6 +110,12 @@ func NewSQSSource(client SQSAPI, queueURL string, opts SQSOptions) (*SQSSource, 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = DefaultSQSCallTimeout
+	}
+	if opts.ReceiveGrace <= 0 {
+		opts.ReceiveGrace = DefaultSQSReceiveGrace
+	}
 	return &SQSSource{client: client, queueURL: queueURL, opts: opts}, nil
 }
 
@@ -103,21 +126,39 @@ func (s *SQSSource) QueueURL() string { return s.queueURL }
 func (s *SQSSource) Logger() *slog.Logger { return s.opts.Log }
 
 // Receive long-polls the queue once. It returns no messages and no error
-// when the poll ends empty.
+// when the poll ends empty. A poll SQS does not answer within its wait
+// plus 10 s fails with ErrStalled.
 func (s *SQSSource) Receive(ctx context.Context) ([]*Message, error) {
-	out, err := s.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+	return s.ReceiveWait(ctx, s.opts.Wait)
+}
+
+// ReceiveWait polls the queue once, waiting up to wait (whole seconds, at
+// most 20 s; 0: a short receive that returns at once with what is there).
+func (s *SQSSource) ReceiveWait(ctx context.Context, wait time.Duration) ([]*Message, error) {
+	wait = min(max(wait, 0), DefaultSQSWait)
+	out, err := withDeadline(ctx, time.Duration(seconds(wait))*time.Second+s.opts.ReceiveGrace, func(ctx context.Context) (*sqs.ReceiveMessageOutput, error) {
+		return s.client.ReceiveMessage(ctx, s.receiveInput(wait))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("receive from %s: %w", s.queueURL, err)
+	}
+	return s.messages(ctx, out), nil
+}
+
+func (s *SQSSource) receiveInput(wait time.Duration) *sqs.ReceiveMessageInput {
+	return &sqs.ReceiveMessageInput{
 		QueueUrl:            aws.String(s.queueURL),
 		MaxNumberOfMessages: int32(s.opts.MaxMessages),
-		WaitTimeSeconds:     seconds(s.opts.Wait),
+		WaitTimeSeconds:     seconds(wait),
 		VisibilityTimeout:   seconds(s.opts.Visibility),
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{
 			sqstypes.MessageSystemAttributeNameApproximateReceiveCount,
 			sqstypes.MessageSystemAttributeNameSentTimestamp,
 		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("receive from %s: %w", s.queueURL, err)
 	}
+}
+
+func (s *SQSSource) messages(ctx context.Context, out *sqs.ReceiveMessageOutput) []*Message {
 	now := s.opts.Now()
 	msgs := make([]*Message, 0, len(out.Messages))
 	for _, m := range out.Messages {
@@ -132,13 +173,27 @@ func (s *SQSSource) Receive(ctx context.Context) ([]*Message, error) {
 			"receive_count", msg.ReceiveCount, "age", queueAge(m.Attributes, now))
 		msgs = append(msgs, msg)
 	}
-	return msgs, nil
+	return msgs
+}
+
+// withDeadline runs call with a deadline of limit; when the deadline (not
+// ctx) ends it, the error wraps ErrStalled.
+func withDeadline[T any](ctx context.Context, limit time.Duration, call func(context.Context) (T, error)) (T, error) {
+	cctx, cancel := context.WithTimeoutCause(ctx, limit, ErrStalled)
+	defer cancel()
+	out, err := call(cctx)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(cctx), ErrStalled) {
+		err = fmt.Errorf("%w (%s): %w", ErrStalled, limit, err)
+	}
+	return out, err
 }
 
 // Delete acknowledges m: SQS never delivers it again.
 func (s *SQSSource) Delete(ctx context.Context, m *Message) error {
-	_, err := s.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{
-		QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.Handle),
+	_, err := withDeadline(ctx, s.opts.CallTimeout, func(ctx context.Context) (*sqs.DeleteMessageOutput, error) {
+		return s.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{
+			QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.Handle),
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("delete message %s from %s: %w", m.ID, s.queueURL, err)
@@ -165,8 +220,10 @@ func (s *SQSSource) Release(ctx context.Context, m *Message) error {
 }
 
 func (s *SQSSource) changeVisibility(ctx context.Context, m *Message, secs int32, op string) error {
-	_, err := s.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-		QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.Handle), VisibilityTimeout: secs,
+	_, err := withDeadline(ctx, s.opts.CallTimeout, func(ctx context.Context) (*sqs.ChangeMessageVisibilityOutput, error) {
+		return s.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+			QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.Handle), VisibilityTimeout: secs,
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("%s message %s on %s: %w", op, m.ID, s.queueURL, err)

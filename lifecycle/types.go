@@ -55,6 +55,10 @@ type Event struct {
 	// normal level for the run.
 	Attributes map[string]any `json:"attributes,omitempty"`
 	IssuedAt   time.Time      `json:"issued_at"`
+	// Sequence is an optional number the controller sets, increasing with
+	// every event it issues; when two events both carry one it orders them
+	// instead of IssuedAt (see Newer).
+	Sequence uint64 `json:"sequence,omitempty"`
 
 	// Hook is set when the event came from an Auto Scaling lifecycle hook:
 	// the run's result completes the lifecycle action.

@@ -14,6 +14,17 @@ import (
 const (
 	DefaultPollTimeout   = 5 * time.Minute
 	DefaultConvergeLimit = time.Hour
+	// DefaultPollWait is the SQS long poll; a receive open for longer than
+	// PollWait + stallGrace makes the agent degraded.
+	DefaultPollWait = 20 * time.Second
+	stallGrace      = 5 * time.Second
+)
+
+// Health statuses of HealthReport.Status.
+const (
+	StatusOK        = "ok"
+	StatusDegraded  = "degraded"
+	StatusUnhealthy = "unhealthy"
 )
 
 // Health tracks what the daemon is doing, to tell a wedged agent from a
@@ -26,6 +37,9 @@ type Health struct {
 	ConvergeLimit time.Duration
 	// Version is reported as is.
 	Version string
+	// PollWait is how long one receive may wait for messages (SQS
+	// wait_seconds; default 20 s).
+	PollWait time.Duration
 
 	now     func() time.Time
 	mu      sync.Mutex
@@ -36,9 +50,12 @@ type Health struct {
 	// alive is the later of the last completed poll and the end of the
 	// last converge: the last time the receive loop was seen turning.
 	lastPoll, convergeEnd time.Time
-	lastErr               string
-	lastRun               *lifecycle.Result
-	autoHeal              func() *heal.Status
+	// pollStart is when the daemon last said it was polling: a receive
+	// began.
+	pollStart time.Time
+	lastErr   string
+	lastRun   *lifecycle.Result
+	autoHeal  func() *heal.Status
 }
 
 // SetAutoHeal makes the report show auto heal's status (watched services,
@@ -55,8 +72,16 @@ func NewHealth(now func() time.Time) *Health {
 		now = time.Now
 	}
 	t := now()
-	return &Health{PollTimeout: DefaultPollTimeout, ConvergeLimit: DefaultConvergeLimit, now: now,
+	return &Health{PollTimeout: DefaultPollTimeout, ConvergeLimit: DefaultConvergeLimit, PollWait: DefaultPollWait, now: now,
 		started: t, state: StateStarting, since: t}
+}
+
+// SetPollWait sets PollWait (the config's wait_seconds) safely while
+// reports are served.
+func (h *Health) SetPollWait(d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.PollWait = d
 }
 
 // SetState records the daemon's state and the event it converges (nil
@@ -70,6 +95,9 @@ func (h *Health) SetState(state string, ev *lifecycle.Event) {
 	}
 	if state != h.state || (state == StateConverging && ev != h.current) {
 		h.since = t
+	}
+	if state == StatePolling {
+		h.pollStart = t
 	}
 	h.state = state
 	h.current = nil
@@ -107,9 +135,13 @@ func (h *Health) ObserveResult(r *lifecycle.Result) {
 
 // HealthReport is the /healthz document.
 type HealthReport struct {
-	Healthy bool   `json:"healthy"`
-	Reason  string `json:"reason"`
-	State   string `json:"state"`
+	Healthy bool `json:"healthy"`
+	// Status is ok, degraded (alive, but the event source does not answer:
+	// a receive failed or has been open longer than its long poll) or
+	// unhealthy.
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+	State  string `json:"state"`
 	// StateSince is when the daemon entered State (for converging: when
 	// the current event's converge began).
 	StateSince   time.Time     `json:"state_since"`
@@ -176,6 +208,13 @@ func (h *Health) Report() HealthReport {
 			Updated: lr.Updated, Total: lr.Total}
 	}
 	r.Healthy, r.Reason = h.judge(now)
+	r.Status = StatusOK
+	switch {
+	case !r.Healthy:
+		r.Status = StatusUnhealthy
+	case h.degraded(now) != "":
+		r.Status, r.Reason = StatusDegraded, h.degraded(now)
+	}
 	if h.autoHeal != nil {
 		r.AutoHeal = h.autoHeal()
 	}
@@ -216,6 +255,34 @@ func (h *Health) judge(now time.Time) (bool, string) {
 		return true, "backing off after a failed receive: " + h.lastErr
 	}
 	return true, h.state
+}
+
+// degraded says why the agent is alive but not receiving: backing off
+// after a failed receive, or a receive open for longer than its long poll
+// could take (a stalled connection); "" when neither.
+func (h *Health) degraded(now time.Time) string {
+	switch h.state {
+	case StateBackingOff:
+		return "degraded: backing off after a failed receive: " + h.lastErr
+	case StatePolling:
+	default:
+		return ""
+	}
+	open := h.pollStart
+	for _, t := range []time.Time{h.lastPoll, h.convergeEnd, h.since} {
+		if t.After(open) {
+			open = t
+		}
+	}
+	wait := h.PollWait
+	if wait <= 0 {
+		wait = DefaultPollWait
+	}
+	if d := now.Sub(open); d > wait+stallGrace {
+		return fmt.Sprintf("degraded: a receive has had no answer for %s (a long poll ends within %s): the connection to the event source may have stalled",
+			round(d), wait)
+	}
+	return ""
 }
 
 func secs(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }

@@ -204,3 +204,36 @@ func TestServe(t *testing.T) {
 		t.Fatal("a bad address must fail")
 	}
 }
+
+// TestHealthDegradedOnStalledReceive: a receive open past its long poll
+// (plus 5 s) is degraded at once, still healthy; a completed receive is ok
+// again; backing off is degraded.
+func TestHealthDegradedOnStalledReceive(t *testing.T) {
+	t.Parallel()
+	h, c := newTestHealth()
+	h.SetPollWait(20 * time.Second)
+	h.SetState(StatePolling, nil)
+	c.add(20 * time.Second)
+	if r := h.Report(); r.Status != StatusOK {
+		t.Fatalf("within the long poll: %+v", r)
+	}
+	c.add(6 * time.Second)
+	r := h.Report()
+	if !r.Healthy || r.Status != StatusDegraded || !strings.Contains(r.Reason, "stalled") {
+		t.Fatalf("26 s into a 20 s long poll: %+v", r)
+	}
+	h.Polled()
+	h.SetState(StatePolling, nil)
+	if r := h.Report(); r.Status != StatusOK {
+		t.Fatalf("after a completed receive: %+v", r)
+	}
+	h.ReceiveFailed(errors.New("receive from q: no answer from SQS within the deadline"))
+	h.SetState(StateBackingOff, nil)
+	if r := h.Report(); r.Status != StatusDegraded || !strings.Contains(r.Reason, "no answer") {
+		t.Fatalf("backing off: %+v", r)
+	}
+	c.add(6 * time.Minute)
+	if r := h.Report(); r.Healthy || r.Status != StatusUnhealthy {
+		t.Fatalf("six minutes: %+v", r)
+	}
+}

@@ -60,7 +60,7 @@ type Metrics struct {
 	duration                               *prometheus.HistogramVec
 	lastSuccess                            *prometheus.GaugeVec
 	resUpdated, resFailed                  *prometheus.CounterVec
-	receiveErrors                          prometheus.Counter
+	receiveErrors, receiveStalls           prometheus.Counter
 	state                                  *prometheus.GaugeVec
 	backingOff                             prometheus.Gauge
 	lastPoll                               prometheus.Gauge
@@ -80,7 +80,7 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 		received:   counter("events_received_total", "Messages received from the event source, by event type (unknown: not an event, or refused before its type was read).", "type"),
 		refused:    counter("events_refused_total", "Events refused without a run (malformed, unknown version or type, missing fields), by event type.", "type"),
 		skipped:    counter("events_skipped_total", "Events skipped because they are not for this instance (stack, layers, instances), by event type.", "type"),
-		superseded: counter("events_superseded_total", "Configure events dropped because a newer configure event was waiting, by event type.", "type"),
+		superseded: counter("events_superseded_total", "Events answered superseded without a run (a configure older than the newest one waiting, or an event older than one already run for its state key), by event type.", "type"),
 		runs:       counter("runs_total", "Runs finished, by event type and status (success, failed).", "type", "status"),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "stackagent", Name: "run_duration_seconds",
 			Help: "Duration of finished runs, by event type.", Buckets: DurationBuckets}, []string{"type"}),
@@ -89,6 +89,8 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 		resFailed:   counter("resources_failed_total", "Resources that failed in a run (failures ignored by ignore_failure excluded), by event type and resource kind.", "type", "kind"),
 		receiveErrors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "stackagent", Name: "receive_errors_total",
 			Help: "Failed receives from the event source (SQS ReceiveMessage errors, inbox watcher failures)."}),
+		receiveStalls: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "stackagent", Name: "receive_stalls_total",
+			Help: "Receives the event source did not answer within their deadline (SQS: wait_seconds + 10 s), also counted in receive_errors_total."}),
 		state: gauge("state", "1 for the daemon's current state (starting, polling, converging, backing-off, stopped), 0 for the others.", "state"),
 		backingOff: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "stackagent", Name: "backing_off",
 			Help: "1 while the daemon backs off after failed receives, else 0."}),
@@ -97,7 +99,7 @@ func NewMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 		buildInfo: gauge("build_info", "Always 1; the labels say which agent build runs.", "version", "goversion", "revision"),
 	}
 	for _, c := range []prometheus.Collector{m.received, m.refused, m.skipped, m.superseded, m.runs, m.duration,
-		m.lastSuccess, m.resUpdated, m.resFailed, m.receiveErrors, m.state, m.backingOff, m.lastPoll, m.buildInfo} {
+		m.lastSuccess, m.resUpdated, m.resFailed, m.receiveErrors, m.receiveStalls, m.state, m.backingOff, m.lastPoll, m.buildInfo} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -183,6 +185,9 @@ func (m *Metrics) ObserveReport(eventType string, rep *recipes.Report) {
 
 // ReceiveError counts a failed receive.
 func (m *Metrics) ReceiveError() { m.receiveErrors.Inc() }
+
+// ReceiveStall counts a receive that hit its deadline (lifecycle.ErrStalled).
+func (m *Metrics) ReceiveStall() { m.receiveStalls.Inc() }
 
 // Polled records a receive that completed without error.
 func (m *Metrics) Polled(at time.Time) { m.lastPoll.Set(float64(at.UnixNano()) / 1e9) }

@@ -138,6 +138,10 @@ func TestMetricsStateAndReceive(t *testing.T) {
 	m.BackingOff(true)
 	m.ReceiveError()
 	m.ReceiveError()
+	m.ReceiveStall()
+	if got := testutil.ToFloat64(m.receiveStalls); got != 1 {
+		t.Errorf("receive stalls %v, want 1", got)
+	}
 	if n := testutil.CollectAndCount(m.state); n != len(states) {
 		t.Errorf("state series %d, want one per state", n)
 	}
