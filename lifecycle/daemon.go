@@ -500,7 +500,7 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 			d.Log.Error("recording the result with the message", "event", ev.ID, "error", err)
 		}
 	}
-	if d.Reporter != nil {
+	if d.Reporter != nil && Reportable(ev, r) {
 		if err := d.Reporter.Report(ctx, r); err != nil {
 			d.Log.Error("reporting the result", "event", ev.ID, "error", err)
 		}
