@@ -71,7 +71,11 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	changed, stopWatch := watchFile(cfgPath)
+	watchLog, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return &exitError{1, err}
+	}
+	changed, stopWatch := newFileWatch(watchLog).file(cfgPath)
 	defer stopWatch()
 	tel, err := newDaemonTelemetry(prometheus.NewRegistry())
 	if err != nil {
