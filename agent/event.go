@@ -24,10 +24,16 @@ import (
 )
 
 // Message attributes of a sent event, so queue consumers and SNS
-// subscription filter policies can route on them without parsing the body.
+// subscription filter policies can route on them without parsing the body
+// (docs/fleet.md). layers and instances are String.Array (a filter value
+// matches any element); target is "all" when the event names neither.
 const (
-	eventAttrType  = "type"
-	eventAttrStack = "stack"
+	eventAttrType      = "type"
+	eventAttrStack     = "stack"
+	eventAttrLayers    = "layers"
+	eventAttrInstances = "instances"
+	eventAttrTarget    = "target"
+	stringArray        = "String.Array"
 )
 
 // eventFlags are the flags of event send.
@@ -281,10 +287,7 @@ func awsConfig(ctx context.Context, region, endpoint, targetRegion string) (aws.
 // with the type and stack as message attributes. To a FIFO queue or topic
 // the message group is the stack and the deduplication id the event id.
 func publishEvent(ctx context.Context, cfg aws.Config, t lifecycle.ReplyTarget, e *lifecycle.Event, body []byte) error {
-	attrs := map[string]string{eventAttrType: e.Type}
-	if e.Stack != "" {
-		attrs[eventAttrStack] = e.Stack
-	}
+	attrs := eventAttributes(e)
 	var group, dedup *string
 	if strings.HasSuffix(t.Target, ".fifo") {
 		group, dedup = aws.String(orDefault(e.Stack, "stackagent")), aws.String(e.ID)
@@ -296,7 +299,7 @@ func publishEvent(ctx context.Context, cfg aws.Config, t lifecycle.ReplyTarget, 
 			MessageGroupId:    group, MessageDeduplicationId: dedup,
 		}
 		for k, v := range attrs {
-			in.MessageAttributes[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+			in.MessageAttributes[k] = snstypes.MessageAttributeValue{DataType: aws.String(v[0]), StringValue: aws.String(v[1])}
 		}
 		if _, err := sns.NewFromConfig(cfg).Publish(ctx, in); err != nil {
 			return fmt.Errorf("publish event %s to %s: %w", e.ID, t.Target, err)
@@ -309,10 +312,31 @@ func publishEvent(ctx context.Context, cfg aws.Config, t lifecycle.ReplyTarget, 
 		MessageGroupId:    group, MessageDeduplicationId: dedup,
 	}
 	for k, v := range attrs {
-		in.MessageAttributes[k] = sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		in.MessageAttributes[k] = sqstypes.MessageAttributeValue{DataType: aws.String(v[0]), StringValue: aws.String(v[1])}
 	}
 	if _, err := sqs.NewFromConfig(cfg).SendMessage(ctx, in); err != nil {
 		return fmt.Errorf("send event %s to %s: %w", e.ID, t.Target, err)
 	}
 	return nil
+}
+
+// eventAttributes are the message attributes of e: name → {data type,
+// value}.
+func eventAttributes(e *lifecycle.Event) map[string][2]string {
+	attrs := map[string][2]string{eventAttrType: {"String", e.Type}}
+	if e.Stack != "" {
+		attrs[eventAttrStack] = [2]string{"String", e.Stack}
+	}
+	if len(e.Layers) > 0 {
+		b, _ := json.Marshal(e.Layers)
+		attrs[eventAttrLayers] = [2]string{stringArray, string(b)}
+	}
+	if len(e.Instances) > 0 {
+		b, _ := json.Marshal(e.Instances)
+		attrs[eventAttrInstances] = [2]string{stringArray, string(b)}
+	}
+	if len(e.Layers) == 0 && len(e.Instances) == 0 {
+		attrs[eventAttrTarget] = [2]string{"String", "all"}
+	}
+	return attrs
 }

@@ -111,8 +111,9 @@ func TestEventSendQueue(t *testing.T) {
 		if issued.Location() != time.UTC || issued.Before(before) || issued.After(time.Now().Add(time.Second)) {
 			t.Fatalf("issued_at %v is not now", issued)
 		}
-		if !reflect.DeepEqual(attrs, map[string]string{"type": "deploy", "stack": "prod"}) {
-			t.Fatalf("message attributes %v", attrs)
+		if !reflect.DeepEqual(attrs, map[string]string{"type": "deploy", "stack": "prod",
+			"layers": `["wordpress","php-app"]`, "instances": `["i-0abc","i-0def"]`}) {
+			t.Fatalf("message attributes %v (layers and instances for SNS filter policies, docs/fleet.md)", attrs)
 		}
 	})
 
@@ -128,8 +129,8 @@ func TestEventSendQueue(t *testing.T) {
 		if e.ID != id || e.Type != "configure" || e.Stack != "" {
 			t.Fatalf("event %+v", e)
 		}
-		if !reflect.DeepEqual(attrs, map[string]string{"type": "configure"}) {
-			t.Fatalf("message attributes %v (no stack attribute without --stack)", attrs)
+		if !reflect.DeepEqual(attrs, map[string]string{"type": "configure", "target": "all"}) {
+			t.Fatalf("message attributes %v (no stack attribute without --stack; target all without layers or instances)", attrs)
 		}
 	})
 
