@@ -157,6 +157,12 @@ func eventSend(ctx context.Context, f *eventFlags, stdout, stderr io.Writer) err
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}
+	var book *resultBook
+	if f.wait { // before sending: a book that cannot be written is found now
+		if book, err = openBook(f.resultsDir); err != nil {
+			return &exitError{code: 1, err: err}
+		}
+	}
 	if err := publishEvent(ctx, cfg, target, e, body); err != nil {
 		return &exitError{code: 1, err: err}
 	}
@@ -164,7 +170,7 @@ func eventSend(ctx context.Context, f *eventFlags, stdout, stderr io.Writer) err
 		fmt.Fprintln(stdout, e.ID)
 		return nil
 	}
-	return waitForEvent(ctx, cfg, f, e.ID, expect, stdout, stderr)
+	return waitForEvent(ctx, cfg, book, f, e.ID, expect, stdout, stderr)
 }
 
 // buildEvent makes the v1 event of the flags and validates it with

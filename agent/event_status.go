@@ -18,11 +18,7 @@ import (
 // waitForEvent is event send --wait, once the event is sent: it records
 // the event's targets in the result book, reads the reply queue until every
 // target answered or the timeout, and prints the report.
-func waitForEvent(ctx context.Context, cfg aws.Config, f *eventFlags, eventID string, expect int, stdout, stderr io.Writer) error {
-	book, err := openBook(f.resultsDir)
-	if err != nil {
-		return &exitError{code: 1, err: err}
-	}
+func waitForEvent(ctx context.Context, cfg aws.Config, book *resultBook, f *eventFlags, eventID string, expect int, stdout, stderr io.Writer) error {
 	t := eventTargets{eventID: eventID, instances: f.instances, expect: expect}
 	if err := book.setMeta(eventMeta{EventID: eventID, Instances: f.instances, Expect: expect, SentAt: time.Now().UTC()}); err != nil {
 		fmt.Fprintf(stderr, "warning: %v (event status will not know the targets)\n", err)
