@@ -8,6 +8,7 @@
 //   - publish → all results: from just before Publish of a configure to
 //     the moment the N-th result of that event is read off the results
 //     queue (median of -runs runs), and its ratio to N = 1;
+//   - CPU per converge: the fleet's CPU during those runs over N × runs;
 //   - idle CPU per agent (utime+stime from /proc/PID/stat over -idle, as
 //     ms per minute) and RSS per agent (median VmRSS);
 //   - ReceiveMessage per agent per second over -idle, counted at a proxy
@@ -103,6 +104,7 @@ type row struct {
 	median                time.Duration
 	all                   []time.Duration
 	cpuMsPerMin, rssMB    float64
+	cpuMsPerConverge      float64
 	receivesPerAgentSec   float64
 	stormMean, stormMax   float64
 	stormTook             time.Duration
@@ -174,6 +176,7 @@ func measure(ctx context.Context, c *clients, px *proxy, dir string, n int) (row
 	if err := f.alive(); err != nil {
 		return r, err
 	}
+	cpuRT := f.cpuTicks()
 	for i := range *runs {
 		d, err := f.roundTrip(ctx, fmt.Sprintf("rt-%d-%d-%d", n, i, time.Now().UnixNano()))
 		if err != nil {
@@ -181,6 +184,7 @@ func measure(ctx context.Context, c *clients, px *proxy, dir string, n int) (row
 		}
 		r.all = append(r.all, d)
 	}
+	r.cpuMsPerConverge = float64(f.cpuTicks()-cpuRT) * 10 / float64(n**runs)
 	sorted := slices.Clone(r.all)
 	slices.Sort(sorted)
 	r.median = sorted[len(sorted)/2]
@@ -194,11 +198,11 @@ func measure(ctx context.Context, c *clients, px *proxy, dir string, n int) (row
 
 func printRows(rows []row) {
 	base := rows[0].median
-	fmt.Printf("\n%5s  %12s  %8s  %18s  %12s  %16s  %22s\n", "N", "publish→all", "× N=1", "idle CPU ms/min/ag", "RSS MB/ag", "Receive/ag/s", "storm runs/ag mean max")
+	fmt.Printf("\n%5s  %12s  %7s  %13s  %18s  %10s  %13s  %22s\n", "N", "publish→all", "× N=1", "CPU ms/conv.", "idle CPU ms/min/ag", "RSS MB/ag", "Receive/ag/s", "storm runs/ag mean max")
 	for _, r := range rows {
 		ratio := float64(r.median) / float64(base)
-		fmt.Printf("%5d  %12s  %8.2f  %18.1f  %12.1f  %16.3f  %15.2f %5.0f\n", r.n, r.median.Round(time.Millisecond), ratio,
-			r.cpuMsPerMin, r.rssMB, r.receivesPerAgentSec, r.stormMean, r.stormMax)
+		fmt.Printf("%5d  %12s  %7.2f  %13.1f  %18.1f  %10.1f  %13.3f  %15.2f %5.0f\n", r.n, r.median.Round(time.Millisecond), ratio,
+			r.cpuMsPerConverge, r.cpuMsPerMin, r.rssMB, r.receivesPerAgentSec, r.stormMean, r.stormMax)
 	}
 	last := rows[len(rows)-1]
 	var all []string
