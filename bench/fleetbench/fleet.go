@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -30,7 +31,8 @@ type clients struct {
 type agent struct {
 	id, metrics, log string
 	cmd              *exec.Cmd
-	exited           chan error
+	exited           chan struct{} // closed when the process has exited
+	err              error         // its Wait error, once exited
 }
 
 // fleet is N agents on one topic, reporting to one results queue.
@@ -111,7 +113,7 @@ func (f *fleet) startAgent(ctx context.Context, proxyURL, cbs, dir, id string) (
 	if err != nil {
 		return nil, err
 	}
-	a := &agent{id: id, metrics: metrics, log: filepath.Join(dir, "daemon.log"), exited: make(chan error, 1)}
+	a := &agent{id: id, metrics: metrics, log: filepath.Join(dir, "daemon.log"), exited: make(chan struct{})}
 	logF, err := os.Create(a.log)
 	if err != nil {
 		return nil, err
@@ -129,17 +131,26 @@ func (f *fleet) startAgent(ctx context.Context, proxyURL, cbs, dir, id string) (
 	if err := a.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start agent %s: %w", id, err)
 	}
-	go func() { a.exited <- a.cmd.Wait() }()
+	go func() { a.err = a.cmd.Wait(); close(a.exited) }()
 	return a, nil
 }
 
+// nextPort is where freePort looks next: below the kernel's ephemeral
+// range (32768–60999), so that the agents' own outgoing connections never
+// take a port an agent is about to serve metrics on.
+var nextPort = 20000 + rand.IntN(5000)
+
+// freePort returns a loopback address nothing listens on.
 func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	for range 1000 {
+		nextPort++
+		addr := "127.0.0.1:" + strconv.Itoa(nextPort)
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr, nil
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return "", fmt.Errorf("no free port from %d", nextPort-1000)
 }
 
 // stop ends every agent (SIGTERM, then SIGKILL after 10 s).
@@ -147,14 +158,20 @@ func (f *fleet) stop() {
 	for _, a := range f.agents {
 		a.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	deadline := time.After(10 * time.Second)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	late := false
 	for _, a := range f.agents {
-		select {
-		case <-a.exited:
-		case <-deadline:
-			a.cmd.Process.Kill()
-			<-a.exited
+		if !late {
+			select {
+			case <-a.exited:
+				continue
+			case <-deadline.C:
+				late = true
+			}
 		}
+		a.cmd.Process.Kill()
+		<-a.exited
 	}
 }
 
@@ -162,9 +179,9 @@ func (f *fleet) stop() {
 func (f *fleet) alive() error {
 	for _, a := range f.agents {
 		select {
-		case err := <-a.exited:
+		case <-a.exited:
 			b, _ := os.ReadFile(a.log)
-			return fmt.Errorf("agent %s exited (%v); its log ends:\n%s", a.id, err, tail(string(b), 2000))
+			return fmt.Errorf("agent %s exited (%v); its log ends:\n%s", a.id, a.err, tail(string(b), 2000))
 		default:
 		}
 	}
@@ -195,8 +212,10 @@ func (f *fleet) waitPolling(ctx context.Context, limit time.Duration) error {
 	return nil
 }
 
+var healthClient = &http.Client{Timeout: 3 * time.Second}
+
 func polled(addr string) bool {
-	resp, err := http.Get("http://" + addr + "/healthz")
+	resp, err := healthClient.Get("http://" + addr + "/healthz")
 	if err != nil {
 		return false
 	}
