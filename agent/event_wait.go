@@ -86,11 +86,12 @@ func (rd *replyReader) receive(ctx context.Context, wait time.Duration) (int, er
 	return len(out.Messages), nil
 }
 
-// drain receives until the queue has nothing visible left (a short poll
-// comes back empty).
+// drain receives until the queue has nothing visible left: a 1 s long
+// poll comes back empty (a short poll samples only some of SQS's servers,
+// so its empty answer proves nothing).
 func (rd *replyReader) drain(ctx context.Context) error {
 	for {
-		n, err := rd.receive(ctx, 0)
+		n, err := rd.receive(ctx, time.Second)
 		if err != nil || n == 0 {
 			return err
 		}
