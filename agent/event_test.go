@@ -440,3 +440,26 @@ func TestWaitReadsStaleResultsOnce(t *testing.T) {
 		t.Fatalf("left on the reply queue: %s", *m.Body)
 	}
 }
+
+func TestEventStatus(t *testing.T) {
+	srv := eventTestServer(t)
+	reply := srv.CreateQueue(t, eventQueueName(t), nil)
+	book := t.TempDir()
+	postResult(t, srv, reply, result("st-1", "i-1", lifecycle.StatusSuccess, 0))
+	postResult(t, srv, reply, result("st-2", "i-1", lifecycle.StatusSuccess, 0))
+	status := func(args ...string) cli {
+		return runCLI(t, append(append([]string{"event", "status"}, args...), "--results-dir", book)...)
+	}
+	r := status(append([]string{"st-1", "--reply-queue", reply, "--instance", "i-1,i-2"}, awsFlags(srv)...)...)
+	if r.code != 1 || !strings.Contains(r.out, "i-1  success  exit 0") || !strings.Contains(r.out, "\nmissing: i-2\n") ||
+		!strings.Contains(r.err, "event st-1: 1 of 2 host(s) have not answered: i-2") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// st-2 was read into the book with st-1: no queue needed now.
+	if r := status("st-2", "--json"); r.code != 0 || !strings.Contains(r.out, `"succeeded": 1`) {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if r := status("never-sent"); r.code != 1 || !strings.Contains(r.err, "event never-sent: no result has arrived") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
