@@ -71,7 +71,11 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	changed, stopWatch := watchFile(cfgPath)
+	watchLog, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return &exitError{1, err}
+	}
+	changed, stopWatch := newFileWatch(watchLog).file(cfgPath)
 	defer stopWatch()
 	tel, err := newDaemonTelemetry(prometheus.NewRegistry())
 	if err != nil {
@@ -83,6 +87,7 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 	defer stopWatchdog()
 	go notify.KeepAlive(wdCtx, nil) // WATCHDOG=1 every WATCHDOG_USEC/2 while the daemon lives
 	var ready sync.Once
+	reloaded := false
 	for {
 		log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 		if err != nil {
@@ -96,7 +101,14 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 		tel.health.SetPollWait(pollWait(cfg))
 		stopHeal, buildCleanup := startHeal(parent, cfg, d, tel, log), cleanup
 		cleanup = func() { stopHeal(); buildCleanup() }
-		tel.serve(parent, cfg.MetricsAddress, log)
+		if err := tel.serve(parent, cfg.MetricsAddress, log); err != nil {
+			if !reloaded {
+				cleanup()
+				return &exitError{1, err}
+			}
+			log.Error("metrics and health endpoint not moved", "error", err)
+		}
+		reloaded = true
 		src, prev := sourceName(cfg), d.OnState
 		d.OnState = func(state string, ev *lifecycle.Event) {
 			if prev != nil {

@@ -140,7 +140,12 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 		return &exitError{1, fmt.Errorf("%s %s: the deploy run list of layers %v is empty", command, app, id.Layers)}
 	}
 	job := &lifecycle.Job{Event: ev, RunList: runList, Attributes: ev.NodeAttributes(id)}
+	start := time.Now()
 	out := e.Converge(ctx, job)
+	out.RunList = runList
+	if _, err := recordCLIRun(cfg, id, ev, out, start, time.Now()); err != nil {
+		log.Error("keeping the run's result in state_dir/runs", "error", err)
+	}
 	if out.Status == lifecycle.StatusSuccess {
 		fmt.Fprintf(stdout, "stackagent: %s %s: %d/%d resources updated\n", command, app, out.Updated, out.Total)
 		return nil

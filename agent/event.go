@@ -24,10 +24,16 @@ import (
 )
 
 // Message attributes of a sent event, so queue consumers and SNS
-// subscription filter policies can route on them without parsing the body.
+// subscription filter policies can route on them without parsing the body
+// (docs/fleet.md). layers and instances are String.Array (a filter value
+// matches any element); target is "all" when the event names neither.
 const (
-	eventAttrType  = "type"
-	eventAttrStack = "stack"
+	eventAttrType      = "type"
+	eventAttrStack     = "stack"
+	eventAttrLayers    = "layers"
+	eventAttrInstances = "instances"
+	eventAttrTarget    = "target"
+	stringArray        = "String.Array"
 )
 
 // eventFlags are the flags of event send.
@@ -50,6 +56,8 @@ type eventFlags struct {
 	timeout      time.Duration
 	expect       int
 	print        bool
+	asJSON       bool
+	resultsDir   string
 }
 
 func newEventCmd() *cobra.Command {
@@ -57,7 +65,7 @@ func newEventCmd() *cobra.Command {
 		Use:   "event",
 		Short: "Controller side: send lifecycle events to a stack's agents",
 	}
-	cmd.AddCommand(newEventSendCmd())
+	cmd.AddCommand(newEventSendCmd(), newEventStatusCmd())
 	return cmd
 }
 
@@ -71,12 +79,15 @@ and send it to the agents' SQS queue (--queue) or SNS topic (--topic). The
 event id is printed; --print prints the event JSON instead of sending it.
 
 With --wait, long-poll the reply queue (--reply-queue) for the agents'
-results of this event: one line per instance, the output tail of a failed
-run. Results of other events are left on the queue.
+results of this event: one line per host as it answers, then a table of
+the failures with the tail of their logs and a summary line (--json: one
+JSON document, one object per host). Every result read from the reply
+queue, of this event or another, is filed in --results-dir and deleted
+from the queue; event status EVENT_ID shows them later.
 
-Exit codes: 0 sent (with --wait: every expected result is success or
-skipped), 1 invalid event, send failure, a failed or refused result, or
-timeout. See docs/controller.md.`,
+Exit codes: 0 sent (with --wait: every targeted host answered success,
+superseded or skipped), 1 invalid event, send failure, a failed or
+refused result, or a host missing at the timeout. See docs/controller.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return eventSend(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -102,8 +113,10 @@ timeout. See docs/controller.md.`,
 	fl.BoolVar(&f.wait, "wait", false, "wait for the results on --reply-queue")
 	fl.StringVar(&f.replyQueue, "reply-queue", "", "SQS queue URL the agents report results to (directly or through an SNS topic)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Minute, "with --wait, give up after this long")
-	fl.IntVar(&f.expect, "expect", 0, "with --wait, results to wait for (default: the number of --instance values, else 1)")
+	fl.IntVar(&f.expect, "expect", 0, "with --wait, how many hosts answer (default: the --instance values, else 1); hosts an event is not for do not answer")
 	fl.BoolVar(&f.print, "print", false, "print the event JSON and send nothing")
+	fl.BoolVar(&f.asJSON, "json", false, "with --wait, print the results as JSON (one object per host)")
+	fl.StringVar(&f.resultsDir, "results-dir", "", "with --wait, where results read from the reply queue are filed (default ~/.cache/stackagent/results)")
 	return cmd
 }
 
@@ -144,19 +157,20 @@ func eventSend(ctx context.Context, f *eventFlags, stdout, stderr io.Writer) err
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}
+	var book *resultBook
+	if f.wait { // before sending: a book that cannot be written is found now
+		if book, err = openBook(f.resultsDir); err != nil {
+			return &exitError{code: 1, err: err}
+		}
+	}
 	if err := publishEvent(ctx, cfg, target, e, body); err != nil {
 		return &exitError{code: 1, err: err}
 	}
-	fmt.Fprintln(stdout, e.ID)
 	if !f.wait {
+		fmt.Fprintln(stdout, e.ID)
 		return nil
 	}
-	w := &resultWaiter{
-		client: sqs.NewFromConfig(cfg), queueURL: f.replyQueue, eventID: e.ID,
-		expect: expect, instances: f.instances, out: stdout, log: stderr,
-	}
-	fmt.Fprintf(stderr, "waiting up to %s for %d result(s) of %s on %s\n", f.timeout, expect, e.ID, f.replyQueue)
-	return w.wait(ctx, f.timeout)
+	return waitForEvent(ctx, cfg, book, f, e.ID, expect, stdout, stderr)
 }
 
 // buildEvent makes the v1 event of the flags and validates it with
@@ -232,8 +246,11 @@ func sendTarget(f *eventFlags) (lifecycle.ReplyTarget, error) {
 // to wait for.
 func checkWaitFlags(f *eventFlags) (int, error) {
 	if !f.wait {
-		if f.replyQueue != "" {
+		switch {
+		case f.replyQueue != "":
 			return 0, errors.New("--reply-queue is only used with --wait")
+		case f.asJSON:
+			return 0, errors.New("--json prints the results of --wait: give --wait --reply-queue URL")
 		}
 		return 0, nil
 	}
@@ -249,6 +266,8 @@ func checkWaitFlags(f *eventFlags) (int, error) {
 	switch {
 	case f.expect < 0:
 		return 0, fmt.Errorf("--expect %d: want at least 1", f.expect)
+	case f.expect > 0 && len(f.instances) > 0 && f.expect != len(f.instances):
+		return 0, fmt.Errorf("--expect %d with %d --instance values: the instances are the hosts waited for; leave --expect out", f.expect, len(f.instances))
 	case f.expect > 0:
 		return f.expect, nil
 	case len(f.instances) > 0:
@@ -274,10 +293,7 @@ func awsConfig(ctx context.Context, region, endpoint, targetRegion string) (aws.
 // with the type and stack as message attributes. To a FIFO queue or topic
 // the message group is the stack and the deduplication id the event id.
 func publishEvent(ctx context.Context, cfg aws.Config, t lifecycle.ReplyTarget, e *lifecycle.Event, body []byte) error {
-	attrs := map[string]string{eventAttrType: e.Type}
-	if e.Stack != "" {
-		attrs[eventAttrStack] = e.Stack
-	}
+	attrs := eventAttributes(e)
 	var group, dedup *string
 	if strings.HasSuffix(t.Target, ".fifo") {
 		group, dedup = aws.String(orDefault(e.Stack, "stackagent")), aws.String(e.ID)
@@ -289,7 +305,7 @@ func publishEvent(ctx context.Context, cfg aws.Config, t lifecycle.ReplyTarget, 
 			MessageGroupId:    group, MessageDeduplicationId: dedup,
 		}
 		for k, v := range attrs {
-			in.MessageAttributes[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+			in.MessageAttributes[k] = snstypes.MessageAttributeValue{DataType: aws.String(v[0]), StringValue: aws.String(v[1])}
 		}
 		if _, err := sns.NewFromConfig(cfg).Publish(ctx, in); err != nil {
 			return fmt.Errorf("publish event %s to %s: %w", e.ID, t.Target, err)
@@ -302,7 +318,7 @@ func publishEvent(ctx context.Context, cfg aws.Config, t lifecycle.ReplyTarget, 
 		MessageGroupId:    group, MessageDeduplicationId: dedup,
 	}
 	for k, v := range attrs {
-		in.MessageAttributes[k] = sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		in.MessageAttributes[k] = sqstypes.MessageAttributeValue{DataType: aws.String(v[0]), StringValue: aws.String(v[1])}
 	}
 	if _, err := sqs.NewFromConfig(cfg).SendMessage(ctx, in); err != nil {
 		return fmt.Errorf("send event %s to %s: %w", e.ID, t.Target, err)
@@ -310,14 +326,23 @@ func publishEvent(ctx context.Context, cfg aws.Config, t lifecycle.ReplyTarget, 
 	return nil
 }
 
-// Waiting for results.
-const (
-	// resultVisibility hides a received reply while it is looked at; a
-	// reply of another event is made visible again at once.
-	resultVisibility   = 30 * time.Second
-	maxReceiveFailures = 5
-	// A poll that returned only other events' replies would return again
-	// at once (they are visible again): pause between such polls.
-	idlePauseBase = 500 * time.Millisecond
-	idlePauseMax  = 5 * time.Second
-)
+// eventAttributes are the message attributes of e: name → {data type,
+// value}.
+func eventAttributes(e *lifecycle.Event) map[string][2]string {
+	attrs := map[string][2]string{eventAttrType: {"String", e.Type}}
+	if e.Stack != "" {
+		attrs[eventAttrStack] = [2]string{"String", e.Stack}
+	}
+	if len(e.Layers) > 0 {
+		b, _ := json.Marshal(e.Layers)
+		attrs[eventAttrLayers] = [2]string{stringArray, string(b)}
+	}
+	if len(e.Instances) > 0 {
+		b, _ := json.Marshal(e.Instances)
+		attrs[eventAttrInstances] = [2]string{stringArray, string(b)}
+	}
+	if len(e.Layers) == 0 && len(e.Instances) == 0 {
+		attrs[eventAttrTarget] = [2]string{"String", "all"}
+	}
+	return attrs
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -10,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/lifecycle/sqstest"
@@ -107,8 +111,9 @@ func TestEventSendQueue(t *testing.T) {
 		if issued.Location() != time.UTC || issued.Before(before) || issued.After(time.Now().Add(time.Second)) {
 			t.Fatalf("issued_at %v is not now", issued)
 		}
-		if !reflect.DeepEqual(attrs, map[string]string{"type": "deploy", "stack": "prod"}) {
-			t.Fatalf("message attributes %v", attrs)
+		if !reflect.DeepEqual(attrs, map[string]string{"type": "deploy", "stack": "prod",
+			"layers": `["wordpress","php-app"]`, "instances": `["i-0abc","i-0def"]`}) {
+			t.Fatalf("message attributes %v (layers and instances for SNS filter policies, docs/fleet.md)", attrs)
 		}
 	})
 
@@ -124,8 +129,8 @@ func TestEventSendQueue(t *testing.T) {
 		if e.ID != id || e.Type != "configure" || e.Stack != "" {
 			t.Fatalf("event %+v", e)
 		}
-		if !reflect.DeepEqual(attrs, map[string]string{"type": "configure"}) {
-			t.Fatalf("message attributes %v (no stack attribute without --stack)", attrs)
+		if !reflect.DeepEqual(attrs, map[string]string{"type": "configure", "target": "all"}) {
+			t.Fatalf("message attributes %v (no stack attribute without --stack; target all without layers or instances)", attrs)
 		}
 	})
 
@@ -254,12 +259,13 @@ func result(eventID, instance, status string, exit int) *lifecycle.Result {
 
 func TestEventWait(t *testing.T) {
 	srv := eventTestServer(t)
-	// sendWait sends a deploy with --wait and the given flags.
-	sendWait := func(t *testing.T, id, replyURL string, args ...string) cli {
+	// sendWait sends a deploy with --wait and the given flags; results are
+	// filed in book.
+	sendWait := func(t *testing.T, id, replyURL, book string, args ...string) cli {
 		t.Helper()
 		url := srv.CreateQueue(t, eventQueueName(t), nil)
 		return runCLI(t, append(append([]string{"event", "send", "--queue", url, "--type", "deploy", "--id", id,
-			"--wait", "--reply-queue", replyURL}, awsFlags(srv)...), args...)...)
+			"--wait", "--reply-queue", replyURL, "--results-dir", book}, awsFlags(srv)...), args...)...)
 	}
 
 	t.Run("success and failure", func(t *testing.T) {
@@ -267,9 +273,9 @@ func TestEventWait(t *testing.T) {
 		reply := srv.CreateQueue(t, eventQueueName(t), nil)
 		postResult(t, srv, reply, result("w-1", "i-0abc", lifecycle.StatusSuccess, 0))
 		failed := result("w-1", "i-0def", lifecycle.StatusFailed, 1)
-		failed.Output = "  * template[/etc/app.conf] action create\n    Error: permission denied\n"
+		failed.Output = "  * template[/etc/app.conf] action create\n    Error: permission denied \x1b[2J\n"
 		postResult(t, srv, reply, failed)
-		r := sendWait(t, "w-1", reply, "--expect", "2", "--timeout", "20s")
+		r := sendWait(t, "w-1", reply, t.TempDir(), "--expect", "2", "--timeout", "20s")
 		if r.code != 1 {
 			t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.out, r.err)
 		}
@@ -277,23 +283,23 @@ func TestEventWait(t *testing.T) {
 			"w-1\n",
 			"i-0abc  success  exit 0  3/12 resources updated  12.3s\n",
 			"i-0def  failed  exit 1  3/12 resources updated  12.3s\n",
-			"    |     Error: permission denied\n",
+			"FAILED HOST  STATUS  EXIT  REASON\ni-0def       failed  1",
+			"    |     Error: permission denied \ufffd[2J\n",
+			"event w-1: 1 succeeded, 1 failed, 0 superseded, 0 skipped, 0 missing (2 expected)\n",
 		} {
 			if !strings.Contains(r.out, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, r.out)
 			}
 		}
-		if !strings.Contains(r.err, "event w-1: 1 of 2 results failed or refused") {
-			t.Errorf("stderr: %s", r.err)
-		}
 		if m := srv.ReceiveOne(t, reply, time.Second); m != nil {
-			t.Errorf("a matching result was left on the reply queue: %s", *m.Body)
+			t.Errorf("a result was left on the reply queue: %s", *m.Body)
 		}
 	})
 
 	t.Run("two instances", func(t *testing.T) {
 		t.Parallel()
 		reply := srv.CreateQueue(t, eventQueueName(t), nil)
+		book := t.TempDir()
 		postResult(t, srv, reply, result("other-event", "i-0abc", lifecycle.StatusFailed, 1))
 		srv.Send(t, reply, "not a result")
 		postResult(t, srv, reply, result("w-2", "i-0abc", lifecycle.StatusSuccess, 0))
@@ -307,7 +313,7 @@ func TestEventWait(t *testing.T) {
 				t.Error(err)
 			}
 		}()
-		r := sendWait(t, "w-2", reply, "--instance", "i-0abc", "--instance", "i-0def", "--timeout", "20s")
+		r := sendWait(t, "w-2", reply, book, "--instance", "i-0abc", "--instance", "i-0def", "--timeout", "20s")
 		if r.code != 0 {
 			t.Fatalf("exit %d, want 0\n%s\n%s", r.code, r.out, r.err)
 		}
@@ -316,35 +322,28 @@ func TestEventWait(t *testing.T) {
 		}
 		for _, want := range []string{
 			`i-0def  skipped  exit 0  3/12 resources updated  12.3s  for stack "prod"`,
-			"i-0zzz  failed  exit 1  3/12 resources updated  12.3s (not an --instance, not counted)",
+			"event w-2: 1 succeeded, 0 failed, 0 superseded, 1 skipped, 0 missing (2 expected); 1 answer(s) from hosts not targeted, not counted\n",
 		} {
 			if !strings.Contains(r.out, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, r.out)
 			}
 		}
-		if !strings.Contains(r.err, "event w-2: 2 of 2 results ok") {
+		if !strings.Contains(r.err, "waiting up to 20s for 2 host(s) (i-0abc, i-0def) of w-2") {
 			t.Errorf("stderr: %s", r.err)
 		}
-		// Other messages stay on the queue, visible at once.
-		left := map[string]bool{}
-		for range 3 {
-			m := srv.ReceiveOne(t, reply, time.Second)
-			if m == nil {
-				break
-			}
-			left[*m.Body] = true
+		// The other event's result was filed, not left for the next wait
+		// to read again: event status shows it.
+		st := runCLI(t, "event", "status", "other-event", "--results-dir", book)
+		if st.code != 1 || !strings.Contains(st.out, "i-0abc  failed  exit 1") ||
+			!strings.Contains(st.out, "event other-event: 0 succeeded, 1 failed, 0 superseded, 0 skipped, 0 missing (1 expected)") {
+			t.Fatalf("event status other-event: exit %d\n%s\n%s", st.code, st.out, st.err)
 		}
-		if len(left) != 2 || !left["not a result"] {
-			t.Fatalf("left on the reply queue: %v, want the unrelated result and the non-result", left)
-		}
-		for b := range left {
-			if b != "not a result" && parseResult([]byte(b)).EventID != "other-event" {
-				t.Fatalf("left on the reply queue: %s", b)
-			}
+		if m := srv.ReceiveOne(t, reply, time.Second); m != nil {
+			t.Fatalf("left visible on the reply queue: %s (the non-result stays hidden)", *m.Body)
 		}
 	})
 
-	t.Run("through sns", func(t *testing.T) {
+	t.Run("through sns, json", func(t *testing.T) {
 		t.Parallel()
 		reply := srv.CreateQueue(t, eventQueueName(t), nil)
 		topic := srv.CreateTopic(t, eventQueueName(t))
@@ -354,26 +353,113 @@ func TestEventWait(t *testing.T) {
 		if err := lifecycle.NewSNSReporter(srv.SNS, topic).Report(ctxFor(t, 5*time.Second), refused); err != nil {
 			t.Fatal(err)
 		}
-		r := sendWait(t, "w-3", reply, "--timeout", "20s")
-		if r.code != 1 || !strings.Contains(r.out, `i-0abc  refused  exit 1`) || !strings.Contains(r.out, `unknown app "nope"`) {
+		r := sendWait(t, "w-3", reply, t.TempDir(), "--timeout", "20s", "--json")
+		var rep struct {
+			EventID string `json:"event_id"`
+			Counts  map[string]int
+			Hosts   []map[string]any
+		}
+		if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+			t.Fatalf("stdout is not one JSON document: %v\n%s", err, r.out)
+		}
+		if r.code != 1 || rep.EventID != "w-3" || rep.Counts["failed"] != 1 || len(rep.Hosts) != 1 ||
+			rep.Hosts[0]["instance"] != "i-0abc" || rep.Hosts[0]["status"] != "refused" || rep.Hosts[0]["exit_code"] != 1.0 {
 			t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.out, r.err)
 		}
 	})
 
-	t.Run("timeout", func(t *testing.T) {
+	t.Run("timeout names the missing hosts", func(t *testing.T) {
 		t.Parallel()
 		reply := srv.CreateQueue(t, eventQueueName(t), nil)
-		postResult(t, srv, reply, result("someone-else", "i-0abc", lifecycle.StatusSuccess, 0))
-		start := time.Now()
-		r := sendWait(t, "w-4", reply, "--timeout", "2s")
-		if r.code != 1 || !strings.Contains(r.err, "event w-4: timed out after 2s: 0 of 1 results arrived") {
+		postResult(t, srv, reply, result("w-4", "i-1", lifecycle.StatusSuccess, 0))
+		r := sendWait(t, "w-4", reply, t.TempDir(), "--timeout", "2s", "--instance", "i-1,i-2,i-3")
+		if r.code != 1 || !strings.Contains(r.err, "event w-4: timed out after 2s: 1 of 3 host(s) answered; missing: i-2, i-3") ||
+			!strings.Contains(r.out, "1 succeeded, 0 failed, 0 superseded, 0 skipped, 2 missing (3 expected)") {
 			t.Fatalf("exit %d, want 1 and the timeout\n%s\n%s", r.code, r.out, r.err)
 		}
-		if d := time.Since(start); d > 6*time.Second {
-			t.Errorf("a 2s timeout took %s", d)
-		}
-		if m := srv.ReceiveOne(t, reply, time.Second); m == nil || parseResult([]byte(*m.Body)).EventID != "someone-else" {
-			t.Fatalf("the other event's result is gone: %v", m)
+	})
+
+	t.Run("default waits for one and says so", func(t *testing.T) {
+		t.Parallel()
+		reply := srv.CreateQueue(t, eventQueueName(t), nil)
+		postResult(t, srv, reply, result("w-5", "i-1", lifecycle.StatusSuccess, 0))
+		r := sendWait(t, "w-5", reply, t.TempDir(), "--timeout", "20s")
+		if r.code != 0 || !strings.Contains(r.err, "for one host's result (targets unknown") ||
+			!strings.HasSuffix(r.out, "event w-5: 1 succeeded, 0 failed, 0 superseded, 0 skipped, 0 missing (1 expected)\n") {
+			t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
 		}
 	})
+}
+
+// countingQueue counts ReceiveMessage calls.
+type countingQueue struct {
+	*sqs.Client
+	receives atomic.Int64
+}
+
+func (c *countingQueue) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, o ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	c.receives.Add(1)
+	return c.Client.ReceiveMessage(ctx, in, o...)
+}
+
+// TestWaitReadsStaleResultsOnce: with 200 results of other events on the
+// reply queue, waiting reads each of them once (20 receives of 10, not a
+// re-read per poll), files them, and a second wait starts from an empty
+// queue.
+func TestWaitReadsStaleResultsOnce(t *testing.T) {
+	t.Parallel()
+	srv := sqstest.Shared(t)
+	reply := srv.CreateQueue(t, eventQueueName(t), nil)
+	const stale = 200
+	for i := range stale {
+		postResult(t, srv, reply, result(fmt.Sprintf("old-%d", i), "i-1", lifecycle.StatusSuccess, 0))
+	}
+	postResult(t, srv, reply, result("new", "i-1", lifecycle.StatusSuccess, 0))
+	book, err := openBook(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &countingQueue{Client: srv.SQS}
+	rd := &replyReader{client: q, queueURL: reply, book: book, log: io.Discard}
+	rep, err := rd.waitFor(ctxFor(t, time.Minute), eventTargets{eventID: "new", expect: 1}, time.Now().Add(time.Minute), func(*lifecycle.Result) {})
+	if err != nil || !rep.ok() {
+		t.Fatalf("wait: %v %+v", err, rep)
+	}
+	if n := q.receives.Load(); n > stale/10+3 {
+		t.Errorf("%d receives for %d stale results: stale results are read more than once", n, stale)
+	}
+	if err := rd.drain(ctxFor(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range stale {
+		if len(book.results(fmt.Sprintf("old-%d", i))) != 1 {
+			t.Fatalf("old-%d was not filed", i)
+		}
+	}
+	if m := srv.ReceiveOne(t, reply, time.Second); m != nil {
+		t.Fatalf("left on the reply queue: %s", *m.Body)
+	}
+}
+
+func TestEventStatus(t *testing.T) {
+	srv := eventTestServer(t)
+	reply := srv.CreateQueue(t, eventQueueName(t), nil)
+	book := t.TempDir()
+	postResult(t, srv, reply, result("st-1", "i-1", lifecycle.StatusSuccess, 0))
+	postResult(t, srv, reply, result("st-2", "i-1", lifecycle.StatusSuccess, 0))
+	status := func(args ...string) cli {
+		return runCLI(t, append(append([]string{"event", "status"}, args...), "--results-dir", book)...)
+	}
+	r := status(append([]string{"st-1", "--reply-queue", reply, "--instance", "i-1,i-2"}, awsFlags(srv)...)...)
+	if r.code != 1 || !strings.Contains(r.out, "i-1  success  exit 0") || !strings.Contains(r.out, "\nmissing: i-2\n") ||
+		!strings.Contains(r.err, "event st-1: 1 of 2 host(s) have not answered: i-2") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// st-2 was read into the book with st-1: no queue needed now.
+	if r := status("st-2", "--json"); r.code != 0 || !strings.Contains(r.out, `"succeeded": 1`) {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if r := status("never-sent"); r.code != 1 || !strings.Contains(r.err, "event never-sent: no result has arrived") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
 }

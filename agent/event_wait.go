@@ -3,147 +3,133 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
+	"strconv"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/stackagent/stackagent/lifecycle"
 )
 
-// --wait: collecting the agents' results from the reply queue.
+// --wait and event status: reading the agents' results from a reply queue.
+//
+// The reply queue is the mailbox of one controller host. Every result read
+// from it, of any event, is filed in the local result book and deleted
+// from the queue, so each result is received once: waiting for an event
+// costs the same with 1 or 1,000 stale results on the queue (the old way,
+// putting other events' results back, re-read them on every poll). A
+// message that is not a result stays hidden for replyHide and goes to the
+// queue's dead-letter queue after its maxReceiveCount.
 
-// resultWaiter collects the results of one event from a reply queue.
-type resultWaiter struct {
-	client    lifecycle.SQSAPI
-	queueURL  string
-	eventID   string
-	expect    int
-	instances []string // when set, only these instances' results count
-	out, log  io.Writer
-
-	seen   map[string]bool // instances whose result arrived
-	failed int             // of them, failed or refused
+// replyQueueAPI is the part of *sqs.Client the reply reader uses.
+type replyQueueAPI interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
 }
 
-// wait polls until expect results arrived or timeout passed. It returns
-// nil when every result is success, skipped or superseded.
-func (w *resultWaiter) wait(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	w.seen = map[string]bool{}
-	idle := &lifecycle.Backoff{Base: idlePauseBase, Max: idlePauseMax}
-	failures := 0
-	for len(w.seen) < w.expect {
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			return w.timedOut(timeout)
-		}
-		ours, others, err := w.poll(ctx, remaining)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return &exitError{code: 1, err: fmt.Errorf("wait for results of %s: %w", w.eventID, ctx.Err())}
-		case err != nil:
-			failures++
-			if failures >= maxReceiveFailures {
-				return &exitError{code: 1, err: fmt.Errorf("wait for results of %s: %w", w.eventID, err)}
-			}
-			fmt.Fprintf(w.log, "warning: %v (retrying)\n", err)
-			sleepCtx(ctx, min(idle.Next(), time.Until(deadline)))
-		case ours == 0 && others > 0:
-			failures = 0
-			sleepCtx(ctx, min(idle.Next(), time.Until(deadline)))
-		default:
-			failures = 0
-			idle.Reset()
-		}
-	}
-	if w.failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("event %s: %d of %d results failed or refused", w.eventID, w.failed, len(w.seen))}
-	}
-	fmt.Fprintf(w.log, "event %s: %d of %d results ok\n", w.eventID, len(w.seen), w.expect)
-	return nil
+var _ replyQueueAPI = (*sqs.Client)(nil)
+
+const (
+	// replyHide is the visibility of a received reply: results are
+	// deleted at once; anything else stays hidden this long.
+	replyHide          = 60 * time.Second
+	maxReceiveFailures = 5
+	retryPause         = time.Second
+)
+
+// replyReader files the results on a reply queue into a book.
+type replyReader struct {
+	client   replyQueueAPI
+	queueURL string
+	book     *resultBook
+	log      io.Writer
 }
 
-func (w *resultWaiter) timedOut(timeout time.Duration) error {
-	msg := fmt.Sprintf("event %s: timed out after %s: %d of %d results arrived", w.eventID, timeout, len(w.seen), w.expect)
-	if w.failed > 0 {
-		msg += fmt.Sprintf(", %d failed or refused", w.failed)
-	}
-	return &exitError{code: 1, err: errors.New(msg)}
-}
-
-// poll long-polls the reply queue once (at most remaining, at least 1 s),
-// deletes and records this event's results and makes the others visible
-// again. It returns how many of each it saw.
-func (w *resultWaiter) poll(ctx context.Context, remaining time.Duration) (ours, others int, err error) {
-	wait := max(min(remaining, lifecycle.DefaultSQSWait).Truncate(time.Second), time.Second)
-	src, err := lifecycle.NewSQSSource(w.client, w.queueURL, lifecycle.SQSOptions{Wait: wait, Visibility: resultVisibility})
-	if err != nil {
-		return 0, 0, err
-	}
-	pctx, cancel := context.WithTimeout(ctx, wait+15*time.Second)
+// receive long-polls once (wait, whole seconds, 0–20), files and deletes
+// every result it got. It returns how many messages it received.
+func (rd *replyReader) receive(ctx context.Context, wait time.Duration) (int, error) {
+	secs := int32(min(max(wait, 0), lifecycle.DefaultSQSWait) / time.Second)
+	pctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+15*time.Second)
 	defer cancel()
-	msgs, err := src.Receive(pctx)
+	out, err := rd.client.ReceiveMessage(pctx, &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(rd.queueURL), MaxNumberOfMessages: 10,
+		WaitTimeSeconds: secs, VisibilityTimeout: int32(replyHide / time.Second),
+	})
 	if err != nil {
-		return 0, 0, err
+		return 0, fmt.Errorf("receive results from %s: %w", rd.queueURL, err)
 	}
-	for _, m := range msgs {
-		r := parseResult(m.Body)
-		if r == nil || r.EventID != w.eventID {
-			others++
-			if err := src.Release(ctx, m); err != nil {
-				fmt.Fprintf(w.log, "warning: %v\n", err)
-			}
+	var done []sqstypes.DeleteMessageBatchRequestEntry
+	for i, m := range out.Messages {
+		r := parseResult([]byte(aws.ToString(m.Body)))
+		if r == nil {
+			continue // not a result: hidden for replyHide, then the redrive policy's
+		}
+		if err := rd.book.file(r); err != nil {
+			fmt.Fprintf(rd.log, "warning: %v (the result stays on the queue)\n", err)
 			continue
 		}
-		ours++
-		if err := src.Delete(ctx, m); err != nil {
-			fmt.Fprintf(w.log, "warning: %v\n", err)
-		}
-		w.record(r)
+		done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 	}
-	return ours, others, nil
+	if len(done) > 0 {
+		res, err := rd.client.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(rd.queueURL), Entries: done})
+		switch {
+		case err != nil:
+			fmt.Fprintf(rd.log, "warning: delete results from %s: %v\n", rd.queueURL, err)
+		case len(res.Failed) > 0:
+			fmt.Fprintf(rd.log, "warning: delete results from %s: %d failed (%s)\n", rd.queueURL, len(res.Failed), aws.ToString(res.Failed[0].Message))
+		}
+	}
+	return len(out.Messages), nil
 }
 
-// record prints r and counts it, once per instance (delivery is at least
-// once, so a result may arrive twice).
-func (w *resultWaiter) record(r *lifecycle.Result) {
-	if len(w.instances) > 0 && !slices.Contains(w.instances, r.InstanceID) {
-		fmt.Fprintf(w.out, "%s (not an --instance, not counted)\n", formatResult(r))
-		return
-	}
-	if w.seen[r.InstanceID] {
-		return
-	}
-	w.seen[r.InstanceID] = true
-	fmt.Fprintln(w.out, formatResult(r))
-	switch r.Status {
-	case lifecycle.StatusSuccess, lifecycle.StatusSkipped, lifecycle.StatusSuperseded:
-		return
-	}
-	w.failed++
-	if out := strings.TrimRight(r.Output, "\n"); out != "" {
-		for line := range strings.SplitSeq(out, "\n") {
-			fmt.Fprintf(w.out, "    | %s\n", line)
+// drain receives until the queue has nothing visible left: a 1 s long
+// poll comes back empty (a short poll samples only some of SQS's servers,
+// so its empty answer proves nothing).
+func (rd *replyReader) drain(ctx context.Context) error {
+	for {
+		n, err := rd.receive(ctx, time.Second)
+		if err != nil || n == 0 {
+			return err
 		}
 	}
 }
 
-// formatResult is one result's line: instance, status, exit code,
-// resources updated/total, duration, and the reason when there is one.
-func formatResult(r *lifecycle.Result) string {
-	d := r.End.Sub(r.Start)
-	if r.Start.IsZero() || r.End.IsZero() || d < 0 {
-		d = 0
+// waitFor polls the reply queue until every target of the event has
+// answered or the deadline passes, printing each new result with show. It
+// returns the event's report either way.
+func (rd *replyReader) waitFor(ctx context.Context, t eventTargets, deadline time.Time, show func(*lifecycle.Result)) (*eventReport, error) {
+	shown := map[string]bool{}
+	failures := 0
+	for {
+		rep := buildReport(t, rd.book.results(t.eventID))
+		for _, h := range rep.Hosts {
+			if h.result != nil && !shown[h.Instance] {
+				shown[h.Instance] = true
+				show(h.result)
+			}
+		}
+		remaining := time.Until(deadline)
+		if rep.complete() || remaining <= 0 {
+			return rep, nil
+		}
+		_, err := rd.receive(ctx, remaining)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return rep, fmt.Errorf("wait for results of %s: %w", t.eventID, ctx.Err())
+		case err != nil:
+			if failures++; failures >= maxReceiveFailures {
+				return rep, fmt.Errorf("wait for results of %s: %w", t.eventID, err)
+			}
+			fmt.Fprintf(rd.log, "warning: %v (retrying)\n", err)
+			sleepCtx(ctx, min(retryPause, time.Until(deadline)))
+		default:
+			failures = 0
+		}
 	}
-	s := fmt.Sprintf("%s  %s  exit %d  %d/%d resources updated  %s",
-		orDefault(r.InstanceID, "(no instance id)"), r.Status, r.ExitCode, r.Updated, r.Total, d.Round(100*time.Millisecond))
-	if r.Reason != "" {
-		s += "  " + r.Reason
-	}
-	return s
 }
 
 // parseResult reads a reply: a lifecycle.Result as JSON, raw or inside an
@@ -158,7 +144,7 @@ func parseResult(body []byte) *lifecycle.Result {
 		body = []byte(*n.Message)
 	}
 	var r lifecycle.Result
-	if json.Unmarshal(body, &r) != nil || r.EventID == "" {
+	if json.Unmarshal(body, &r) != nil || r.EventID == "" || r.Status == "" {
 		return nil
 	}
 	return &r

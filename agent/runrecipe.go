@@ -111,7 +111,7 @@ func runRecipe(parent context.Context, f *runFlags, args []string, stdout, stder
 	if len(dirs) == 0 {
 		dirs = []string{f.under("/etc/stackagent/cookbooks")}
 	}
-	changed, stopWatch := watchTree(dirs)
+	changed, stopWatch := newFileWatch(log).tree(dirs)
 	defer stopWatch()
 	for {
 		err := runRecipeOnce(ctx, f, args, stdout, stderr, log, sig)

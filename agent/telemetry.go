@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +31,7 @@ type daemonTelemetry struct {
 	mu   sync.Mutex
 	addr string
 	stop func()
+	runs *lifecycle.ResultStore // the daemon's runs/, for healthSync
 }
 
 // newDaemonTelemetry registers the daemon's collectors, and the Go runtime
@@ -57,24 +60,47 @@ func newDaemonTelemetry(reg *prometheus.Registry) (*daemonTelemetry, error) {
 // endpoint.
 func metricsOff(addr string) bool { return addr == "" || addr == "off" }
 
-// serve (re)starts the endpoint on addr, or stops it for "off". A bind
-// failure is logged, not fatal: the agent's job is converging; status
-// then falls back to the state directory.
-func (t *daemonTelemetry) serve(ctx context.Context, addr string, log *slog.Logger) {
+// serve (re)starts the endpoint on addr, or stops it for "off". An
+// address that cannot be bound (another agent's, or any other process's)
+// is an error: at start the daemon refuses to run, so that it never runs
+// without metrics while status reads another agent's health; on a reload
+// the endpoint stays where it was, and the error says so.
+func (t *daemonTelemetry) serve(ctx context.Context, addr string, log *slog.Logger) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if addr == t.addr && t.stop != nil {
-		return
+		return nil
 	}
-	t.close()
 	if metricsOff(addr) {
+		t.close()
 		log.Info("metrics and health endpoint off (metrics_address)")
-		return
+		return nil
 	}
-	srv, err := telemetry.Listen(addr, t.handler)
+	if t.stop != nil {
+		// The old endpoint may hold the new port (an address spelled
+		// differently): free it first, and come back to it on failure.
+		old := t.addr
+		t.close()
+		if err := t.listen(ctx, addr, log); err != nil {
+			if rerr := t.listen(ctx, old, log); rerr != nil {
+				return fmt.Errorf("%w; the old address %s could not be bound again either: %v", err, old, rerr)
+			}
+			return fmt.Errorf("%w; still serving on %s", err, old)
+		}
+		return nil
+	}
+	return t.listen(ctx, addr, log)
+}
+
+// listen binds addr and serves on it. Callers hold t.mu.
+func (t *daemonTelemetry) listen(ctx context.Context, addr string, log *slog.Logger) error {
+	srv, err := telemetry.Listen(addr, t.healthSync(t.handler))
 	if err != nil {
-		log.Error("cannot serve metrics and health; running without them", "error", err)
-		return
+		why := "it cannot be bound"
+		if errors.Is(err, syscall.EADDRINUSE) {
+			why = "another process (another stackagent?) listens there: give each agent on a host its own metrics_address, or \"off\""
+		}
+		return fmt.Errorf("metrics_address %s: %s: %w", addr, why, err)
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -86,6 +112,27 @@ func (t *daemonTelemetry) serve(ctx context.Context, addr string, log *slog.Logg
 	}()
 	t.addr, t.stop = addr, func() { cancel(); <-done }
 	log.Info("serving /metrics and /healthz", "address", srv.Addr())
+	return nil
+}
+
+// healthSync makes /healthz see the runs started from the command line
+// (deploy, rollback), which land in runs/ without passing the daemon: the
+// newest run kept there becomes the last result when it is newer.
+func (t *daemonTelemetry) healthSync(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.mu.Lock()
+		runs := t.runs
+		t.mu.Unlock()
+		if r.URL.Path == "/healthz" && runs != nil {
+			if last := runs.Last(1); len(last) == 1 {
+				lr := t.health.Report().LastResult
+				if lr == nil || last[0].End.After(lr.End) {
+					t.health.ObserveResult(last[0])
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // close stops the endpoint, if any. Callers hold t.mu.
@@ -106,6 +153,9 @@ func (t *daemonTelemetry) shutdown() {
 // instrument hooks the daemon's state, results, receives and the engine's
 // reports to the metrics and health.
 func (t *daemonTelemetry) instrument(d *lifecycle.Daemon) {
+	t.mu.Lock()
+	t.runs = d.Results
+	t.mu.Unlock()
 	d.OnState = func(state string, ev *lifecycle.Event) {
 		t.metrics.SetState(state)
 		t.metrics.BackingOff(state == telemetry.StateBackingOff)

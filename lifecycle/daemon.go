@@ -481,7 +481,7 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 			d.Log.Error("recording the result with the message", "event", ev.ID, "error", err)
 		}
 	}
-	if d.Reporter != nil {
+	if d.Reporter != nil && Reportable(ev, r) {
 		rctx, cancel := context.WithTimeout(ctx, d.CallTimeout)
 		err := d.Reporter.Report(rctx, r)
 		cancel()

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -53,6 +54,10 @@ var (
 
 // NewInboxSource creates the inbox directories and starts watching.
 func NewInboxSource(dir string, log *slog.Logger) (*InboxSource, error) {
+	return newInboxSource(dir, log, watchInboxDir)
+}
+
+func newInboxSource(dir string, log *slog.Logger, watch func(dir string) (*fsnotify.Watcher, error)) (*InboxSource, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -61,6 +66,40 @@ func NewInboxSource(dir string, log *slog.Logger) (*InboxSource, error) {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}
 	}
+	s := &InboxSource{Dir: dir, Settle: 100 * time.Millisecond, Rescan: 5 * time.Second, RetryDelay: 2 * time.Second,
+		Log: log, inflight: map[string]bool{}, retry: map[string]time.Time{}}
+	s.w = s.watchOrPoll(dir, watch)
+	return s, nil
+}
+
+// inboxPoll is the rescan interval of an inbox that cannot be watched.
+const inboxPoll = time.Second
+
+// watchOrPoll watches dir with inotify; when it cannot (the per-user
+// inotify limits are reached), it says so and the inbox is listed every
+// inboxPoll instead: events still arrive, a second later at most.
+func (s *InboxSource) watchOrPoll(dir string, watch func(string) (*fsnotify.Watcher, error)) *fsnotify.Watcher {
+	w, err := watch(dir)
+	if err == nil {
+		return w
+	}
+	s.Log.Warn("cannot watch the inbox; listing it every second instead", "dir", dir, "error", err, "why", InotifyHint(err))
+	s.Rescan = inboxPoll
+	return nil
+}
+
+// InotifyHint says which limit an inotify error is about.
+func InotifyHint(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return "the inotify watch limit is reached (sysctl fs.inotify.max_user_watches)"
+	case errors.Is(err, syscall.EMFILE):
+		return "the inotify instance limit is reached (sysctl fs.inotify.max_user_instances)"
+	}
+	return "inotify is not available"
+}
+
+func watchInboxDir(dir string) (*fsnotify.Watcher, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
@@ -69,18 +108,27 @@ func NewInboxSource(dir string, log *slog.Logger) (*InboxSource, error) {
 		w.Close()
 		return nil, fmt.Errorf("inbox: watch %s: %w", dir, err)
 	}
-	return &InboxSource{Dir: dir, Settle: 100 * time.Millisecond, Rescan: 5 * time.Second, RetryDelay: 2 * time.Second,
-		Log: log, w: w, inflight: map[string]bool{}, retry: map[string]time.Time{}}, nil
+	return w, nil
 }
 
 // Close stops watching.
-func (s *InboxSource) Close() error { return s.w.Close() }
+func (s *InboxSource) Close() error {
+	if s.w == nil {
+		return nil
+	}
+	return s.w.Close()
+}
 
 // Receive returns the event files waiting in the inbox, oldest first,
 // blocking until there is one or ctx is done.
 func (s *InboxSource) Receive(ctx context.Context) ([]*Message, error) {
 	tick := time.NewTicker(s.Rescan)
 	defer tick.Stop()
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if s.w != nil { // nil: polling (watchOrPoll)
+		events, errs = s.w.Events, s.w.Errors
+	}
 	for {
 		msgs, wait, err := s.scan()
 		if err != nil || len(msgs) > 0 {
@@ -93,12 +141,12 @@ func (s *InboxSource) Receive(ctx context.Context) ([]*Message, error) {
 		select {
 		case <-ctx.Done():
 			return nil, nil
-		case ev, ok := <-s.w.Events:
+		case ev, ok := <-events:
 			if !ok {
 				return nil, errors.New("inbox: watcher closed")
 			}
 			s.Log.Debug("inbox event", "file", ev.Name, "op", ev.Op.String())
-		case err := <-s.w.Errors:
+		case err := <-errs:
 			s.Log.Warn("inbox watcher", "error", err)
 		case <-settle:
 		case <-tick.C:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -185,4 +186,17 @@ func (t ReplyTarget) Reporter(sqsClient SQSSendAPI, snsClient SNSPublishAPI) Rep
 		return NewSNSReporter(snsClient, t.Target)
 	}
 	return NewSQSReporter(sqsClient, t.Target)
+}
+
+// Reportable tells whether r, the result of ev, goes to the reply queue or
+// topic. A host an event is not meant for answers nothing (its skip stays
+// in runs/), so a deploy to one instance of a thousand gets one answer; it
+// answers "skipped" only when the event names it among its instances and
+// still is not for it (another stack or layer), so that the controller
+// waiting for it learns why.
+func Reportable(ev *Event, r *Result) bool {
+	if r.Status != StatusSkipped {
+		return true
+	}
+	return slices.Contains(ev.Instances, r.InstanceID)
 }
