@@ -1,0 +1,235 @@
+package e2e
+
+// The disk-full suite: the daemon's state dir and the app's deploy_to are
+// small tmpfs mounts, filled while the agent writes a release, its
+// in-progress record, its journal and its reports. Each time: a clear
+// error, the previous state intact (journal, current, previous releases),
+// and once space returns (the filler removed, the daemon going on or
+// restarted) nothing runs twice, a duplicate delivery included.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stackagent/stackagent/recipes/resources"
+)
+
+// mountTmpfs mounts a tmpfs of size (mount(8)'s size=, e.g. "4m") on dir,
+// unmounted when t ends (lazily if it is busy).
+func mountTmpfs(t *testing.T, dir, size string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "size="+size+",mode=0755"); err != nil {
+		t.Fatalf("mount tmpfs on %s: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v (detached instead)", dir, err)
+			_ = syscall.Unmount(dir, syscall.MNT_DETACH)
+		}
+	})
+}
+
+// fill writes a file in dir's file system until no more than leave bytes
+// are free (ENOSPC for leave 0) and returns its path.
+func fill(t *testing.T, dir string, leave int64) string {
+	t.Helper()
+	path := filepath.Join(dir, ".filler")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	n := int64(st.Bavail)*st.Bsize - leave
+	chunk := make([]byte, 64<<10)
+	for n > 0 {
+		w := min(n, int64(len(chunk)))
+		if _, err := f.Write(chunk[:w]); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				break
+			}
+			t.Fatal(err)
+		}
+		n -= w
+	}
+	if leave == 0 {
+		for {
+			if _, err := f.Write(chunk[:4096]); err != nil {
+				break
+			}
+		}
+	}
+	return path
+}
+
+// starts counts the runs of an event in the marker file.
+func starts(t *testing.T, marker, event string) int {
+	n := 0
+	for _, l := range readMarker(t, marker) {
+		if l.event == event && l.what == "start" {
+			n++
+		}
+	}
+	return n
+}
+
+// diskRun is one disk-full suite run.
+type diskRun struct {
+	d       *chaosDaemon
+	h       chaosHost
+	sources []chaosSource
+	seq     int
+}
+
+// send drops an event (id chaos-NAME) and returns its name.
+func (r *diskRun) send(t *testing.T, kind string, attrs map[string]any) string {
+	t.Helper()
+	r.seq++
+	name := fmt.Sprintf("%02d-%s", r.seq, kind)
+	ev := map[string]any{"id": "chaos-" + name, "type": kind, "attributes": map[string]any{"chaos": attrs}}
+	if kind == "deploy" {
+		ev["app"], ev["command"] = "chaos", "deploy"
+	}
+	r.d.drop(t, name, ev)
+	return name
+}
+
+func (r *diskRun) deploy(t *testing.T, v int) string {
+	return r.send(t, "deploy", map[string]any{"repository": r.sources[v].archive})
+}
+
+// restart stops the daemon gracefully and starts it again.
+func (r *diskRun) restart(t *testing.T) {
+	r.d.stop(t)
+	r.d.start(t)
+}
+
+// redeliver drops the event of name again under another file name (a
+// duplicate delivery) and waits for it to be set aside.
+func (r *diskRun) redeliver(t *testing.T, name string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(r.d.inbox, "processed", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := name + "-again"
+	if err := os.WriteFile(filepath.Join(r.d.inbox, "."+dup), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(r.d.inbox, "."+dup), filepath.Join(r.d.inbox, dup+".json")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(r.d.inbox, "processed", dup+".json")); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("duplicate of %s not set aside after 1m\n%s", name, r.d.log())
+		}
+	}
+}
+
+// once checks that event ran exactly once, after a restart and a
+// duplicate delivery too.
+func (r *diskRun) once(t *testing.T, name string) {
+	t.Helper()
+	r.restart(t)
+	r.redeliver(t, name)
+	if n := starts(t, r.h.marker, "chaos-"+name); n != 1 {
+		t.Errorf("event %s ran %d times, want once\n%s", name, n, r.d.log())
+	}
+}
+
+func TestDiskFull(t *testing.T) {
+	requireE2E(t, "tar", "dd")
+	t.Parallel()
+	dir := t.TempDir()
+	state, srv := filepath.Join(dir, "state"), filepath.Join(dir, "srv")
+	mountTmpfs(t, state, "2m")
+	mountTmpfs(t, srv, "8m")
+	h := chaosHost{dir: dir, configDir: filepath.Join(dir, "etc"), deployTo: filepath.Join(srv, "chaos"),
+		marker: filepath.Join(dir, "marker.log"), files: 5}
+	inbox := filepath.Join(dir, "inbox")
+	config := writeChaosHost(t, h, "inbox_dir: "+inbox+"\n")
+	r := &diskRun{d: newChaosDaemon(t, buildAgent(t), config, state, inbox), h: h, sources: chaosSources(t, 3, 150)}
+	r.d.start(t)
+	r.d.ready(t)
+	for _, name := range []string{r.send(t, "setup", map[string]any{"gen": 1}), r.deploy(t, 0), r.deploy(t, 1)} {
+		mustSucceed(t, name, r.d.wait(t, name))
+	}
+
+	t.Run("release", func(t *testing.T) {
+		before, _ := checkDeployTo(t, h.deployTo, r.sources)
+		filler := fill(t, srv, 64<<10)
+		name := r.deploy(t, 2)
+		res := r.d.wait(t, name)
+		if res.Status != "failed" || !strings.Contains(res.Reason, "no space left on device") {
+			t.Errorf("deploy on a full disk: %s (%s), want failed: no space left on device", res.Status, res.Reason)
+		}
+		if cur, v := checkDeployTo(t, h.deployTo, r.sources); cur != before || v != 1 {
+			t.Errorf("current is %s (version %d) after the failed deploy, want %s (version 1)", cur, v, before)
+		}
+		os.Remove(filler)
+		next := r.deploy(t, 2)
+		mustSucceed(t, next, r.d.wait(t, next))
+		set, _ := resources.OpenReleaseSet(h.deployTo)
+		if cur, v := checkDeployTo(t, h.deployTo, r.sources); v != 2 || len(set.HalfBuilt()) > 0 {
+			t.Errorf("after space returned: current %s (version %d), half-built %v", cur, v, set.HalfBuilt())
+		}
+		r.once(t, name)
+		r.once(t, next)
+	})
+
+	t.Run("in-progress", func(t *testing.T) {
+		journal, _ := os.ReadFile(filepath.Join(state, "journal.jsonl"))
+		filler := fill(t, state, 0)
+		name := r.send(t, "setup", map[string]any{"gen": 2})
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(r.d.log(), "cannot record the in-progress event"); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no error for the in-progress record on a full disk\n%s", r.d.log())
+			}
+		}
+		if n := starts(t, h.marker, "chaos-"+name); n != 0 {
+			t.Errorf("event ran %d times without its in-progress record", n)
+		}
+		if now, _ := os.ReadFile(filepath.Join(state, "journal.jsonl")); !bytes.Equal(now, journal) {
+			t.Errorf("journal changed while the disk was full")
+		}
+		checkConfigFiles(t, h.configDir, h.files, 1)
+		os.Remove(filler)
+		mustSucceed(t, name, r.d.wait(t, name))
+		checkConfigFiles(t, h.configDir, h.files, 2)
+		r.once(t, name)
+	})
+
+	t.Run("journal-and-report", func(t *testing.T) {
+		// The run itself fills the state dir: its result, report and
+		// journal entry are written on a full disk.
+		filler := filepath.Join(state, ".filler")
+		name := r.send(t, "configure", map[string]any{"fill": filler})
+		res := r.d.wait(t, name)
+		mustSucceed(t, name, res)
+		os.Remove(filler)
+		r.once(t, name)
+		checkStateFiles(t, state, inbox)
+		next := r.send(t, "setup", map[string]any{"gen": 3})
+		mustSucceed(t, next, r.d.wait(t, next))
+		r.once(t, next)
+		checkStateFiles(t, state, inbox)
+	})
+	cur, v := checkDeployTo(t, h.deployTo, r.sources)
+	t.Logf("at the end: current %s (version %d)", cur, v)
+}
