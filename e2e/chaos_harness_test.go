@@ -117,6 +117,11 @@ func (d *chaosDaemon) stop(t *testing.T) {
 	}
 }
 
+func (d *chaosDaemon) fullLog() string {
+	b, _ := os.ReadFile(d.logPath)
+	return string(b)
+}
+
 func (d *chaosDaemon) log() string {
 	b, _ := os.ReadFile(d.logPath)
 	if len(b) > 6000 {
@@ -181,7 +186,8 @@ func (d *chaosDaemon) wait(t *testing.T, name string) result {
 // chaosCookbook is the suites' cookbook. setup writes node.chaos.files
 // config files whose content is whole only when written in one piece;
 // deploy force-deploys node.chaos.repository or rolls back (the event's
-// command); configure (fill) fills the file system of node.chaos.fill.
+// command); configure (fill) makes node.chaos.fill.ready and waits for
+// node.chaos.fill.go (the test fills a disk meanwhile).
 // Each brackets its work with marker lines.
 var chaosCookbook = map[string]string{
 	"metadata.json": `{"name": "chaos", "version": "0.1.0", "description": "chaos and disk-full tests", "depends": []}`,
@@ -223,7 +229,7 @@ marker.line("end")
 marker.line("start")
 if node.chaos.fill ~= "" then
   execute "chaos fill" {
-    command = 'dd if=/dev/zero of="$CHAOS_FILL" bs=65536 2>/dev/null; true',
+    command = 'touch "$CHAOS_FILL.ready"; while [ ! -e "$CHAOS_FILL.go" ]; do sleep 0.02; done',
     environment = { CHAOS_FILL = node.chaos.fill },
   }
 end
