@@ -25,11 +25,12 @@ type chaosDaemon struct {
 	bin, config, stateDir, inbox, logPath string
 	cmd                                   *exec.Cmd
 	done                                  chan struct{}
+	pids                                  map[int]bool // every daemon started
 }
 
 func newChaosDaemon(t *testing.T, bin, config, stateDir, inbox string) *chaosDaemon {
 	d := &chaosDaemon{bin: bin, config: config, stateDir: stateDir, inbox: inbox,
-		logPath: filepath.Join(filepath.Dir(config), "daemon.log")}
+		logPath: filepath.Join(filepath.Dir(config), "daemon.log"), pids: map[int]bool{}}
 	t.Cleanup(func() { d.stop(t) })
 	return d
 }
@@ -50,6 +51,7 @@ func (d *chaosDaemon) start(t *testing.T) {
 		t.Fatalf("start daemon: %v", err)
 	}
 	d.done = make(chan struct{})
+	d.pids[d.cmd.Process.Pid] = true
 	cmd, done := d.cmd, d.done
 	go func() { cmd.Wait(); logf.Close(); close(done) }()
 }
@@ -303,8 +305,9 @@ func readMarker(t *testing.T, path string) []markerLine {
 
 // checkOnce checks the marker lines of one event: every run but the
 // last was cut by a kill (killed: the daemons killed before the event
-// settled), each daemon ran it at most once, and the last run ran to its
-// end. A run killed after its end line, before its journal entry, is run
+// settled, and the pids of marker commands orphaned by a kill: their
+// $PPID is 1 when the daemon died before the shell started), each daemon
+// ran it at most once, and the last run ran to its end. A run killed after its end line, before its journal entry, is run
 // again (at least once, as designed): reruns counts those.
 func checkOnce(t *testing.T, lines []markerLine, event string, killed map[int]bool) (runs, reruns int) {
 	t.Helper()
