@@ -189,7 +189,7 @@ func (d *chaosDaemon) wait(t *testing.T, name string) result {
 // config files whose content is whole only when written in one piece;
 // deploy force-deploys node.chaos.repository or rolls back (the event's
 // command); configure (fill) makes node.chaos.fill.ready and waits for
-// node.chaos.fill.go (the test fills a disk meanwhile).
+// node.chaos.fill.go (the test fills a disk meanwhile), 30 s at most.
 // Each brackets its work with marker lines.
 var chaosCookbook = map[string]string{
 	"metadata.json": `{"name": "chaos", "version": "0.1.0", "description": "chaos and disk-full tests", "depends": []}`,
@@ -231,7 +231,7 @@ marker.line("end")
 marker.line("start")
 if node.chaos.fill ~= "" then
   execute "chaos fill" {
-    command = 'touch "$CHAOS_FILL.ready"; while [ ! -e "$CHAOS_FILL.go" ]; do sleep 0.02; done',
+    command = 'touch "$CHAOS_FILL.ready"; i=0; while [ ! -e "$CHAOS_FILL.go" ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i+1)); done',
     environment = { CHAOS_FILL = node.chaos.fill },
   }
 end

@@ -262,6 +262,7 @@ func TestDiskFull(t *testing.T) {
 		// The state dir fills while the run converges: its result, report
 		// and journal entry are written on a full disk.
 		hold := filepath.Join(dir, "hold")
+		t.Cleanup(func() { os.WriteFile(hold+".go", nil, 0o644) }) // never leave the run waiting
 		name := r.crossPage(t, map[string]any{"fill": hold})
 		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
 			if _, err := os.Stat(hold + ".ready"); err == nil {
