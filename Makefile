@@ -46,6 +46,13 @@ bench: build
 deps:
 	@scripts/test-deps.sh
 
+# Every fuzz target (func FuzzXxx in a _test.go file) for FUZZTIME each,
+# stopping at the first crash (docs/testing.md). CI: FUZZTIME=10s.
+FUZZTIME ?= 60s
+.PHONY: fuzz
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
+
 clean:
 	rm -rf bin
 

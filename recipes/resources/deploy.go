@@ -160,9 +160,13 @@ func (p *deployProvider) planDeploy(ctx context.Context, d *deployment, force bo
 		for _, rel := range set.List() {
 			names = append(names, rel.Name)
 		}
-		if half := set.HalfBuilt(); len(half) > 0 {
+		if half, left := set.HalfBuilt(), set.leftovers(); len(half)+len(left) > 0 {
+			what := fmt.Sprintf("half-built release %s", strings.Join(half, ", "))
+			if len(half) == 0 {
+				what = fmt.Sprintf("what an interrupted deploy left (%d)", len(left))
+			}
 			steps = append(steps, recipes.Step{
-				Desc:  fmt.Sprintf("remove half-built release %s", strings.Join(half, ", ")),
+				Desc:  "remove " + what,
 				Apply: func(context.Context) error { _, err := set.RemoveHalfBuilt(); return err },
 			})
 		}
@@ -408,17 +412,39 @@ func (d *deployment) planRollback() ([]recipes.Step, error) {
 		return nil, fmt.Errorf("roll back %s: %w", d.display, ErrNoCurrent)
 	}
 	cur, _ := set.Current()
-	target, err := set.RollbackTarget(d.r.Str("rollback_to"))
+	// The event's id makes the rollback once per event: run again after a
+	// crash between the switch and the event's journal entry, it does not
+	// roll back a second release.
+	event := d.eventID()
+	target, done, err := set.RollbackFor(event, d.r.Str("rollback_to"))
 	if err != nil {
 		return nil, err
 	}
-	if target.Name == cur.Name {
+	if done || target.Name == cur.Name {
 		return nil, nil
 	}
 	return []recipes.Step{{
-		Desc:  fmt.Sprintf("roll back %s/current from release %s to release %s", d.display, cur.Name, target.Name),
-		Apply: func(context.Context) error { return set.Switch(target.Name) },
+		Desc: fmt.Sprintf("roll back %s/current from release %s to release %s", d.display, cur.Name, target.Name),
+		Apply: func(context.Context) error {
+			if event != "" {
+				if err := set.recordRollback(event, cur.Name, target.Name); err != nil {
+					return err
+				}
+			}
+			return set.Switch(target.Name)
+		},
 	}}, nil
+}
+
+// eventID is the id of the event the run is for (node.stackagent.event.id),
+// "" when there is none (a run by hand).
+func (d *deployment) eventID() string {
+	if d.rc.Node == nil {
+		return ""
+	}
+	v, _ := d.rc.Node.Get("stackagent", "event", "id")
+	id, _ := v.(string)
+	return id
 }
 
 func (d *deployment) planUndeploy() ([]recipes.Step, error) {

@@ -320,16 +320,18 @@ func (s *ReleaseSet) HalfBuilt() []string {
 	return out
 }
 
-// RemoveHalfBuilt removes the half-built releases and any stray
-// current.tmp-* link, and returns the releases removed.
+// RemoveHalfBuilt removes the half-built releases, any stray
+// current.tmp-* link and releases half-removed, and returns the releases
+// removed.
 func (s *ReleaseSet) RemoveHalfBuilt() ([]string, error) {
-	stale, _ := filepath.Glob(filepath.Join(s.dir, "current.tmp-*"))
-	for _, p := range stale {
-		_ = os.Remove(p)
+	for _, p := range s.leftovers() {
+		if err := os.RemoveAll(p); err != nil {
+			return nil, fmt.Errorf("remove %s: %w", p, err)
+		}
 	}
 	half := s.HalfBuilt()
 	for _, n := range half {
-		if err := os.RemoveAll(s.Path(n)); err != nil {
+		if err := s.removeRelease(n); err != nil {
 			return nil, fmt.Errorf("remove half-built release %s: %w", n, err)
 		}
 	}
@@ -373,7 +375,7 @@ func (s *ReleaseSet) Prune(keep int) ([]string, error) {
 	}
 	var done []string
 	for _, n := range s.PruneCandidates(keep) {
-		if err := os.RemoveAll(s.Path(n)); err != nil {
+		if err := s.removeRelease(n); err != nil {
 			return done, fmt.Errorf("remove release %s: %w", n, err)
 		}
 		done = append(done, n)
