@@ -8,6 +8,8 @@ package e2e
 // hundred files, and the checks of what a run must leave.
 
 import (
+	"github.com/stackagent/stackagent/lifecycle"
+
 	"bufio"
 	"encoding/json"
 	"fmt"
@@ -355,12 +357,16 @@ func checkStateFiles(t *testing.T, stateDir, inbox string) map[string]int {
 		t.Fatalf("journal: %v", err)
 	}
 	for i, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
-		var e struct{ ID, Status string }
-		if err := json.Unmarshal([]byte(line), &e); err != nil || e.ID == "" {
+		var e lifecycle.JournalEntry
+		if err := json.Unmarshal([]byte(line), &e); err != nil || (e.ID == "" && e.Digest == "") {
 			t.Errorf("journal line %d does not parse: %q: %v", i+1, line, err)
 			continue
 		}
-		ids[e.ID]++
+		key := e.Digest
+		if key == "" {
+			key = lifecycle.IDDigest(e.ID)
+		}
+		ids[key]++
 	}
 	for id, n := range ids {
 		if n != 1 {

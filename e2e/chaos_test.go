@@ -16,6 +16,8 @@ package e2e
 // runs (default 50; events go on until they have).
 
 import (
+	"github.com/stackagent/stackagent/lifecycle"
+
 	"fmt"
 	"io/fs"
 	"math/rand"
@@ -249,8 +251,8 @@ func (c *chaosRun) event(kind string, kill bool) {
 	runs, reruns := checkOnce(t, lines, "chaos-"+name, killed)
 	c.runs += runs
 	c.reruns += reruns
-	if ids := checkStateFiles(t, d.stateDir, d.inbox); ids["chaos-"+name] != 1 {
-		t.Errorf("%s: in the journal %d times", step, ids["chaos-"+name])
+	if ids := checkStateFiles(t, d.stateDir, d.inbox); ids[lifecycle.IDDigest("chaos-"+name)] != 1 {
+		t.Errorf("%s: in the journal %d times", step, ids[lifecycle.IDDigest("chaos-"+name)])
 	}
 	if c.gen > 0 {
 		checkConfigFiles(t, c.h.configDir, c.h.files, c.gen)

@@ -8,6 +8,8 @@ package e2e
 // restarted) nothing runs twice, a duplicate delivery included.
 
 import (
+	"github.com/stackagent/stackagent/lifecycle"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -168,13 +170,20 @@ func (r *diskRun) once(t *testing.T, name string) {
 // journalLine is the length of the journal's line for an event id
 // (lifecycle.JournalEntry as JSON; its time is 20 to 30 bytes).
 func journalLine(id string, at int) int64 {
-	return int64(len(`{"id":"","status":"success","at":""}`+"\n") + len(id) + at)
+	return int64(len(`{"id":"","sha256":"","status":"success","at":""}`+"\n") + 64 + len(id) + at)
 }
+
+// maxPaddedID is the longest id the journal keeps whole
+// (lifecycle.IDKeep): a line's length follows its id up to there.
+const maxPaddedID = lifecycle.IDKeep
 
 // crossPage sends a configure event with attrs whose journal line will
 // start in the journal's last page and end past it (so, on a full disk,
 // its append needs a page it cannot have), after quick events that bring
-// the journal near a page end. It returns the event's name.
+// the journal near a page end. Journal lines are bounded (ids up to 128
+// bytes kept whole, longer ones by digest), so the quick events' ids are
+// sized to land the journal's end within one line of a page end. It
+// returns the event's name.
 func (r *diskRun) crossPage(t *testing.T, attrs map[string]any) string {
 	t.Helper()
 	journal := filepath.Join(r.d.stateDir, "journal.jsonl")
@@ -185,11 +194,16 @@ func (r *diskRun) crossPage(t *testing.T, attrs map[string]any) string {
 		}
 		gap := (st.Size()/4096+1)*4096 - st.Size()
 		next := fmt.Sprintf("chaos-%02d-configure", r.seq+1)
-		// The line must run 32 bytes past the page end at its shortest.
-		if pad := gap + 32 - journalLine(next, 20); pad >= 2 && pad < 1500 {
-			return r.sendPadded(t, "configure", attrs, int(pad))
+		base := int64(len(next))
+		// The line must run 32 bytes past the page end at its shortest
+		// ("at" is 20-35 bytes).
+		if pad := gap + 32 - journalLine(next, 20); pad+base <= maxPaddedID && gap > 0 {
+			return r.sendPadded(t, "configure", attrs, int(max(pad, 2)))
 		}
-		pad := min(max(gap-journalLine(next, 30)-300, 0), 1200)
+		// A quick event that leaves a gap the next line can cross: its
+		// line takes gap - (a long line - 100) bytes, within the id limit.
+		want := gap - (journalLine(next, 35) + (maxPaddedID - base) - 100)
+		pad := min(max(want-journalLine(next, 30), 2), maxPaddedID-base)
 		quick := r.sendPadded(t, "configure", map[string]any{"fill": ""}, int(pad))
 		mustSucceed(t, quick, r.d.wait(t, quick))
 	}
@@ -274,19 +288,22 @@ func TestDiskFull(t *testing.T) {
 		logged := len(r.d.fullLog())
 		filler := fill(t, state, 0)
 		writeFile(t, hold+".go", "")
-		res := r.d.wait(t, name)
-		mustSucceed(t, name, res)
-		errs := 0
+		// The run ends on a full disk: its journal entry cannot be written
+		// and the daemon says so, then tries again; the event stays
+		// unacknowledged until space returns, and never runs again.
+		for deadline := time.Now().Add(time.Minute); !strings.Contains(r.d.fullLog()[logged:], "no space left on device"); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no write failed on the full state dir: nothing tested\n%s", r.d.log())
+			}
+		}
 		for _, l := range strings.Split(r.d.fullLog()[logged:], "\n") {
 			if strings.Contains(l, "no space left on device") {
 				t.Logf("daemon: %s", l) // the clear error
-				errs++
 			}
 		}
-		if errs == 0 {
-			t.Errorf("no write failed on the full state dir: nothing tested\n%s", r.d.log())
-		}
 		os.Remove(filler)
+		res := r.d.wait(t, name)
+		mustSucceed(t, name, res)
 		r.once(t, name)
 		checkStateFiles(t, state, inbox)
 		next := r.send(t, "setup", map[string]any{"gen": 3})

@@ -146,6 +146,9 @@ type Daemon struct {
 	CallTimeout time.Duration
 
 	restart bool // an upgrade asked for a restart
+	// recordFailures counts in-progress records that could not be written
+	// in a row (a full state dir), for the wait before the next try.
+	recordFailures int
 }
 
 const statusRestart = "restart"
@@ -336,10 +339,20 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	start := d.Now()
 	ip := d.inProgress(ev, m, start)
 	if err := SaveInProgress(d.inProgressPath(), ip); err != nil {
-		d.Log.Error("cannot record the in-progress event; not running it", "event", ev.ID, "error", err)
+		// A full state dir: wait before handing the message back, 1 s
+		// doubling to 30 s, so the same message does not come straight
+		// back and spin.
+		d.recordFailures++
+		wait := min(time.Second<<min(d.recordFailures-1, 5), 30*time.Second)
+		d.Log.Error("cannot record the in-progress event; not running it", "event", ShortID(ev.ID), "error", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
 		d.release(m)
 		return
 	}
+	d.recordFailures = 0
 	d.OnState("converging", ev)
 	stopBeats := d.heartbeats(ctx, m, ev)
 	out := d.run(ctx, ev)
@@ -470,6 +483,7 @@ func (d *Daemon) result(ev *Event, status, reason string, out *Outcome, start ti
 // point leads at worst to a repeated report, never to a lost or doubled
 // run.
 func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
+	stop := ctx
 	ctx = context.WithoutCancel(ctx)
 	if d.Results != nil {
 		if _, err := d.Results.Save(r); err != nil {
@@ -498,7 +512,7 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 		}
 	}
 	if ev.ID != "" {
-		if err := d.Journal.Record(ev.ID, r.Status); err != nil {
+		if err := d.journal(stop, ev, r.Status); err != nil {
 			d.notAcknowledged(m, ev, err)
 			return
 		}

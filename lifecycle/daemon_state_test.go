@@ -55,7 +55,10 @@ func TestDaemonDoesNotAcknowledgeWithoutJournal(t *testing.T) {
 	d.defaults()
 	body := []byte(`{"version":1,"id":"c-1","type":"deploy","app":"wp"}`)
 	m := &Message{ID: "m-1", Body: body, ReceiveCount: 1, Received: time.Now()}
-	ctx := context.Background()
+	// The journal write is tried again until the daemon stops: stop it
+	// after the first retry.
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
 	d.serve(ctx, ctx, []*Message{m})
 	if conv.runs != 1 {
 		t.Fatalf("runs: %d", conv.runs)

@@ -129,6 +129,28 @@ func refusedType(body []byte) string {
 	return ""
 }
 
+// journal records a finished event. A failed write (a full disk) is
+// tried again, 1 s after the first failure and backing off to 30 s, until
+// it succeeds or the daemon stops: the event ran, and it is acknowledged
+// only once its entry is on disk, so space coming back never makes it run
+// a second time.
+func (d *Daemon) journal(stop context.Context, ev *Event, status string) error {
+	wait := time.Second
+	for {
+		err := d.Journal.Record(ev.ID, status)
+		if err == nil || stop.Err() != nil {
+			return err
+		}
+		d.Log.Error("cannot journal the event; trying again", "event", ShortID(ev.ID), "error", err, "retry_in", wait)
+		select {
+		case <-stop.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
 // notAcknowledged leaves an event whose journal entry could not be
 // written (a full disk) unacknowledged: the message is neither deleted
 // nor handed back (SQS redelivers it after its visibility timeout, the
