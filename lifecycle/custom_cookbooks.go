@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	archive "github.com/stackagent/stackagent/internal/fetch"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -333,31 +334,11 @@ func isCookbook(dir string) bool {
 	return err == nil && st.IsDir()
 }
 
-// checkCookbookTree refuses symlinks that are absolute or resolve outside
-// root (chains included), and a root without any cookbook.
+// checkCookbookTree refuses symlinks that are absolute, dangling or
+// resolve outside root (chains included: archive.CheckLinks, the check the
+// deploy resource makes too), and a root without any cookbook.
 func checkCookbookTree(root string) error {
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.Type()&fs.ModeSymlink == 0 {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		target, err := os.Readlink(p)
-		if err != nil {
-			return err
-		}
-		if filepath.IsAbs(target) {
-			return fmt.Errorf("symlink %s -> %s: %w (absolute)", rel, target, ErrUnsafeArchive)
-		}
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return fmt.Errorf("symlink %s -> %s: %w (dangling)", rel, target, ErrUnsafeArchive)
-		}
-		if !within(root, real) {
-			return fmt.Errorf("symlink %s -> %s: %w (outside the cookbooks)", rel, target, ErrUnsafeArchive)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := archive.CheckLinks(root, false); err != nil {
 		return err
 	}
 	ents, err := os.ReadDir(root)
@@ -371,12 +352,6 @@ func checkCookbookTree(root string) error {
 		}
 	}
 	return ErrNoCookbooks
-}
-
-// within reports whether p is root or below it.
-func within(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func (f *CookbookFetcher) now() time.Time {
@@ -393,7 +368,11 @@ func (f *CookbookFetcher) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func (f *CookbookFetcher) maxSize() int64 {
+// maxSize is src's limit, else the fetcher's, else the default.
+func (f *CookbookFetcher) maxSize(src CookbookSource) int64 {
+	if src.MaxSize > 0 {
+		return src.MaxSize
+	}
 	if f.MaxSize > 0 {
 		return f.MaxSize
 	}
