@@ -102,7 +102,7 @@ func (f *CookbookFetcher) openArchive(ctx context.Context, src CookbookSource) (
 			resp.Body.Close()
 			return nil, fmt.Errorf("GET %s: %s", redactURL(src.URL), resp.Status)
 		}
-		if err := archive.CheckResponse(resp, src.Checksum, "add custom_cookbooks.checksum"); err != nil {
+		if err := archive.CheckResponse(resp, src.Checksum, "add custom_cookbooks.checksum (the archive's sha256: sha256sum ARCHIVE prints it)"); err != nil {
 			resp.Body.Close()
 			return nil, err
 		}

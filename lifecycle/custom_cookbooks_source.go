@@ -146,7 +146,7 @@ func (s CookbookSource) normalize(prefix string) (CookbookSource, error) {
 		if scheme != "http" && scheme != "https" {
 			return bad("url", "want an http(s) URL, got %q", redactURL(s.URL))
 		}
-		if err := archive.RequireChecksum(s.URL, s.Checksum, "add "+prefix+".checksum"); err != nil {
+		if err := archive.RequireChecksum(s.URL, s.Checksum, "add "+prefix+".checksum (the archive's sha256: sha256sum ARCHIVE prints it)"); err != nil {
 			return bad("checksum", "%v", err)
 		}
 	case CookbookSourceArchive:

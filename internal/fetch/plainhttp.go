@@ -20,12 +20,12 @@ func PlainHTTP(raw string) bool {
 
 // RequireChecksum refuses a plain http:// URL without a checksum; how
 // says where to add one (e.g. `set checksum = "<sha256>" on the deploy
-// resource`). Other URLs and any URL with a checksum pass.
+// resource (sha256sum prints it)`). Other URLs and any URL with a checksum pass.
 func RequireChecksum(raw, checksum, how string) error {
 	if checksum != "" || !PlainHTTP(raw) {
 		return nil
 	}
-	return fmt.Errorf("%w: %s (the archive's sha256, e.g. from sha256sum), or use https", ErrChecksumRequired, how)
+	return fmt.Errorf("%w: %s, or use https", ErrChecksumRequired, how)
 }
 
 // CheckResponse refuses a response that ended on plain http (an https
