@@ -267,7 +267,7 @@ func (b *build) build(ctx context.Context) error {
 	}
 	dir := set.Path(b.name)
 	d.rc.Log.Info("deploy: building release", "app", d.r.Str("app"), "release", dir, "revision", b.src.revision)
-	if err := b.src.fill(ctx, dir); err != nil {
+	if err := b.fill(ctx, dir); err != nil {
 		b.discard(dir)
 		return err
 	}

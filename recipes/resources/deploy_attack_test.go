@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -193,4 +194,32 @@ func TestDeploySourceValidation(t *testing.T) {
 			t.Errorf("%s: %v, want %q\n%s", props, res.Err, want, res.Output)
 		}
 	}
+}
+
+// A git repository can hold the same chain of links: the release is
+// checked whatever the source.
+func TestDeployGitLinkChain(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	root := t.TempDir()
+	untouched := victim(t, root)
+	repo := t.TempDir()
+	git(t, repo, "init", "-q", "-b", "main")
+	writeAppTree(t, repo, map[string]string{"index.php": "v1"})
+	git(t, repo, "add", ".")
+	git(t, repo, "commit", "-q", "-m", "v1")
+	props := fmt.Sprintf(`source_type = "git", repository = %q, revision = "main", shared_dirs = {"wp-content/uploads"}`, "file://"+repo)
+	mustDeploy(t, root, deployRecipe(props), 1)
+	first := currentName(t, root)
+	for _, e := range fetchtest.ChainEscape(chainDepth, "wp-content", "victim") {
+		if err := os.Symlink(e.Link, filepath.Join(repo, e.Name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(t, repo, "add", ".")
+	git(t, repo, "commit", "-q", "-m", "chain")
+	assertRefusedCleanly(t, root, first, deployResult(t, root, props), "unsafe path")
+	untouched()
 }

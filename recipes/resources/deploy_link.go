@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -105,6 +106,19 @@ func (d *deployment) mkdirShared(shared *os.Root, rel string) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// fill puts the source's files into the release, then refuses it when a
+// link in it (from an archive, a git checkout or a local directory) leads
+// out of the release, through any chain of links.
+func (b *build) fill(ctx context.Context, dir string) error {
+	if err := b.src.fill(ctx, dir); err != nil {
+		return err
+	}
+	if err := archive.CheckLinks(dir, true); err != nil {
+		return fmt.Errorf("%s: %w", b.src.desc, err)
 	}
 	return nil
 }

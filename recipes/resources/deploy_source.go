@@ -83,7 +83,7 @@ func (p *deployProvider) resolveSource(ctx context.Context, rc *recipes.RunConte
 			return nil, fmt.Errorf("local source %s: %w", repo, err)
 		}
 		return &resolvedSource{revision: sum, desc: "local " + repo,
-			fill: func(_ context.Context, dst string) error { return copyLocal(dir, dst) }}, nil
+			fill: func(_ context.Context, dst string) error { return copyTree(dir, dst) }}, nil
 	case "archive":
 		file := rc.Path(repo)
 		sum, err := hashFile(file)
@@ -222,9 +222,9 @@ func redactURLString(s string) string {
 
 // extractInto unpacks an archive into dst (a release holding only its
 // marker): a single top-level directory (wordpress/ in wordpress.org's
-// archives, repo-sha/ in GitHub's) stands for the tree. Its links are
-// checked against dst once they are in place (moving the tree up a level
-// changes where a relative link leads).
+// archives, repo-sha/ in GitHub's) stands for the tree. The build checks
+// the links again against dst once they are in place (moving the tree up
+// a level changes where a relative link leads).
 func extractInto(rc *recipes.RunContext, opt archive.Options, file, dst string) error {
 	tree := filepath.Join(dst, ".stackagent-extract")
 	opt.Log = rc.Log
@@ -244,25 +244,7 @@ func extractInto(rc *recipes.RunContext, opt archive.Options, file, dst string) 
 			return err
 		}
 	}
-	if err := os.RemoveAll(tree); err != nil {
-		return err
-	}
-	if err := archive.CheckLinks(dst, true); err != nil {
-		return fmt.Errorf("extract: %w", err)
-	}
-	return nil
-}
-
-// copyLocal copies a local source directory into dst, then refuses it if
-// a link in it leads out of the release.
-func copyLocal(src, dst string) error {
-	if err := copyTree(src, dst); err != nil {
-		return err
-	}
-	if err := archive.CheckLinks(dst, true); err != nil {
-		return fmt.Errorf("local source %s: %w", src, err)
-	}
-	return nil
+	return os.RemoveAll(tree)
 }
 
 // treeHash is a local directory's revision: every path (relative,
