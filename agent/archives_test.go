@@ -95,3 +95,23 @@ func TestDaemonPlainHTTPNeedsChecksum(t *testing.T) {
 	default:
 	}
 }
+
+// agent.yaml raises custom cookbooks' archive limits; a plain http URL
+// without a checksum is a config error naming the key.
+func TestConfigCustomCookbooksLimitsAndChecksum(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "agent.yaml")
+	writeTree(t, dir, map[string]string{"agent.yaml": "custom_cookbooks:\n  type: s3\n  url: s3://b/c.tgz\n  max_size: 2147483648\n  max_entries: 300000\n"})
+	cfg, _, err := loadConfig(p, true, func(string) string { return "" }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.CustomCookbooks; c.MaxSize != 2<<30 || c.MaxEntries != 300000 {
+		t.Fatalf("limits %d, %d", c.MaxSize, c.MaxEntries)
+	}
+	writeTree(t, dir, map[string]string{"agent.yaml": "custom_cookbooks:\n  type: http\n  url: http://h/c.tgz\n"})
+	if _, _, err := loadConfig(p, true, func(string) string { return "" }, nil); err == nil || !strings.Contains(err.Error(), "custom_cookbooks.checksum: a plain http:// source needs a checksum") {
+		t.Fatalf("plain http in agent.yaml: %v", err)
+	}
+}

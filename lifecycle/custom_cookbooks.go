@@ -62,7 +62,10 @@ type CookbookFetcher struct {
 	// Keep is how many releases to keep, current included; 0: 3.
 	Keep int
 	// MaxSize limits an archive, downloaded and uncompressed; 0: 512 MiB.
-	MaxSize int64
+	// MaxEntries limits its entries; 0: 100,000. A source's own limits
+	// (agent.yaml's max_size, max_entries) win.
+	MaxSize    int64
+	MaxEntries int
 	// Now is the clock release names are taken from; nil: time.Now.
 	Now func() time.Time
 	// Timeout bounds one Fetch (download, clone, extraction); 0: 15 minutes.
@@ -366,6 +369,14 @@ func (f *CookbookFetcher) log() *slog.Logger {
 		return f.Log
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// maxEntries is src's limit, else the fetcher's (0: the default).
+func (f *CookbookFetcher) maxEntries(src CookbookSource) int {
+	if src.MaxEntries > 0 {
+		return src.MaxEntries
+	}
+	return f.MaxEntries
 }
 
 // maxSize is src's limit, else the fetcher's, else the default.

@@ -275,7 +275,7 @@ func (f *CookbookFetcher) fetchArchive(ctx context.Context, src CookbookSource, 
 		return sum, "", nil
 	}
 	tree = filepath.Join(stage, "tree")
-	opt := archive.Options{MaxSize: f.maxSize(src), MaxEntries: src.MaxEntries, Log: f.log()}
+	opt := archive.Options{MaxSize: f.maxSize(src), MaxEntries: f.maxEntries(src), Log: f.log()}
 	if err := archive.ExtractArchive(file, tree, opt); err != nil {
 		if errors.Is(err, archive.ErrArchiveTooLarge) {
 			err = fmt.Errorf("%w (raise custom_cookbooks.max_size or max_entries in agent.yaml)", err)

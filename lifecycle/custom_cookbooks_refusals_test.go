@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -40,4 +42,28 @@ func TestCookbookPlainHTTPNeedsChecksum(t *testing.T) {
 		t.Fatalf("https redirected to http: %v", err)
 	}
 	assertNoLeftovers(t, f)
+}
+
+// Limits from agent.yaml (a source's max_size, max_entries) stop an
+// archive while it is extracted, with an error saying what to raise.
+func TestCookbookArchiveLimits(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "cookbooks.tgz")
+	if err := os.WriteFile(p, tarGz(t, entry{Name: "base/recipes/default.lua", Body: recipeV1},
+		entry{Name: "base/files/a", Body: "1"}, entry{Name: "base/files/b", Body: "2"}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := newFetcher(t)
+	err := fetchErr(t, f, CookbookSource{Type: "archive", URL: p, MaxEntries: 2})
+	if !errors.Is(err, ErrArchiveTooLarge) || !strings.Contains(err.Error(), "more than 2 entries (raise custom_cookbooks.max_size or max_entries in agent.yaml)") {
+		t.Fatalf("entries over the limit: %v", err)
+	}
+	f.MaxEntries = 2 // the daemon's, from agent.yaml, for a source from attributes
+	if err := fetchErr(t, f, CookbookSource{Type: "archive", URL: p}); !errors.Is(err, ErrArchiveTooLarge) {
+		t.Fatalf("fetcher limit: %v", err)
+	}
+	assertNoLeftovers(t, f)
+	if res := fetch(t, f, CookbookSource{Type: "archive", URL: p, MaxEntries: 10}); !res.Changed {
+		t.Fatalf("raised limit: %+v", res)
+	}
 }
