@@ -373,6 +373,9 @@ func cookbookFetcher(ctx context.Context, cfg *Config, log *slog.Logger) func(co
 			return "", errors.New("update_custom_cookbooks: no source: set custom_cookbooks in agent.yaml or stackagent.custom_cookbooks in the stack's attributes")
 		}
 		f := &lifecycle.CookbookFetcher{Dir: filepath.Join(cfg.StateDir, "custom-cookbooks"), Log: log}
+		if c := cfg.CustomCookbooks; c != nil { // agent.yaml's limits hold for any source
+			f.MaxSize, f.MaxEntries = c.MaxSize, c.MaxEntries
+		}
 		if src.Type == "s3" {
 			region := cfg.Region
 			if region == "" {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	archive "github.com/stackagent/stackagent/internal/fetch"
 	"github.com/stackagent/stackagent/lifecycle"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
@@ -128,8 +131,18 @@ func replaceFile(src, dst string) error {
 	})
 }
 
-// fetch downloads package_url into the state dir.
+// packageChecksumHow says how to give package_url a checksum.
+const packageChecksumHow = "append #sha256=<sha256 of the package> to package_url (sha256sum FILE prints it)"
+
+// fetch downloads package_url into the state dir. A "#sha256=HEX"
+// fragment is the package's checksum, checked; a plain http:// URL
+// without one is refused.
 func (u *upgrader) fetch(ctx context.Context, raw string) (string, error) {
+	raw, want, _ := strings.Cut(raw, "#sha256=")
+	want = strings.ToLower(want)
+	if err := archive.RequireChecksum(raw, want, packageChecksumHow); err != nil {
+		return "", err
+	}
 	dir := filepath.Join(u.stateDir, "upgrades")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", err
@@ -152,6 +165,10 @@ func (u *upgrader) fetch(ctx context.Context, raw string) (string, error) {
 			resp.Body.Close()
 			return "", fmt.Errorf("HTTP %s", resp.Status)
 		}
+		if err := archive.CheckResponse(resp, want, packageChecksumHow); err != nil {
+			resp.Body.Close()
+			return "", err
+		}
 		body = resp.Body
 	case err == nil && uu.Scheme == "s3":
 		c, err := u.s3()
@@ -173,9 +190,14 @@ func (u *upgrader) fetch(ctx context.Context, raw string) (string, error) {
 		}
 	}
 	defer body.Close()
-	if _, err := io.Copy(f, io.LimitReader(body, 512<<20)); err != nil {
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, 512<<20)); err != nil {
 		os.Remove(f.Name())
 		return "", err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); want != "" && got != want {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("checksum mismatch: the package has sha256 %s, package_url says %s", got, want)
 	}
 	return f.Name(), nil
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	archive "github.com/stackagent/stackagent/internal/fetch"
 	"github.com/stackagent/stackagent/recipes"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
@@ -63,7 +64,10 @@ type CookbookFetcher struct {
 	// Keep is how many releases to keep, current included; 0: 3.
 	Keep int
 	// MaxSize limits an archive, downloaded and uncompressed; 0: 512 MiB.
-	MaxSize int64
+	// MaxEntries limits its entries; 0: 100,000. A source's own limits
+	// (agent.yaml's max_size, max_entries) win.
+	MaxSize    int64
+	MaxEntries int
 	// Now is the clock release names are taken from; nil: time.Now.
 	Now func() time.Time
 	// Timeout bounds one Fetch (download, clone, extraction); 0: 15 minutes.
@@ -334,31 +338,11 @@ func isCookbook(dir string) bool {
 	return err == nil && st.IsDir()
 }
 
-// checkCookbookTree refuses symlinks that are absolute or resolve outside
-// root (chains included), and a root without any cookbook.
+// checkCookbookTree refuses symlinks that are absolute, dangling or
+// resolve outside root (chains included: archive.CheckLinks, the check the
+// deploy resource makes too), and a root without any cookbook.
 func checkCookbookTree(root string) error {
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.Type()&fs.ModeSymlink == 0 {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		target, err := os.Readlink(p)
-		if err != nil {
-			return err
-		}
-		if filepath.IsAbs(target) {
-			return fmt.Errorf("symlink %s -> %s: %w (absolute)", rel, target, ErrUnsafeArchive)
-		}
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return fmt.Errorf("symlink %s -> %s: %w (dangling)", rel, target, ErrUnsafeArchive)
-		}
-		if !within(root, real) {
-			return fmt.Errorf("symlink %s -> %s: %w (outside the cookbooks)", rel, target, ErrUnsafeArchive)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := archive.CheckLinks(root, false); err != nil {
 		return err
 	}
 	ents, err := os.ReadDir(root)
@@ -372,12 +356,6 @@ func checkCookbookTree(root string) error {
 		}
 	}
 	return ErrNoCookbooks
-}
-
-// within reports whether p is root or below it.
-func within(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func (f *CookbookFetcher) now() time.Time {
@@ -394,7 +372,19 @@ func (f *CookbookFetcher) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func (f *CookbookFetcher) maxSize() int64 {
+// maxEntries is src's limit, else the fetcher's (0: the default).
+func (f *CookbookFetcher) maxEntries(src CookbookSource) int {
+	if src.MaxEntries > 0 {
+		return src.MaxEntries
+	}
+	return f.MaxEntries
+}
+
+// maxSize is src's limit, else the fetcher's, else the default.
+func (f *CookbookFetcher) maxSize(src CookbookSource) int64 {
+	if src.MaxSize > 0 {
+		return src.MaxSize
+	}
 	if f.MaxSize > 0 {
 		return f.MaxSize
 	}

@@ -102,6 +102,10 @@ func (f *CookbookFetcher) openArchive(ctx context.Context, src CookbookSource) (
 			resp.Body.Close()
 			return nil, fmt.Errorf("GET %s: %s", redactURL(src.URL), resp.Status)
 		}
+		if err := archive.CheckResponse(resp, src.Checksum, "add custom_cookbooks.checksum (the archive's sha256: sha256sum ARCHIVE prints it)"); err != nil {
+			resp.Body.Close()
+			return nil, err
+		}
 		return resp.Body, nil
 	default:
 		return os.Open(localPath(src.URL))
@@ -261,7 +265,7 @@ func (f *CookbookFetcher) fetchArchive(ctx context.Context, src CookbookSource, 
 	}
 	defer body.Close()
 	file := filepath.Join(stage, "archive")
-	if sum, err = archive.SaveArchive(body, file, f.maxSize()); err != nil {
+	if sum, err = archive.SaveArchive(body, file, f.maxSize(src)); err != nil {
 		return "", "", err
 	}
 	if src.Checksum != "" && sum != src.Checksum {
@@ -271,7 +275,11 @@ func (f *CookbookFetcher) fetchArchive(ctx context.Context, src CookbookSource, 
 		return sum, "", nil
 	}
 	tree = filepath.Join(stage, "tree")
-	if err := archive.ExtractArchive(file, tree, f.maxSize(), f.log()); err != nil {
+	opt := archive.Options{MaxSize: f.maxSize(src), MaxEntries: f.maxEntries(src), Log: f.log()}
+	if err := archive.ExtractArchive(file, tree, opt); err != nil {
+		if errors.Is(err, archive.ErrArchiveTooLarge) {
+			err = fmt.Errorf("%w (raise custom_cookbooks.max_size or max_entries in agent.yaml)", err)
+		}
 		return "", "", err
 	}
 	return sum, tree, nil

@@ -79,6 +79,11 @@ type CookbookSource struct {
 	Checksum string `json:"checksum,omitempty" yaml:"checksum,omitempty"`
 	// Subdir is the folder of cookbooks inside the repository or archive.
 	Subdir string `json:"subdir,omitempty" yaml:"subdir,omitempty"`
+	// MaxSize bounds an archive, downloaded and uncompressed, in bytes;
+	// 0: the fetcher's (512 MiB). agent.yaml only.
+	MaxSize int64 `json:"-" yaml:"max_size,omitempty"`
+	// MaxEntries bounds an archive's entries; 0: 100,000. agent.yaml only.
+	MaxEntries int `json:"-" yaml:"max_entries,omitempty"`
 }
 
 // CookbookSourceError names the field of a CookbookSource that is wrong.
@@ -141,6 +146,9 @@ func (s CookbookSource) normalize(prefix string) (CookbookSource, error) {
 		if scheme != "http" && scheme != "https" {
 			return bad("url", "want an http(s) URL, got %q", redactURL(s.URL))
 		}
+		if err := archive.RequireChecksum(s.URL, s.Checksum, "add "+prefix+".checksum (the archive's sha256: sha256sum ARCHIVE prints it)"); err != nil {
+			return bad("checksum", "%v", err)
+		}
 	case CookbookSourceArchive:
 		if p := localPath(s.URL); !filepath.IsAbs(p) {
 			return bad("url", "want an absolute path or file:// URL, got %q", s.URL)
@@ -165,6 +173,12 @@ func (s CookbookSource) normalize(prefix string) (CookbookSource, error) {
 		if s.Checksum != "" && !hexSHA256.MatchString(s.Checksum) {
 			return bad("checksum", "want a sha256 in hex (64 characters), got %q", s.Checksum)
 		}
+	}
+	if s.MaxSize < 0 {
+		return bad("max_size", "want a positive number of bytes (0: the default)")
+	}
+	if s.MaxEntries < 0 {
+		return bad("max_entries", "want a positive number (0: the default)")
 	}
 	if s.Subdir != "" {
 		clean := path.Clean(strings.TrimSpace(s.Subdir))

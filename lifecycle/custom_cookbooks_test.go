@@ -524,7 +524,8 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// archiveServer serves path -> body on 127.0.0.1; bodies can be replaced.
+// archiveServer serves path -> body over https on 127.0.0.1 (plain http
+// needs a checksum); bodies can be replaced.
 type archiveServer struct {
 	mu    sync.Mutex
 	files map[string][]byte
@@ -534,7 +535,7 @@ type archiveServer struct {
 func newArchiveServer(t *testing.T) *archiveServer {
 	t.Helper()
 	s := &archiveServer{files: map[string][]byte{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		body, ok := s.files[r.URL.Path]
 		s.mu.Unlock()
@@ -672,6 +673,7 @@ func TestCookbookFetchArchiveRefusals(t *testing.T) {
 	t.Run("http 404", func(t *testing.T) {
 		t.Parallel()
 		f := newFetcher(t)
+		f.HTTP = srv.Client()
 		err := fetchErr(t, f, CookbookSource{Type: "http", URL: srv.URL + "/missing.tgz"})
 		if !strings.Contains(err.Error(), "404") {
 			t.Fatalf("err = %v, want the status", err)
@@ -823,7 +825,8 @@ func TestCookbookFetchTimeoutKeepsCurrent(t *testing.T) {
 	good := fetch(t, f, CookbookSource{Type: "archive", URL: p})
 	f.Timeout = 200 * time.Millisecond
 	start := time.Now()
-	err := fetchErr(t, f, CookbookSource{Type: "http", URL: stall.URL + "/cookbooks.tgz"})
+	// Plain http needs a checksum; the download stalls before it is checked.
+	err := fetchErr(t, f, CookbookSource{Type: "http", URL: stall.URL + "/cookbooks.tgz", Checksum: strings.Repeat("0", 64)})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
 		t.Fatalf("stalled download: %v after %s, want a deadline error", err, time.Since(start))
 	}

@@ -34,17 +34,59 @@ var (
 	ErrUnknownArchive = errors.New("unknown archive format (want .tar.gz, .tgz, .tar, .tar.bz2 or .zip)")
 )
 
-// MaxArchiveEntries bounds the number of entries, against inode bombs.
-const MaxArchiveEntries = 200_000
+// Default limits of an extraction, each raised per source (the deploy
+// resource's max_archive_size and max_archive_entries, custom_cookbooks'
+// max_size and max_entries in agent.yaml).
+const (
+	// DefaultMaxSize bounds the bytes an archive's files hold
+	// uncompressed, all together.
+	DefaultMaxSize int64 = 1 << 30
+	// DefaultMaxEntries bounds the number of entries, against inode bombs.
+	DefaultMaxEntries = 100_000
+)
+
+// Options bound and shape one extraction.
+type Options struct {
+	// MaxSize bounds the uncompressed bytes written, counted while
+	// streaming; 0: DefaultMaxSize.
+	MaxSize int64
+	// MaxEntries bounds the entries (files, directories, links); 0:
+	// DefaultMaxEntries.
+	MaxEntries int
+	// AllowDangling keeps symlinks that lead nowhere (inside the tree);
+	// without it they are refused like links that leave it.
+	AllowDangling bool
+	// Log receives skipped entries at debug level; nil: discard.
+	Log *slog.Logger
+}
+
+func (o Options) maxSize() int64 {
+	if o.MaxSize > 0 {
+		return o.MaxSize
+	}
+	return DefaultMaxSize
+}
+
+func (o Options) maxEntries() int {
+	if o.MaxEntries > 0 {
+		return o.MaxEntries
+	}
+	return DefaultMaxEntries
+}
 
 // SaveArchive copies r into file (created, 0600), at most max bytes, and
-// returns its sha256 in hex.
-func SaveArchive(r io.Reader, file string, max int64) (string, error) {
+// returns its sha256 in hex. On error file is removed.
+func SaveArchive(r io.Reader, file string, max int64) (sum string, err error) {
 	w, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return "", err
 	}
-	defer w.Close()
+	defer func() {
+		w.Close()
+		if err != nil {
+			_ = os.Remove(file)
+		}
+	}()
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, max+1))
 	if err != nil {
@@ -61,34 +103,50 @@ func SaveArchive(r io.Reader, file string, max int64) (string, error) {
 
 // ExtractArchive unpacks file, a tar (plain, gzip or bzip2) or zip found
 // by its magic bytes, into dir, which it creates (its parent must exist).
-// At most max bytes are written; entries that would land outside dir,
-// absolute or leaving symlinks are refused with ErrUnsafeArchive. Entries
-// of other types (devices, fifos) are skipped and logged at debug level
-// (log may be nil).
-func ExtractArchive(file, dir string, max int64, log *slog.Logger) error {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// Every entry is written through an os.Root on dir, so none lands
+// outside it; names that are absolute or hold "..", and symlinks that are
+// absolute or resolve outside dir (chains included, checked by CheckLinks
+// once the tree is complete) are refused with ErrUnsafeArchive. More than
+// opt's bytes or entries, counted while streaming, is ErrArchiveTooLarge.
+// Entries of other types (devices, fifos) are skipped and logged at debug
+// level. On any error dir is removed: a failed extraction leaves nothing.
+func ExtractArchive(file, dir string, opt Options) (err error) {
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	fh, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer fh.Close()
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	x := &extractor{root: root, max: opt.maxSize(), maxEntries: opt.maxEntries(), log: opt.Log}
+	if err := x.extract(fh); err != nil {
+		return err
+	}
+	return CheckLinks(dir, opt.AllowDangling)
+}
+
+// extract picks the format by its magic bytes and unpacks fh.
+func (x *extractor) extract(fh *os.File) error {
 	magic := make([]byte, 512)
 	n, _ := io.ReadFull(fh, magic)
 	magic = magic[:n]
 	if _, err := fh.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	x := &extractor{root: root, max: max, log: log}
 	switch {
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(fh)
@@ -116,11 +174,12 @@ func ExtractArchive(file, dir string, max int64, log *slog.Logger) error {
 
 // extractor writes archive entries below root only, counting bytes.
 type extractor struct {
-	root    *os.Root
-	max     int64
-	written int64
-	entries int
-	log     *slog.Logger
+	root       *os.Root
+	max        int64
+	written    int64
+	maxEntries int
+	entries    int
+	log        *slog.Logger
 }
 
 func (x *extractor) tar(r io.Reader) error {
@@ -154,12 +213,17 @@ func (x *extractor) tar(r io.Reader) error {
 }
 
 func (x *extractor) zip(zr *zip.Reader) error {
+	// The directory's sizes and count can lie: both are counted again
+	// while streaming; these refuse an honest bomb before any write.
+	if len(zr.File) > x.maxEntries {
+		return fmt.Errorf("%w: %d entries, more than %d", ErrArchiveTooLarge, len(zr.File), x.maxEntries)
+	}
 	var total uint64
 	for _, zf := range zr.File {
 		total += zf.UncompressedSize64
 	}
 	if total > uint64(x.max) {
-		return fmt.Errorf("%w: %d bytes uncompressed, limit %d", ErrArchiveTooLarge, total, x.max)
+		return fmt.Errorf("%w: %d bytes uncompressed, more than %d", ErrArchiveTooLarge, total, x.max)
 	}
 	for _, zf := range zr.File {
 		if err := x.zipEntry(zf); err != nil {
@@ -196,8 +260,8 @@ func (x *extractor) zipEntry(zf *zip.File) error {
 // name checks an entry's name: relative, no ".." component, not empty.
 func (x *extractor) name(raw string) (string, error) {
 	x.entries++
-	if x.entries > MaxArchiveEntries {
-		return "", fmt.Errorf("%w: more than %d entries", ErrArchiveTooLarge, MaxArchiveEntries)
+	if x.entries > x.maxEntries {
+		return "", fmt.Errorf("%w: more than %d entries", ErrArchiveTooLarge, x.maxEntries)
 	}
 	if strings.HasPrefix(raw, "/") || strings.Contains(raw, `\`) {
 		return "", fmt.Errorf("entry %q: %w (absolute or backslashed)", raw, ErrUnsafeArchive)
@@ -250,7 +314,8 @@ func (x *extractor) file(raw string, mode fs.FileMode, r io.Reader) error {
 }
 
 // symlink refuses absolute targets and targets that leave the tree by
-// their path; chains are the caller's to check once the tree is complete.
+// their path alone; chains through other links are refused by CheckLinks
+// once the tree is complete.
 func (x *extractor) symlink(raw, target string) error {
 	name, err := x.name(raw)
 	if err != nil || name == "" {

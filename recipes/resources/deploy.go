@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/stackagent/stackagent/recipes"
@@ -39,7 +38,13 @@ func deployKind() *recipes.Kind {
 			{Name: "revision", Type: recipes.String, Default: "HEAD"},
 			// ssh_key is a private key's path, or its text (OpsWorks').
 			{Name: "ssh_key", Type: recipes.String, Sensitive: true},
+			// checksum is the archive's sha256 (hex); required for a plain
+			// http:// repository.
 			{Name: "checksum", Type: recipes.String},
+			// max_archive_size and max_archive_entries bound an archive,
+			// downloaded and uncompressed (0: 1 GiB and 100,000).
+			{Name: "max_archive_size", Type: recipes.Int},
+			{Name: "max_archive_entries", Type: recipes.Int},
 			{Name: "keep_releases", Type: recipes.Int, Default: int64(5)},
 			{Name: "shared_dirs", Type: recipes.StringList},
 			{Name: "symlinks", Type: recipes.Map},
@@ -68,6 +73,9 @@ var _ recipes.Provider = (*deployProvider)(nil)
 func validateDeploy(_ *recipes.RunContext, r *recipes.Resource) error {
 	if k := r.Get("keep_releases"); k != nil && r.Int("keep_releases") < 1 {
 		return fmt.Errorf("keep_releases %d: want at least 1", r.Int("keep_releases"))
+	}
+	if err := validateSource(r); err != nil {
+		return err
 	}
 	for _, prop := range []string{"shared_dirs", "purge_before_symlink", "create_dirs_before_symlink"} {
 		for _, p := range r.Strings(prop) {
@@ -263,7 +271,8 @@ func (b *build) build(ctx context.Context) error {
 	}
 	dir := set.Path(b.name)
 	d.rc.Log.Info("deploy: building release", "app", d.r.Str("app"), "release", dir, "revision", b.src.revision)
-	if err := b.src.fill(ctx, dir); err != nil {
+	if err := b.fill(ctx, dir); err != nil {
+		b.discard(dir)
 		return err
 	}
 	if err := b.hook(ctx, "before_migrate"); err != nil {
@@ -273,6 +282,7 @@ func (b *build) build(ctx context.Context) error {
 		return err
 	}
 	if err := b.link(dir); err != nil {
+		b.discard(dir)
 		return err
 	}
 	if d.uid >= 0 || d.gid >= 0 {
@@ -309,89 +319,6 @@ func (b *build) hook(ctx context.Context, name string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("deploy hook %s: %w", name, err)
-	}
-	return nil
-}
-
-// link purges, creates dirs, then links shared dirs and symlinks into
-// the release (relative links, so the tree works under any root).
-func (b *build) link(dir string) error {
-	d := b.d
-	for _, p := range d.r.Strings("purge_before_symlink") {
-		if err := os.RemoveAll(filepath.Join(dir, p)); err != nil {
-			return err
-		}
-	}
-	for _, p := range d.r.Strings("create_dirs_before_symlink") {
-		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
-			return err
-		}
-	}
-	shared := b.set.SharedDir()
-	for _, p := range d.r.Strings("shared_dirs") {
-		if err := d.mkdirAll(shared, p); err != nil {
-			return err
-		}
-		if err := linkInto(filepath.Join(shared, p), filepath.Join(dir, p)); err != nil {
-			return err
-		}
-	}
-	links := d.r.Map("symlinks")
-	keys := make([]string, 0, len(links))
-	for k := range links {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, from := range keys {
-		to, _ := links[from].(string)
-		if err := linkInto(filepath.Join(shared, from), filepath.Join(dir, to)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// linkInto replaces whatever is at link with a relative symlink to target.
-func linkInto(target, link string) error {
-	if err := os.RemoveAll(link); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
-		return err
-	}
-	rel, err := filepath.Rel(filepath.Dir(link), target)
-	if err != nil {
-		return err
-	}
-	if err := os.Symlink(rel, link); err != nil {
-		return fmt.Errorf("link %s: %w", link, err)
-	}
-	return nil
-}
-
-// mkdir makes dir (its parents too) owned as the resource says.
-func (d *deployment) mkdir(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	if d.uid >= 0 || d.gid >= 0 {
-		return os.Chown(dir, d.uid, d.gid)
-	}
-	return nil
-}
-
-// mkdirAll makes base/rel and each missing directory on the way, owned
-// as the resource says.
-func (d *deployment) mkdirAll(base, rel string) error {
-	p := base
-	for _, part := range strings.Split(filepath.Clean(rel), string(filepath.Separator)) {
-		p = filepath.Join(p, part)
-		if err := d.mkdir(p); err != nil {
-			return err
-		}
 	}
 	return nil
 }

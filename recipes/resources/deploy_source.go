@@ -24,9 +24,6 @@ import (
 	"github.com/stackagent/stackagent/recipes"
 )
 
-// maxDeployArchive limits a deploy archive, downloaded and uncompressed.
-const maxDeployArchive int64 = 4 << 30
-
 // errDeployChecksum: the archive's sha256 is not the declared checksum.
 var errDeployChecksum = errors.New("checksum mismatch")
 
@@ -96,7 +93,7 @@ func (p *deployProvider) resolveSource(ctx context.Context, rc *recipes.RunConte
 		if err := checkSum(r, sum); err != nil {
 			return nil, err
 		}
-		return archiveSource(rc, sum, "archive "+repo, file), nil
+		return archiveSource(rc, r, sum, "archive "+repo, file), nil
 	case "http", "s3":
 		if c := strings.ToLower(r.Str("checksum")); c != "" && c == known {
 			return &resolvedSource{revision: c, desc: typ + " " + redactURLString(repo)}, nil
@@ -114,16 +111,16 @@ func checkSum(r *recipes.Resource, sum string) error {
 	return nil
 }
 
-func archiveSource(rc *recipes.RunContext, sum, desc, file string) *resolvedSource {
+func archiveSource(rc *recipes.RunContext, r *recipes.Resource, sum, desc, file string) *resolvedSource {
 	return &resolvedSource{revision: sum, desc: desc, fill: func(_ context.Context, dst string) error {
-		return extractInto(rc, file, dst)
+		return extractInto(rc, archiveOptions(rc, r), file, dst)
 	}}
 }
 
 // download fetches an http(s) or s3 archive into a temp file removed
 // when ctx ends, and checks its checksum.
 func (p *deployProvider) download(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, typ, repo string) (*resolvedSource, error) {
-	body, err := p.open(ctx, rc, typ, repo)
+	body, err := p.open(ctx, rc, r, typ, repo)
 	if err != nil {
 		return nil, err
 	}
@@ -132,19 +129,26 @@ func (p *deployProvider) download(ctx context.Context, rc *recipes.RunContext, r
 	if err != nil {
 		return nil, err
 	}
-	context.AfterFunc(ctx, func() { _ = os.RemoveAll(tmp) })
 	file := filepath.Join(tmp, "archive")
-	sum, err := archive.SaveArchive(body, file, maxDeployArchive)
+	sum, err := archive.SaveArchive(body, file, archiveOptions(rc, r).MaxSize)
+	if err == nil {
+		err = checkSum(r, sum)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", redactURLString(repo), err)
+		_ = os.RemoveAll(tmp)
+		return nil, fmt.Errorf("download %s: %w", redactURLString(repo), limitHint(err))
 	}
-	if err := checkSum(r, sum); err != nil {
-		return nil, err
+	context.AfterFunc(ctx, func() { _ = os.RemoveAll(tmp) })
+	src := archiveSource(rc, r, sum, typ+" "+redactURLString(repo), file)
+	fill := src.fill
+	src.fill = func(ctx context.Context, dst string) error {
+		defer os.RemoveAll(tmp) // used once: gone whether it extracted or not
+		return fill(ctx, dst)
 	}
-	return archiveSource(rc, sum, typ+" "+redactURLString(repo), file), nil
+	return src, nil
 }
 
-func (p *deployProvider) open(ctx context.Context, rc *recipes.RunContext, typ, repo string) (io.ReadCloser, error) {
+func (p *deployProvider) open(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, typ, repo string) (io.ReadCloser, error) {
 	if typ == "s3" {
 		bucket, key, err := parseS3(repo)
 		if err != nil {
@@ -171,6 +175,10 @@ func (p *deployProvider) open(ctx context.Context, rc *recipes.RunContext, typ, 
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
 		return nil, fmt.Errorf("GET %s: %s", redactURLString(repo), resp.Status)
+	}
+	if err := archive.CheckResponse(resp, r.Str("checksum"), checksumHow); err != nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %w", redactURLString(repo), err)
 	}
 	return resp.Body, nil
 }
@@ -214,11 +222,14 @@ func redactURLString(s string) string {
 
 // extractInto unpacks an archive into dst (a release holding only its
 // marker): a single top-level directory (wordpress/ in wordpress.org's
-// archives, repo-sha/ in GitHub's) stands for the tree.
-func extractInto(rc *recipes.RunContext, file, dst string) error {
+// archives, repo-sha/ in GitHub's) stands for the tree. The build checks
+// the links again against dst once they are in place (moving the tree up
+// a level changes where a relative link leads).
+func extractInto(rc *recipes.RunContext, opt archive.Options, file, dst string) error {
 	tree := filepath.Join(dst, ".stackagent-extract")
-	if err := archive.ExtractArchive(file, tree, maxDeployArchive, rc.Log); err != nil {
-		return fmt.Errorf("extract: %w", err)
+	opt.Log = rc.Log
+	if err := archive.ExtractArchive(file, tree, opt); err != nil {
+		return fmt.Errorf("extract: %w", limitHint(err))
 	}
 	top := tree
 	if ents, err := os.ReadDir(tree); err == nil && len(ents) == 1 && ents[0].IsDir() {

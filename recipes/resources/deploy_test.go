@@ -230,8 +230,16 @@ func TestDeployHTTPArchives(t *testing.T) {
 	if got := readFile(t, filepath.Join(cur, "wp-includes/version.php")); got != "2" {
 		t.Fatalf("version.php = %q", got)
 	}
-	// Without a checksum the archive is downloaded to compare: same sha, up to date.
-	mustDeploy(t, root, deployRecipe(fmt.Sprintf(`source_type = "http", repository = %q`, srv.URL+"/v2.zip")), 0)
+	// Plain http without a checksum is refused before anything is fetched,
+	// with a message naming the property.
+	before = treeState(t, root)
+	res = runDeploy(t, root, deployRecipe(fmt.Sprintf(`source_type = "http", repository = %q`, srv.URL+"/v2.zip")), false)
+	if res.Err == nil || !strings.Contains(res.Output, "a plain http:// source needs a checksum: set checksum = ") {
+		t.Fatalf("plain http without a checksum: %v\n%s", res.Err, res.Output)
+	}
+	if after := treeState(t, root); after != before {
+		t.Fatalf("a refused source changed the tree:\n%s\n---\n%s", before, after)
+	}
 }
 
 func TestDeployLocalArchive(t *testing.T) {
