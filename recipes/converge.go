@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sort"
 	"time"
 )
 
@@ -129,6 +128,7 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.ResourceTimeout)
 	defer cancel()
+	reads := c.rt.secretReads
 	res, err := c.resolve(ctx, r)
 	if err != nil {
 		return false, err
@@ -157,6 +157,11 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		case <-ctx.Done():
 		case <-time.After(delay):
 		}
+	}
+	if !r.Sensitive && c.holdsSecret(res, reads, steps) {
+		// Holding a secret makes a resource sensitive for the rest of
+		// the run: no diff (it would show the old value too), no content.
+		r.Sensitive, res.Sensitive, rr.Sensitive = true, true, true
 	}
 	rd := c.redactor(res)
 	for _, s := range steps {
@@ -312,10 +317,5 @@ func (c *converger) notify(ctx context.Context, r *Resource, timing string) erro
 
 // redactor hides r's sensitive values and the run's secrets.
 func (c *converger) redactor(r *Resource) redactor {
-	rd := newRedactor(r)
-	if s := c.rt.secretValues(); len(s) > 0 {
-		rd = append(rd, s...)
-		sort.Slice(rd, func(i, j int) bool { return len(rd[i]) > len(rd[j]) })
-	}
-	return rd
+	return append(newRedactor(r), c.rt.secretRedactor()...).with()
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 )
 
@@ -133,7 +131,7 @@ func (rep *Report) WriteFile(file string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(file, append(b, '\n'), 0o644)
+	return WriteFileAtomic(file, append(b, '\n'), 0o600)
 }
 
 // WriteFileAtomic writes data to a temporary file in the same directory,
@@ -161,57 +159,4 @@ func WriteFileAtomic(file string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.Rename(f.Name(), file)
-}
-
-const suppressed = "*sensitive value suppressed*"
-
-// redactor hides a resource's sensitive values in text meant for people and
-// reports: every string value of a sensitive property, or of every property
-// when the resource is sensitive.
-type redactor []string
-
-func newRedactor(r *Resource) redactor {
-	var out redactor
-	for name, v := range r.props {
-		p, ok := r.Kind.prop(name)
-		if !ok || !(p.Sensitive || (r.Sensitive && !p.Public)) {
-			continue
-		}
-		collectStrings(v, &out)
-	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-func collectStrings(v any, out *redactor) {
-	switch x := v.(type) {
-	case string:
-		if len(x) >= 4 {
-			*out = append(*out, x)
-		}
-		for _, line := range strings.Split(x, "\n") {
-			if len(line) >= 8 && line != x {
-				*out = append(*out, line)
-			}
-		}
-	case []string:
-		for _, s := range x {
-			collectStrings(s, out)
-		}
-	case []any:
-		for _, e := range x {
-			collectStrings(e, out)
-		}
-	case map[string]any:
-		for _, e := range x {
-			collectStrings(e, out)
-		}
-	}
-}
-
-func (rd redactor) apply(s string) string {
-	for _, v := range rd {
-		s = strings.ReplaceAll(s, v, suppressed)
-	}
-	return s
 }

@@ -1,0 +1,50 @@
+package recipes
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedactorEscapedForms(t *testing.T) {
+	t.Parallel()
+	rd := redactor(nil).with(`it's a\b"c<d>`)
+	for _, s := range []string{
+		`define( 'DB_PASSWORD', 'it\'s a\\b"c<d>' );`,                 // PHP single quotes
+		`{"password":"it's a\\b\"c\u003cd\u003e"}`,                    // JSON, HTML-escaped
+		`{"password":"it's a\\b\"c<d>"}`,                              // JSON
+		`mysql -p'it'\''s a\b"c<d>'`,                                  // shell single quotes
+		`pw="it's a\\b\"c<d>"`,                                        // Go %q
+		`{"diff":"+define( 'DB_PASSWORD', 'it\\'s a\\\\b\"c<d>' );"}`, // JSON of the PHP form
+	} {
+		if got := rd.apply(s); !strings.Contains(got, suppressed) || strings.Contains(got, "c<d") || strings.Contains(got, `c\u003cd`) {
+			t.Errorf("%s → %s", s, got)
+		}
+	}
+}
+
+func TestRedactorShortValues(t *testing.T) {
+	t.Parallel()
+	rd := redactor(nil).with("ab1")
+	if got := rd.apply("pass=ab1 tab12 ab1"); got != "pass="+suppressed+" tab12 "+suppressed {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestCredentialKeys(t *testing.T) {
+	t.Parallel()
+	for k, want := range map[string]bool{
+		"password": true, "db_password": true, "ssh_key": true, "sshKey": true, "AUTH_KEY": true,
+		"api_token": true, "client_secret": true, "keys": true, "NONCE_SALT": true, "passphrase": true,
+		"key_name": false, "password_file": false, "public_key": false, "monkey": false, "keyring": false,
+		"host": false, "username": false, "secret_arn": false,
+	} {
+		if got := credentialKey(k); got != want {
+			t.Errorf("credentialKey(%q) = %v, want %v", k, got, want)
+		}
+	}
+	got := credentialValues(map[string]any{"database": map[string]any{"host": "db1", "password": "pw",
+		"ref": map[string]any{"secret": "ssm:/x"}}, "wordpress": map[string]any{"keys": map[string]any{"AUTH": "k1"}}})
+	if strings.Join(got, ",") != "pw,k1" && strings.Join(got, ",") != "k1,pw" {
+		t.Fatalf("credential values %q", got)
+	}
+}
