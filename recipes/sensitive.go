@@ -156,3 +156,8 @@ func (c *converger) holdsSecret(r *Resource, readsBefore int, steps []Step) bool
 	}
 	return false
 }
+
+// CredentialKey tells whether an attribute or config key names a
+// credential (password, secret, token, ssh_key, …), as the redactor
+// decides which plaintext attribute values to hide.
+func CredentialKey(k string) bool { return credentialKey(k) }
