@@ -148,7 +148,7 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		if err == nil || attempt >= r.Retries || ctx.Err() != nil {
 			break
 		}
-		c.opts.Log.Warn("retrying resource", "resource", r.ID(), "action", action, "attempt", attempt+1, "error", c.redactor(res).apply(err.Error()))
+		c.opts.Log.Warn("retrying resource", "resource", c.redactor(res).apply(r.ID()), "action", action, "attempt", attempt+1, "error", c.redactor(res).apply(err.Error()))
 		delay := time.Duration(r.RetryDelay * float64(time.Second))
 		if r.RetryDelay == 0 {
 			delay = 2 * time.Second
