@@ -25,7 +25,7 @@ func sha256File(t *testing.T, path string) string {
 // the bytes that were checked run, never the swapped-in ones.
 func TestVerifiedBytesRun(t *testing.T) {
 	t.Parallel()
-	for _, how := range []string{"rename", "in place"} {
+	for _, how := range []string{"rename", "in place", "rename, file copy"} {
 		t.Run(how, func(t *testing.T) {
 			t.Parallel()
 			dir, path := pluginDir(t, faultPkg, "fault")
@@ -35,6 +35,7 @@ func TestVerifiedBytesRun(t *testing.T) {
 				t.Fatalf("discover: %v %+v", err, found)
 			}
 			host := NewHost(found, Options{})
+			host.noMemfd = strings.HasSuffix(how, "file copy")
 			t.Cleanup(func() { host.Close() })
 			swapped := false
 			host.beforeExec = func(Plugin) {
@@ -43,7 +44,7 @@ func TestVerifiedBytesRun(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if how == "rename" {
+				if strings.HasPrefix(how, "rename") {
 					tmp := filepath.Join(dir, ".swap")
 					if err := os.WriteFile(tmp, b, 0o755); err != nil {
 						t.Error(err)

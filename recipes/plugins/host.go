@@ -46,6 +46,9 @@ type Host struct {
 	// beforeExec, when set (tests), runs between the check of a plugin's
 	// bytes and their exec.
 	beforeExec func(Plugin)
+	// noMemfd (tests) takes the fallback of kernels that refuse to
+	// execute memory files: a copy in a private folder.
+	noMemfd bool
 }
 
 // NewHost returns a host for the plugins; none is started yet.
@@ -144,7 +147,7 @@ func (in *instance) provider() (sdk.Provider, *plugin.Client, error) {
 	if in.client != nil && !in.client.Exited() {
 		return in.prov, in.client, nil
 	}
-	img, err := loadImage(in.p)
+	img, err := loadImage(in.p, in.h.noMemfd)
 	if err != nil {
 		if errors.Is(err, ErrChecksum) {
 			in.startErr = err
