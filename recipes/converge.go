@@ -100,8 +100,10 @@ func (c *converger) runAction(ctx context.Context, r *Resource, action string, b
 	updated, err := c.converge(ctx, r, action, &rr)
 	rr.ElapsedSeconds = time.Since(start).Seconds()
 	if err != nil {
+		rd = c.redactor(r) // r may have become sensitive, a secret been read
 		rr.Status = StatusFailed
 		rr.Error = rd.apply(err.Error())
+		rr.declaration = rd.apply(r.Redacted())
 		if r.IgnoreFailure {
 			rr.IgnoredFailure = true
 			err = nil

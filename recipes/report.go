@@ -50,7 +50,8 @@ type ResourceReport struct {
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
 	Attempts       int      `json:"attempts,omitempty"`
 
-	resource *Resource
+	resource    *Resource
+	declaration string // the resource's properties, redacted (failures)
 }
 
 // Resource is the resource the entry reports on.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/recipestest"
 )
 
@@ -89,5 +90,25 @@ func TestCredentialAttributeHidden(t *testing.T) {
 		}
 		assertHidden(t, res, "pass="+pw)
 		assertHidden(t, res, "x9!")
+	}
+}
+
+// TestSecretHiddenInFailedDeclaration: a resource whose command holds a
+// secret and whose guard fails (before the engine sees it converge)
+// prints its declaration without the secret.
+func TestSecretHiddenInFailedDeclaration(t *testing.T) {
+	t.Parallel()
+	root := newRoot(t, "etc")
+	reg := recipes.NewRegistry()
+	Register(reg)
+	res := recipestest.Converge(t, reg, map[string]string{
+		"test/recipes/default.lua": `execute "connect" { command = "exit 3 # " .. node.db.password, only_if = function() error("guard failed") end }`,
+	}, recipestest.Opts{Root: root, Secrets: staticSecret("p4ss'w0rd"),
+		Normal: map[string]any{"db": map[string]any{"password": map[string]any{"secret": "ssm:/prod/db"}}}})
+	if res.Err == nil || !strings.Contains(res.Output, "Resource Declaration") {
+		t.Fatalf("want a failure with its declaration: %v\n%s", res.Err, res.Output)
+	}
+	for _, f := range leakForms("p4ss'w0rd") {
+		assertHidden(t, res, f)
 	}
 }
