@@ -160,15 +160,14 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		case <-time.After(delay):
 		}
 	}
-	if !r.Sensitive && c.holdsSecret(res, reads, steps) {
-		// Holding a secret makes a resource sensitive for the rest of
-		// the run: no diff (it would show the old value too), no content.
-		r.Sensitive, res.Sensitive, rr.Sensitive = true, true, true
-	}
+	// A resource holding a secret is sensitive as to its content: no diff
+	// (it would show the old value too), no content. Its other values stay
+	// shown: the secrets themselves are hidden everywhere anyway.
+	rr.Sensitive = r.Sensitive || c.holdsSecret(res, reads, steps)
 	rd := c.redactor(res)
 	for _, s := range steps {
 		rr.Changes = append(rr.Changes, rd.apply(s.Desc))
-		if s.Diff != "" && !r.Sensitive {
+		if s.Diff != "" && !rr.Sensitive {
 			rr.Diffs = append(rr.Diffs, rd.apply(s.Diff))
 		}
 	}
