@@ -233,8 +233,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		var ce CompileErrors
 		if !errors.As(err, &ce) {
-			err = CompileErrors{err}
+			ce = CompileErrors{err}
 		}
+		rt.noteCredentials()
+		err = rt.secretRedactor().compileErrors(ce)
 		rep.finish(opts.Now(), err, nil)
 		opts.Events.RunFinished(rep)
 		return rep, err

@@ -1,6 +1,10 @@
 package recipes
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -46,5 +50,28 @@ func TestCredentialKeys(t *testing.T) {
 		"ref": map[string]any{"secret": "ssm:/x"}}, "wordpress": map[string]any{"keys": map[string]any{"AUTH": "k1"}}})
 	if strings.Join(got, ",") != "pw,k1" && strings.Join(got, ",") != "k1,pw" {
 		t.Fatalf("credential values %q", got)
+	}
+}
+
+// TestCompileErrorHidesSecret: a recipe that fails at compile time with a
+// message quoting a secret (or a credential attribute) does not show it.
+func TestCompileErrorHidesSecret(t *testing.T) {
+	t.Parallel()
+	set := books(t, map[string]string{"app/recipes/default.lua": `error("cannot log in with " .. node.db.password .. " or " .. node.api_token)`})
+	node := NewNode("n")
+	node.Merge(Normal, map[string]any{"api_token": "tok-123456", "db": map[string]any{"password": map[string]any{"secret": "ssm:/p"}}})
+	items, _ := ParseRunList("app")
+	var out bytes.Buffer
+	rep, err := Run(context.Background(), Options{Registry: NewRegistry(), Cookbooks: set, Node: node, RunList: items,
+		Events: NewDocFormatter(&out), Secrets: mapSecrets{"ssm:/p": "s3cr3t-value"}})
+	var ce CompileErrors
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "cannot log in with "+suppressed) {
+		t.Fatalf("got %v", err)
+	}
+	b, _ := json.Marshal(rep)
+	for _, s := range []string{err.Error(), out.String(), string(b)} {
+		if strings.Contains(s, "s3cr3t-value") || strings.Contains(s, "tok-123456") {
+			t.Fatalf("leaked: %s", s)
+		}
 	}
 }

@@ -161,3 +161,29 @@ func (c *converger) holdsSecret(r *Resource, readsBefore int, steps []Step) bool
 // credential (password, secret, token, ssh_key, …), as the redactor
 // decides which plaintext attribute values to hide.
 func CredentialKey(k string) bool { return credentialKey(k) }
+
+// redactedError is an error whose message is shown with secrets hidden;
+// errors.Is and errors.As still see the original.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// compileErrors hides the run's secrets in compile errors (a recipe that
+// fails with a message quoting a secret it read).
+func (rd redactor) compileErrors(ce CompileErrors) CompileErrors {
+	if len(rd) == 0 {
+		return ce
+	}
+	out := make(CompileErrors, len(ce))
+	for i, e := range ce {
+		if msg := rd.apply(e.Error()); msg != e.Error() {
+			e = &redactedError{msg: msg, err: e}
+		}
+		out[i] = e
+	}
+	return out
+}
