@@ -75,6 +75,10 @@ type Config struct {
 	// for this long (a storm ends), at most 60 times as long; 0: no wait
 	// (docs/operators.md, "Ordering and storms").
 	ConfigureSettle time.Duration `yaml:"configure_settle"`
+	// StrictModes: on (default) refuses to start over a state, inbox,
+	// config, cookbook, attributes or plugin path others can write
+	// (agent/strictmodes.go); warn only logs it and shows it in /healthz.
+	StrictModes string `yaml:"strict_modes"`
 	// CustomCookbooks is where update_custom_cookbooks fetches from.
 	CustomCookbooks *lifecycle.CookbookSource `yaml:"custom_cookbooks"`
 }
@@ -88,6 +92,7 @@ func defaultConfig() Config {
 		MetricsAddress: "127.0.0.1:9127", LogLevel: "info", LogFormat: "text", WaitSeconds: 20,
 		VisibilityTimeout: 60 * time.Second, JournalMaxAge: 7 * 24 * time.Hour, KeepRuns: 50, BootSetup: true,
 		DriftSplay: 5 * time.Minute, WatchInterval: 5 * time.Second, RepairMax: 3, RepairWindow: 10 * time.Minute, Escalate: true,
+		StrictModes: "on",
 	}
 }
 
@@ -443,6 +448,9 @@ func (c *Config) validate() error {
 	}
 	if c.RepairWindow <= 0 {
 		return bad("repair_window", "%s: want a positive duration", c.RepairWindow)
+	}
+	if err := c.validateStrictModes(); err != nil {
+		return err
 	}
 	if c.CustomCookbooks != nil {
 		if err := c.CustomCookbooks.Validate(); err != nil {

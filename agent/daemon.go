@@ -93,6 +93,11 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 		if err != nil {
 			return &exitError{1, err}
 		}
+		warnings, err := checkStrictModes(cfg, cfgPath, log)
+		if err != nil {
+			return &exitError{1, err}
+		}
+		tel.health.SetWarnings(warnings)
 		d, cleanup, err := buildDaemon(parent, cfg, log, stdout)
 		if err != nil {
 			return &exitError{1, err}
@@ -138,6 +143,10 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 			next, _, err := loadConfig(cfgPath, explicit, os.Getenv, flags)
 			if err != nil {
 				log.Error(why+" but the config is invalid; keeping the running config", "error", err)
+				return nil, false
+			}
+			if _, err := checkStrictModes(next, cfgPath, log); err != nil {
+				log.Error(why+" but strict modes refuse the new config; keeping the running config", "error", err)
 				return nil, false
 			}
 			if reflect.DeepEqual(next, cfg) {

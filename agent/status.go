@@ -50,6 +50,7 @@ metrics_address off).`,
 				return &exitError{1, err}
 			}
 			st := gatherStatus(cmd.Context(), cfg)
+			st.Security = securityProblems(cfg, cfgPath)
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -58,6 +59,7 @@ metrics_address off).`,
 				}
 			} else {
 				st.print(cmd.OutOrStdout())
+				printSecurity(cmd.OutOrStdout(), cfg, st.Security)
 			}
 			if !st.Healthy {
 				return &exitError{code: 1}
@@ -85,6 +87,8 @@ type agentStatus struct {
 	Lock       *hostlock.Holder        `json:"lock_holder,omitempty"`
 	LockAlive  bool                    `json:"lock_holder_running,omitempty"`
 	Runs       []*lifecycle.Result     `json:"last_runs"`
+	// Security lists strict-mode problems (agent/strictmodes.go).
+	Security []string `json:"security,omitempty"`
 }
 
 // inProgressStatus is state_dir/in-progress.json, the event a converge

@@ -58,8 +58,8 @@ func TestCloudInitUserData(t *testing.T) {
 				t.Errorf("agent.yaml in user data does not set %s", k)
 			}
 		}
-		if f.Permissions != "0644" || f.Owner != "root:root" {
-			t.Errorf("agent.yaml written %s %s, want root:root 0644 as packaged", f.Owner, f.Permissions)
+		if f.Permissions != "0640" || f.Owner != "root:root" {
+			t.Errorf("agent.yaml written %s %s, want root:root 0640 as packaged", f.Owner, f.Permissions)
 		}
 	}
 	if !found {

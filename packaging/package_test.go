@@ -134,7 +134,7 @@ func TestRPMContents(t *testing.T) {
 		for _, want := range []string{
 			"stackagent " + oldVersion + " 1 " + names[0] + "\n",
 			"-rwxr-xr-x  /usr/bin/stackagent\n",
-			"-rw-r--r-- cn /etc/stackagent/agent.yaml\n", // %config(noreplace)
+			"-rw-r----- cn /etc/stackagent/agent.yaml\n", // %config(noreplace)
 			"drwxr-x---  /var/lib/stackagent\n",
 		} {
 			if !strings.Contains(q, want) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sort"
 	"time"
 )
 
@@ -101,8 +100,10 @@ func (c *converger) runAction(ctx context.Context, r *Resource, action string, b
 	updated, err := c.converge(ctx, r, action, &rr)
 	rr.ElapsedSeconds = time.Since(start).Seconds()
 	if err != nil {
+		rd = c.redactor(r) // r may have become sensitive, a secret been read
 		rr.Status = StatusFailed
 		rr.Error = rd.apply(err.Error())
+		rr.declaration = rd.apply(r.Redacted())
 		if r.IgnoreFailure {
 			rr.IgnoredFailure = true
 			err = nil
@@ -129,6 +130,7 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.ResourceTimeout)
 	defer cancel()
+	reads := c.rt.secretReads
 	res, err := c.resolve(ctx, r)
 	if err != nil {
 		return false, err
@@ -148,7 +150,7 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		if err == nil || attempt >= r.Retries || ctx.Err() != nil {
 			break
 		}
-		c.opts.Log.Warn("retrying resource", "resource", r.ID(), "action", action, "attempt", attempt+1, "error", c.redactor(res).apply(err.Error()))
+		c.opts.Log.Warn("retrying resource", "resource", c.redactor(res).apply(r.ID()), "action", action, "attempt", attempt+1, "error", c.redactor(res).apply(err.Error()))
 		delay := time.Duration(r.RetryDelay * float64(time.Second))
 		if r.RetryDelay == 0 {
 			delay = 2 * time.Second
@@ -158,10 +160,14 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		case <-time.After(delay):
 		}
 	}
+	// A resource holding a secret is sensitive as to its content: no diff
+	// (it would show the old value too), no content. Its other values stay
+	// shown: the secrets themselves are hidden everywhere anyway.
+	rr.Sensitive = r.Sensitive || c.holdsSecret(res, reads, steps)
 	rd := c.redactor(res)
 	for _, s := range steps {
 		rr.Changes = append(rr.Changes, rd.apply(s.Desc))
-		if s.Diff != "" && !r.Sensitive {
+		if s.Diff != "" && !rr.Sensitive {
 			rr.Diffs = append(rr.Diffs, rd.apply(s.Diff))
 		}
 	}
@@ -312,10 +318,5 @@ func (c *converger) notify(ctx context.Context, r *Resource, timing string) erro
 
 // redactor hides r's sensitive values and the run's secrets.
 func (c *converger) redactor(r *Resource) redactor {
-	rd := newRedactor(r)
-	if s := c.rt.secretValues(); len(s) > 0 {
-		rd = append(rd, s...)
-		sort.Slice(rd, func(i, j int) bool { return len(rd[i]) > len(rd[j]) })
-	}
-	return rd
+	return append(newRedactor(r), c.rt.secretRedactor()...).with()
 }

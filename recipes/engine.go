@@ -151,7 +151,7 @@ func (rc *RunContext) RebootPending() (reason string, now, ok bool) {
 
 // Redact hides the run's secrets (resolved secret references) in s, for
 // providers that write text of their own (the log resource).
-func (rc *RunContext) Redact(s string) string { return redactor(rc.rt.secretValues()).apply(s) }
+func (rc *RunContext) Redact(s string) string { return rc.rt.secretRedactor().apply(s) }
 
 // RunLuaFile runs a Lua file of the host (an app's deploy hook, e.g.
 // deploy/before_symlink.lua in a release) at converge time, with the
@@ -233,13 +233,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		var ce CompileErrors
 		if !errors.As(err, &ce) {
-			err = CompileErrors{err}
+			ce = CompileErrors{err}
 		}
+		rt.noteCredentials()
+		err = rt.secretRedactor().compileErrors(ce)
 		rep.finish(opts.Now(), err, nil)
 		opts.Events.RunFinished(rep)
 		return rep, err
 	}
 	c := &converger{rt: rt, rc: rc, opts: &opts, rep: rep, delayedSeen: map[string]bool{}}
+	rt.noteCredentials()
 	opts.Events.Converging(len(rt.collection))
 	rep.TotalResources = len(rt.collection)
 	err = c.run(ctx)

@@ -32,16 +32,18 @@ type runtime struct {
 	compiling  bool
 	ctx        context.Context
 
-	secrets map[string]string // reference → value, resolved this run
+	secrets     map[string]string // reference → value, resolved this run
+	secretReads int               // how many times a recipe read a secret
+	credentials []string          // plaintext credential attributes (credentialValues)
+	redacted    redactor          // secretRedactor's, for redactedFor values
+	redactedFor int
 }
 
 // secretValues lists the run's resolved secrets (to hide them).
 func (rt *runtime) secretValues() []string {
 	out := make([]string, 0, len(rt.secrets))
 	for _, v := range rt.secrets {
-		if len(v) >= 4 {
-			out = append(out, v)
-		}
+		out = append(out, v)
 	}
 	return out
 }
@@ -59,6 +61,7 @@ func secretRef(v any) (string, bool) {
 
 // resolveSecret resolves a reference once per run.
 func (rt *runtime) resolveSecret(ref string) (string, error) {
+	rt.secretReads++
 	if v, ok := rt.secrets[ref]; ok {
 		return v, nil
 	}

@@ -110,11 +110,9 @@ func (d *DocFormatter) ResourceFinished(rr *ResourceReport) {
 			fmt.Fprintf(&b, "    %s\n", line)
 		}
 		fmt.Fprintf(&b, "\n    Resource Declaration:\n    ---------------------\n    # In %s\n", rr.Source)
-		if r := rr.resource; r != nil {
-			for _, line := range strings.Split(strings.TrimRight(r.Redacted(), "\n"), "\n") {
-				if line != "" {
-					fmt.Fprintf(&b, "    %s\n", line)
-				}
+		for _, line := range strings.Split(strings.TrimRight(rr.declaration, "\n"), "\n") {
+			if line != "" {
+				fmt.Fprintf(&b, "    %s\n", line)
 			}
 		}
 		b.WriteString("\n")

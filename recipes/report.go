@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
@@ -52,7 +50,8 @@ type ResourceReport struct {
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
 	Attempts       int      `json:"attempts,omitempty"`
 
-	resource *Resource
+	resource    *Resource
+	declaration string // the resource's properties, redacted (failures)
 }
 
 // Resource is the resource the entry reports on.
@@ -133,58 +132,5 @@ func (rep *Report) WriteFile(file string) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(file, append(b, '\n'), 0o644)
-}
-
-const suppressed = "*sensitive value suppressed*"
-
-// redactor hides a resource's sensitive values in text meant for people and
-// reports: every string value of a sensitive property, or of every property
-// when the resource is sensitive.
-type redactor []string
-
-func newRedactor(r *Resource) redactor {
-	var out redactor
-	for name, v := range r.props {
-		p, ok := r.Kind.prop(name)
-		if !ok || !(p.Sensitive || (r.Sensitive && !p.Public)) {
-			continue
-		}
-		collectStrings(v, &out)
-	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-func collectStrings(v any, out *redactor) {
-	switch x := v.(type) {
-	case string:
-		if len(x) >= 4 {
-			*out = append(*out, x)
-		}
-		for _, line := range strings.Split(x, "\n") {
-			if len(line) >= 8 && line != x {
-				*out = append(*out, line)
-			}
-		}
-	case []string:
-		for _, s := range x {
-			collectStrings(s, out)
-		}
-	case []any:
-		for _, e := range x {
-			collectStrings(e, out)
-		}
-	case map[string]any:
-		for _, e := range x {
-			collectStrings(e, out)
-		}
-	}
-}
-
-func (rd redactor) apply(s string) string {
-	for _, v := range rd {
-		s = strings.ReplaceAll(s, v, suppressed)
-	}
-	return s
+	return atomicfile.WriteFile(file, append(b, '\n'), 0o600)
 }

@@ -3,7 +3,6 @@ package recipes
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -39,7 +38,7 @@ func compileERB(src string) (string, error) {
 		}
 		s = strings.ReplaceAll(strings.ReplaceAll(s, "<%%", "<%"), "%%>", "%>")
 		b.WriteString("__w(")
-		b.WriteString(strconv.Quote(s))
+		b.WriteString(luaQuote(s))
 		b.WriteString(") ")
 		b.WriteString(strings.Repeat("\n", strings.Count(s, "\n")))
 	}
@@ -93,6 +92,31 @@ func compileERB(src string) (string, error) {
 	}
 	b.WriteString(" return table.concat(__o)")
 	return b.String(), nil
+}
+
+// luaQuote quotes s as a Lua string literal that reads back as the same
+// bytes: Go's strconv.Quote escapes (\x, \u) are not Lua 5.1's, so
+// control bytes are written as 3-digit decimal escapes and every other
+// byte (UTF-8 included) as is.
+func luaQuote(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // indexTag finds the next "<%" that is not the escape "<%%".

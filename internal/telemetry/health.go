@@ -56,6 +56,16 @@ type Health struct {
 	lastErr   string
 	lastRun   *lifecycle.Result
 	autoHeal  func() *heal.Status
+	warnings  []string
+}
+
+// SetWarnings records problems the daemon started with anyway (strict
+// modes set to warn: paths others can write, world-readable key text);
+// the report lists them.
+func (h *Health) SetWarnings(w []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.warnings = append([]string(nil), w...)
 }
 
 // SetAutoHeal makes the report show auto heal's status (watched services,
@@ -159,6 +169,9 @@ type HealthReport struct {
 	Now                time.Time  `json:"now"`
 	// AutoHeal is the watchdog and drift correction (null: not wired).
 	AutoHeal *heal.Status `json:"autoheal,omitempty"`
+	// Warnings are security problems the daemon runs with (strict_modes:
+	// warn): paths others can write, world-readable key text.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // CurrentEvent is the event being converged.
@@ -215,6 +228,7 @@ func (h *Health) Report() HealthReport {
 	case h.degraded(now) != "":
 		r.Status, r.Reason = StatusDegraded, h.degraded(now)
 	}
+	r.Warnings = h.warnings
 	if h.autoHeal != nil {
 		r.AutoHeal = h.autoHeal()
 	}

@@ -237,3 +237,28 @@ func TestHealthDegradedOnStalledReceive(t *testing.T) {
 		t.Fatalf("six minutes: %+v", r)
 	}
 }
+
+// TestHealthWarnings: the warnings the daemon started with (strict modes
+// set to warn) are in /healthz, copied, and do not make it unhealthy.
+func TestHealthWarnings(t *testing.T) {
+	t.Parallel()
+	h, _ := newTestHealth()
+	w := []string{"inbox_dir: /x is world-writable (mode 0777; chmod go-w /x)"}
+	h.SetWarnings(w)
+	w[0] = "changed"
+	h.SetState(StatePolling, nil)
+	srv := httptest.NewServer(Handler(prometheus.NewRegistry(), h))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r HealthReport
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Healthy || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "world-writable") {
+		t.Fatalf("report %+v", r)
+	}
+}

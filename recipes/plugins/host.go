@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +43,12 @@ type Host struct {
 	cache   schemaCache
 	order   []string
 	plugins map[string]*instance
+	// beforeExec, when set (tests), runs between the check of a plugin's
+	// bytes and their exec.
+	beforeExec func(Plugin)
+	// noMemfd (tests) takes the fallback of kernels that refuse to
+	// execute memory files: a copy in a private folder.
+	noMemfd bool
 }
 
 // NewHost returns a host for the plugins; none is started yet.
@@ -142,18 +147,31 @@ func (in *instance) provider() (sdk.Provider, *plugin.Client, error) {
 	if in.client != nil && !in.client.Exited() {
 		return in.prov, in.client, nil
 	}
+	img, err := loadImage(in.p, in.h.noMemfd)
+	if err != nil {
+		if errors.Is(err, ErrChecksum) {
+			in.startErr = err
+		} else {
+			in.startErr = fmt.Errorf("%w: %v", ErrStart, err)
+		}
+		return nil, nil, in.startErr
+	}
+	defer img.close() // the process has its own copy once started
+	if in.h.beforeExec != nil {
+		in.h.beforeExec(in.p)
+	}
 	in.stderr = &tail{}
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginName: &sdk.GRPCPlugin{}}},
-		Cmd:              exec.Command(in.p.Path),
+		Cmd:              img.command(in.p),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           newHCLogger(in.h.opts.Log.With("plugin", in.p.Name)),
 		StartTimeout:     in.h.opts.StartTimeout,
 		Stderr:           in.stderr, // what the process writes to fd 2: logs, a panic
 		SyncStderr:       in.stderr, // what the plugin writes to os.Stderr
 	}
-	if in.p.Verified { // re-checked by go-plugin just before exec
+	if in.p.Verified { // the sealed copy, checked again by go-plugin
 		sum, _ := hex.DecodeString(in.p.SHA256)
 		cfg.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	}

@@ -23,6 +23,8 @@ type Opts struct {
 	Normal map[string]any
 	// Runner, when set, replaces the real command runner.
 	Runner recipes.Runner
+	// Secrets resolves {"secret": REF} attributes.
+	Secrets recipes.SecretResolver
 }
 
 // Result is what a converge left.
@@ -78,7 +80,7 @@ func Converge(t testing.TB, reg *recipes.Registry, files map[string]string, o Op
 	}
 	rep, err := recipes.Run(context.Background(), recipes.Options{
 		Registry: reg, Cookbooks: set, Node: node, RunList: items, WhyRun: o.WhyRun,
-		Root: o.Root, Runner: runner, Events: recipes.NewDocFormatter(&out),
+		Root: o.Root, Runner: runner, Events: recipes.NewDocFormatter(&out), Secrets: o.Secrets,
 	})
 	return Result{Report: rep, Err: err, Output: out.String()}
 }

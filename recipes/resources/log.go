@@ -29,6 +29,6 @@ func planLog(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, _
 	if r.Sensitive {
 		msg = "*sensitive value suppressed*"
 	}
-	rc.Log.Log(ctx, lvl, msg, "resource", r.ID())
+	rc.Log.Log(ctx, lvl, msg, "resource", rc.Redact(r.ID()))
 	return nil, nil
 }

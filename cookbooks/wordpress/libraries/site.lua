@@ -282,6 +282,10 @@ function M.declare_config(c)
     cookbook = "wordpress",
     owner = node.wordpress.config_owner, group = c.group, mode = "0640",
     variables = lazy(function() return M.config_vars(c) end),
+    -- It holds the database password: never a diff or its content in
+    -- output (the engine would make it sensitive anyway once a secret is
+    -- read; this covers a password given in plain JSON too).
+    sensitive = true,
   }
 end
 

@@ -60,7 +60,9 @@ func (fault) Apply(ctx context.Context, r *sdk.Resource, _ sdk.State) error {
 }
 
 func main() {
-	exe, _ := os.Executable()
+	// argv[0] is the plugin's path (the agent execs a sealed copy, so
+	// os.Executable is a memfd).
+	exe := os.Args[0]
 	if b, err := os.ReadFile(exe + ".protocol"); err == nil {
 		v, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 		sdk.ServeVersion(fault{}, uint(v))
