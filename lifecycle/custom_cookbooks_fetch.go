@@ -9,10 +9,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/stackagent/stackagent/internal/atomicfile"
 	archive "github.com/stackagent/stackagent/internal/fetch"
 	"github.com/stackagent/stackagent/recipes"
 )
@@ -116,13 +118,25 @@ func (f *CookbookFetcher) openArchive(ctx context.Context, src CookbookSource) (
 // checks it out shallowly into stage/tree (without .git). It returns the
 // commit sha.
 func (f *CookbookFetcher) fetchGit(ctx context.Context, src CookbookSource, stage, curRev string) (rev, tree string, err error) {
-	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=/bin/true"}
+	// No prompts, and only transports that run no command named in the
+	// URL (never ext:: or fd::).
+	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=/bin/true", "SSH_ASKPASS=/bin/true",
+		"GIT_ALLOW_PROTOCOL=file:git:http:https:ssh"}
+	if strings.HasPrefix(src.URL, "-") {
+		return "", "", fmt.Errorf("custom_cookbooks.url: %q starts with '-'", src.URL)
+	}
 	if src.SSHKey != "" {
 		key, err := sshKeyFile(src.SSHKey, stage)
 		if err != nil {
 			return "", "", err
 		}
-		env = append(env, "GIT_SSH_COMMAND=ssh -i "+shellQuote(key)+" -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new")
+		// git runs GIT_SSH_COMMAND through /bin/sh: it is fixed text and
+		// the path of the copy the agent made, checked to hold no shell
+		// metacharacter; no part of the configured value reaches it.
+		if !safeKeyPath.MatchString(key) {
+			return "", "", fmt.Errorf("ssh_key: the staging path %q holds characters a shell would read; set state_dir to a plain path", key)
+		}
+		env = append(env, "GIT_SSH_COMMAND=ssh -i "+key+" -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new")
 	}
 	tree = filepath.Join(stage, "tree")
 	if gitSHA.MatchString(strings.ToLower(src.Revision)) {
@@ -240,21 +254,29 @@ func (f *CookbookFetcher) git(ctx context.Context, env []string, dir string, arg
 // sshKeyFile returns the path of the key: key itself, or, when key is the
 // key's text, a 0600 file written into stage (removed with it).
 func sshKeyFile(key, stage string) (string, error) {
-	if strings.HasPrefix(strings.TrimSpace(key), "-----BEGIN") {
-		p := filepath.Join(stage, "ssh_key")
-		text := strings.TrimSpace(key) + "\n"
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+	text := strings.TrimSpace(key)
+	if !strings.HasPrefix(text, "-----BEGIN") {
+		// A key file: copied, so that the path git's ssh sees is one the
+		// agent made.
+		if !filepath.IsAbs(key) {
+			return "", fmt.Errorf("ssh_key: %q is neither the key's text nor an absolute path", key)
+		}
+		b, err := os.ReadFile(key)
+		if err != nil {
 			return "", fmt.Errorf("ssh_key: %w", err)
 		}
-		return p, nil
+		text = strings.TrimSpace(string(b))
 	}
-	if _, err := os.Stat(key); err != nil {
+	p := filepath.Join(stage, "ssh_key")
+	if err := atomicfile.WriteFile(p, []byte(text+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("ssh_key: %w", err)
 	}
-	return key, nil
+	return p, nil
 }
 
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// safeKeyPath is what the staged key's path must look like to go into
+// GIT_SSH_COMMAND unquoted.
+var safeKeyPath = regexp.MustCompile(`^[A-Za-z0-9/._-]+$`)
 
 // fetchArchive downloads the archive into stage, checks its sha256 and,
 // unless it is curRev, extracts it into stage/tree. It returns the sha256.

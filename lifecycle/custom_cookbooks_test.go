@@ -374,7 +374,9 @@ func TestCookbookFetchGitSSHKey(t *testing.T) {
 	t.Parallel()
 	repo := newGitRepo(t)
 	repo.commit(map[string]string{"apache2/recipes/default.lua": recipeV1})
-	key := filepath.Join(t.TempDir(), "deploy key")
+	// A key path with a space and a command substitution: never part of
+	// the command git's shell runs.
+	key := filepath.Join(t.TempDir(), "deploy key $(touch pwned)")
 	writeFiles(t, filepath.Dir(key), map[string]string{filepath.Base(key): "not used over file://"})
 
 	for name, sshKey := range map[string]string{"path": key, "inline key": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----"} {
@@ -387,11 +389,15 @@ func TestCookbookFetchGitSSHKey(t *testing.T) {
 			want := "-o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new"
 			for _, c := range run.cmds {
 				i := slices.IndexFunc(c.Env, func(e string) bool { return strings.HasPrefix(e, "GIT_SSH_COMMAND=") })
-				if i < 0 || !strings.HasPrefix(c.Env[i], "GIT_SSH_COMMAND=ssh -i '") || !strings.HasSuffix(c.Env[i], want) {
-					t.Fatalf("%s: env %q, want GIT_SSH_COMMAND=ssh -i '…' %s", c, c.Env, want)
+				if i < 0 || !strings.HasPrefix(c.Env[i], "GIT_SSH_COMMAND=ssh -i /") || !strings.HasSuffix(c.Env[i], want) {
+					t.Fatalf("%s: env %q, want GIT_SSH_COMMAND=ssh -i /… %s", c, c.Env, want)
 				}
-				if name == "path" && !strings.Contains(c.Env[i], "'"+key+"'") {
-					t.Errorf("GIT_SSH_COMMAND %q does not name %s", c.Env[i], key)
+				staged := strings.Fields(strings.TrimPrefix(c.Env[i], "GIT_SSH_COMMAND="))[2]
+				if strings.ContainsAny(c.Env[i], "$'\"` ;&|()") && !strings.HasPrefix(c.Env[i], "GIT_SSH_COMMAND=ssh -i "+staged+" ") || strings.Contains(c.Env[i], "$(") {
+					t.Errorf("GIT_SSH_COMMAND %q holds shell syntax", c.Env[i])
+				}
+				if !slices.Contains(c.Env, "GIT_ALLOW_PROTOCOL=file:git:http:https:ssh") {
+					t.Errorf("%s: transports not limited: %q", c, c.Env)
 				}
 			}
 			if len(run.cmds) < 2 {
