@@ -52,14 +52,6 @@ type engine struct {
 	onNode func(job *lifecycle.Job, node *recipes.Node)
 }
 
-// under maps a default host path into the root.
-func under(root, p string) string {
-	if root == "" {
-		return p
-	}
-	return filepath.Join(root, p)
-}
-
 // baseNode gathers the node: automatic facts, then attributes.d/*.json in
 // name order, then each extra file, at normal level. It returns the
 // run_list of the last file that has one.

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -40,11 +39,8 @@ func buildAgent(t *testing.T) string {
 	t.Helper()
 	start := time.Now()
 	bin := filepath.Join(t.TempDir(), "stackagent")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-o", bin, "./agent")
+	// go test puts its own GOROOT/bin first in PATH.
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./agent")
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -52,16 +48,6 @@ func buildAgent(t *testing.T) string {
 	}
 	t.Logf("built %s in %s", bin, time.Since(start).Round(time.Millisecond))
 	return bin
-}
-
-// run runs a command and returns its combined output; it fails t on error.
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := runErr(name, args...)
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return out
 }
 
 func runErr(name string, args ...string) (string, error) {

@@ -118,10 +118,18 @@ func (j *Journal) Prune() error {
 		b, _ := json.Marshal(e)
 		w.Write(append(b, '\n'))
 	}
-	if err := w.Flush(); err == nil {
+	err = w.Flush()
+	if err == nil {
 		err = f.Sync()
 	}
-	f.Close()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		// A short write must not replace the journal it was compacting.
+		os.Remove(tmp)
+		return fmt.Errorf("journal: %w", err)
+	}
 	if err := os.Rename(tmp, j.path); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}

@@ -33,12 +33,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     esac
   done
   if [ ${#really[@]} -gt 0 ]; then
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${really[@]}"
+    apt-get -o DPkg::Lock::Timeout=600 update -q
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${really[@]}"
   fi
 fi
 # apt's lists must exist for the package resource's integration tests.
 if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
-  apt-get update -q
+  apt-get -o DPkg::Lock::Timeout=600 update -q
 fi
 fauxqs
