@@ -36,11 +36,11 @@ type engine struct {
 	lockPath    string
 	// stateDir and inboxDir ("": none) are the agent's own, given to the
 	// recipes with the other configured paths (agentPaths).
-	stateDir string
-	inboxDir string
-	automatic   map[string]any
-	log         *slog.Logger
-	out         io.Writer // where the doc output of daemon runs goes too
+	stateDir  string
+	inboxDir  string
+	automatic map[string]any
+	log       *slog.Logger
+	out       io.Writer // where the doc output of daemon runs goes too
 	// pluginDirs hold resource-provider plugins; pluginChecksums, when
 	// set, pins each plugin binary's sha256; pluginCache keeps their
 	// schemas.
