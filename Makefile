@@ -28,8 +28,10 @@ run: build
 # real services, mounts and users. As a normal user nothing is installed
 # (but fauxqs from npm) and the root-only tests skip themselves. Under
 # CI=true as root a missing prerequisite fails instead of skipping.
+# testenv/gotest prints what go test prints (each package's ok/FAIL line,
+# failed tests' output) and then a table of the skipped tests.
 test: deps lint
-	$(GO) test -race -count=1 -timeout 45m ./...
+	$(GO) run ./testenv/gotest -race -count=1 -timeout 45m ./...
 
 # The house rules: gofmt, go mod tidy, go vet, staticcheck (pinned in
 # go.mod's tool block). Any finding fails.
