@@ -2,12 +2,15 @@ package testenv
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // A README block's marker: an HTML comment on the line before its ```sh
@@ -82,17 +85,25 @@ func TestReadmeBlocks(t *testing.T) {
 	asRoot := os.Geteuid() == 0
 	tmp := t.TempDir()
 	script := readmeScript(t, blocks, asRoot, tmp)
+	// A deadline before go test's own, so the daemon is stopped (SIGTERM
+	// to the script, whose trap stops it) and the output shown.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	if dl, ok := t.Deadline(); ok {
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-30*time.Second))
+		defer cancel()
+	}
 	var cmd *exec.Cmd
 	if asRoot {
 		Command(t, "unshare", "util-linux")
 		mounts := overlayMounts(repo, tmp)
-		cmd = exec.Command("unshare", "--mount", "--propagation", "private", "bash", "-c", mounts+"\nexec bash "+script)
+		cmd = exec.CommandContext(ctx, "unshare", "--mount", "--propagation", "private", "bash", "-c", mounts+"\nexec bash "+script)
 	} else {
 		home := filepath.Join(tmp, "home")
 		if err := os.MkdirAll(home, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		cmd = exec.Command("bash", script)
+		cmd = exec.CommandContext(ctx, "bash", script)
 		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_STATE_HOME="+filepath.Join(home, "state"),
 			"XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_DATA_HOME="+filepath.Join(home, "share"))
 		if gc, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE").Output(); err == nil {
@@ -102,6 +113,8 @@ func TestReadmeBlocks(t *testing.T) {
 		}
 	}
 	cmd.Dir = repo
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 20 * time.Second
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}
@@ -129,7 +142,9 @@ func overlayMounts(repo, tmp string) string {
 func readmeScript(t *testing.T, blocks []readmeBlock, asRoot bool, tmp string) string {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("set -euo pipefail\nbg=\nstop() { if [ -n \"$bg\" ]; then kill -INT -- -\"$bg\" 2>/dev/null || true; wait \"$bg\" || true; fi; }\ntrap stop EXIT\n")
+	// The background block runs in its own session: stop it on every exit,
+	// a TERM from the test's deadline included.
+	b.WriteString("set -euo pipefail\nbg=\nstop() { if [ -n \"$bg\" ]; then kill -INT -- -\"$bg\" 2>/dev/null || true; wait \"$bg\" || true; fi; }\ntrap stop EXIT\ntrap 'exit 1' TERM INT\n")
 	daemonLog := filepath.Join(tmp, "daemon.log")
 	for _, bl := range blocks {
 		where := fmt.Sprintf("README.md:%d", bl.line)
