@@ -17,7 +17,7 @@ build:
 # The main job on a fresh machine: the daemon on the embedded default (no
 # AWS: events from the local inbox). As root the FHS paths
 # (/var/lib/stackagent/inbox); as a normal user a per-user state dir
-# ($$XDG_STATE_HOME/stackagent, else ~/.local/state/stackagent). The first
+# ($XDG_STATE_HOME/stackagent, else ~/.local/state/stackagent). The first
 # log line says which. Ctrl-C stops it.
 run: build
 	./$(BIN) daemon
