@@ -1,10 +1,12 @@
 # stackagent — build, test, benchmark.
 GO      ?= go
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+# One version for make build and make package (scripts/version.sh, from git;
+# PKG_VERSION=1.2.3 or VERSION=1.2.3 overrides it).
+VERSION ?= $(or $(PKG_VERSION),$(shell scripts/version.sh))
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/stackagent
 
-.PHONY: all build run test test-short bench deps clean
+.PHONY: all build run test test-short lint bench deps clean
 
 all: build
 
@@ -13,19 +15,33 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./agent
 
 # The main job on a fresh machine: the daemon on the embedded default (no
-# AWS: events from the local inbox, /var/lib/stackagent/inbox). Ctrl-C
-# stops it.
+# AWS: events from the local inbox). As root the FHS paths
+# (/var/lib/stackagent/inbox); as a normal user a per-user state dir
+# ($XDG_STATE_HOME/stackagent, else ~/.local/state/stackagent). The first
+# log line says which. Ctrl-C stops it.
 run: build
 	./$(BIN) daemon
 
-# Everything the tests need from Debian's packages, then every test.
-# As root this includes the integration tests (apt, init scripts, mounts,
-# users); as a normal user those skip themselves.
-test: deps
-	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 45m ./...
+# Everything the tests need, the checks, then every test. AS ROOT THIS
+# CHANGES THE HOST: scripts/test-deps.sh installs Apache, PHP, MariaDB,
+# WordPress, packer, rpm and more from apt, and the integration tests drive
+# real services, mounts and users. As a normal user nothing is installed
+# (but fauxqs from npm) and the root-only tests skip themselves. Under
+# CI=true as root a missing prerequisite fails instead of skipping.
+# testenv/gotest prints what go test prints (each package's ok/FAIL line,
+# failed tests' output) and then a table of the skipped tests.
+test: deps lint
+	$(GO) run ./testenv/gotest -race -count=1 -timeout 45m ./...
 
-# Unit tests only, no package installs.
+# The house rules: gofmt, go mod tidy, go vet, staticcheck (pinned in
+# go.mod's tool block). Any finding fails.
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l: not formatted:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+# Unit tests only: no package installs, no services, no mounts, as root too.
 test-short:
 	$(GO) test -short -count=1 ./...
 
@@ -56,9 +72,9 @@ fuzz:
 clean:
 	rm -rf bin
 
-# The .deb and .rpm for amd64 and arm64 (nfpm, pinned, from the Go module
-# proxy) in bin/packages/; PKG_VERSION=1.2.3 overrides the git-derived
-# version. See docs/packaging.md.
+# The .deb and .rpm for amd64 and arm64 (nfpm, a go.mod tool) in
+# bin/packages/, stamped with the same VERSION as make build. See
+# docs/packaging.md.
 .PHONY: package
 package:
-	@packaging/build.sh
+	@PKG_VERSION='$(VERSION)' packaging/build.sh

@@ -83,12 +83,14 @@ type Config struct {
 	CustomCookbooks *lifecycle.CookbookSource `yaml:"custom_cookbooks"`
 }
 
-// defaultConfig is the embedded default: no AWS, the local inbox.
+// defaultConfig is the embedded default: no AWS, the local inbox, the
+// host's paths (loadConfig moves them to the per-user layout for a normal
+// user: see layout).
 func defaultConfig() Config {
 	return Config{
-		StateDir: "/var/lib/stackagent", CookbookDirs: []string{"/etc/stackagent/cookbooks"},
-		AttributesDir: "/etc/stackagent/attributes.d", RolesDir: "/etc/stackagent/roles",
-		DataBagsDir: "/etc/stackagent/data_bags", PluginDir: "/usr/lib/stackagent/plugins",
+		StateDir: hostStateDir, CookbookDirs: []string{hostConfigDir + "/cookbooks"},
+		AttributesDir: hostConfigDir + "/attributes.d", RolesDir: hostConfigDir + "/roles",
+		DataBagsDir: hostConfigDir + "/data_bags", PluginDir: hostLibDir + "/plugins",
 		MetricsAddress: "127.0.0.1:9127", LogLevel: "info", LogFormat: "text", WaitSeconds: 20,
 		VisibilityTimeout: 60 * time.Second, JournalMaxAge: 7 * 24 * time.Hour, KeepRuns: 50, BootSetup: true,
 		DriftSplay: 5 * time.Minute, WatchInterval: 5 * time.Second, RepairMax: 3, RepairWindow: 10 * time.Minute, Escalate: true,
@@ -96,7 +98,11 @@ func defaultConfig() Config {
 	}
 }
 
-const defaultConfigPath = "/etc/stackagent/agent.yaml"
+const defaultConfigPath = hostConfigDir + "/agent.yaml"
+
+// configPathDefault is the --config default: /etc/stackagent/agent.yaml,
+// or the per-user one for a normal user.
+func configPathDefault() string { return processLayout().path(defaultConfigPath) }
 
 // ConfigError says what is wrong and where: file, line, key.
 type ConfigError struct {
@@ -148,7 +154,7 @@ func addConfigFlags(fl *pflag.FlagSet, vals map[string]*string) {
 // default runs), then the environment, then the flags that were set, and
 // validates the result.
 func loadConfig(path string, explicit bool, getenv func(string) string, flags map[string]string) (*Config, map[string]int, error) {
-	cfg := defaultConfig()
+	cfg := defaultLayout(os.Geteuid(), getenv).config(defaultConfig())
 	lines := map[string]int{}
 	b, err := os.ReadFile(path)
 	switch {

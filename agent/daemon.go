@@ -52,7 +52,7 @@ event back for redelivery, exit 0. SIGHUP: reload the config.`,
 			return runDaemon(cmd.Context(), cfgPath, explicit, flags, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().StringVar(&cfgPath, "config", defaultConfigPath, "agent config file")
+	cmd.Flags().StringVar(&cfgPath, "config", configPathDefault(), "agent config file")
 	addConfigFlags(cmd.Flags(), overrides)
 	return cmd
 }
@@ -88,10 +88,15 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 	go notify.KeepAlive(wdCtx, nil) // WATCHDOG=1 every WATCHDOG_USEC/2 while the daemon lives
 	var ready sync.Once
 	reloaded := false
+	started := false
 	for {
 		log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 		if err != nil {
 			return &exitError{1, err}
+		}
+		if !started {
+			logStart(log, cfgPath, cfg)
+			started = true
 		}
 		warnings, err := checkStrictModes(cfg, cfgPath, log)
 		if err != nil {
@@ -217,6 +222,17 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 	}
 }
 
+// logStart is the daemon's first log line: which config, which layout
+// (host, or per-user for a normal user), where state and events are.
+func logStart(log *slog.Logger, cfgPath string, cfg *Config) {
+	conf := cfgPath
+	if _, err := os.Stat(cfgPath); err != nil {
+		conf = cfgPath + " (absent: the embedded default)"
+	}
+	log.Info("stackagent "+version+" starting", "config", conf, "layout", processLayout().describe(),
+		"state_dir", cfg.StateDir, "source", sourceName(cfg))
+}
+
 func sourceName(cfg *Config) string {
 	if cfg.QueueURL != "" {
 		return cfg.QueueURL
@@ -258,6 +274,10 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 		siteDirs: cfg.CookbookDirs, customDir: filepath.Join(cfg.StateDir, "custom-cookbooks", "current"),
 		rolesDir: cfg.RolesDir, dataBagsDir: cfg.DataBagsDir, attrsDir: cfg.AttributesDir,
 		lockPath: filepath.Join(cfg.StateDir, "converge.lock"), automatic: auto, log: log, out: out,
+		stateDir: cfg.StateDir,
+	}
+	if cfg.QueueURL == "" {
+		e.inboxDir = inboxDir(cfg)
 	}
 	journal, err := lifecycle.OpenJournal(filepath.Join(cfg.StateDir, "journal.jsonl"), cfg.JournalMaxAge, nil)
 	if err != nil {

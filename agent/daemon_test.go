@@ -24,6 +24,8 @@ import (
 
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/lifecycle/sqstest"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // recorderCookbook is a test cookbook whose recipes record what ran: each
@@ -375,9 +377,7 @@ func TestDaemonSQS(t *testing.T) {
 // TestDaemonSurvivesSQSOutage stops the SQS server for 30 s: the daemon
 // backs off, then takes the next event with no restart of its own.
 func TestDaemonSurvivesSQSOutage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("30 s outage")
-	}
+	testenv.Short(t, "30 s outage")
 	awsTestEnv(t)
 	srv := sqstest.Start(t)
 	queue := srv.CreateQueue(t, "lifecycle", nil)

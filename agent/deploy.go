@@ -66,7 +66,7 @@ server reloads. Rolling back past the oldest kept release is an error that
 changes nothing. List the releases with: stackagent releases APP.`
 		cmd.Flags().StringVar(&f.to, "to", "", "the release to roll back to (a name from stackagent releases APP)")
 	}
-	cmd.Flags().StringVar(&f.cfgPath, "config", defaultConfigPath, "agent config file")
+	cmd.Flags().StringVar(&f.cfgPath, "config", configPathDefault(), "agent config file")
 	cmd.Flags().StringVar(&f.root, "root", "", "prefix every path the run touches with this directory")
 	addConfigFlags(cmd.Flags(), f.overrides)
 	return cmd
@@ -101,6 +101,7 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 		root: f.root, siteDirs: cfg.CookbookDirs, customDir: filepath.Join(cfg.StateDir, "custom-cookbooks", "current"),
 		rolesDir: cfg.RolesDir, dataBagsDir: cfg.DataBagsDir, attrsDir: cfg.AttributesDir,
 		lockPath: filepath.Join(cfg.StateDir, "converge.lock"), automatic: auto, log: log, out: stdout,
+		stateDir: cfg.StateDir,
 	}
 	// Secret references (a database password, a deploy key) resolve as in
 	// the daemon: the config's region, else the queue URL's, else the

@@ -34,9 +34,13 @@ type engine struct {
 	dataBagsDir string
 	attrsDir    string
 	lockPath    string
-	automatic   map[string]any
-	log         *slog.Logger
-	out         io.Writer // where the doc output of daemon runs goes too
+	// stateDir and inboxDir ("": none) are the agent's own, given to the
+	// recipes with the other configured paths (agentPaths).
+	stateDir  string
+	inboxDir  string
+	automatic map[string]any
+	log       *slog.Logger
+	out       io.Writer // where the doc output of daemon runs goes too
 	// pluginDirs hold resource-provider plugins; pluginChecksums, when
 	// set, pins each plugin binary's sha256; pluginCache keeps their
 	// schemas.
@@ -52,14 +56,6 @@ type engine struct {
 	onNode func(job *lifecycle.Job, node *recipes.Node)
 }
 
-// under maps a default host path into the root.
-func under(root, p string) string {
-	if root == "" {
-		return p
-	}
-	return filepath.Join(root, p)
-}
-
 // baseNode gathers the node: automatic facts, then attributes.d/*.json in
 // name order, then each extra file, at normal level. It returns the
 // run_list of the last file that has one.
@@ -67,6 +63,7 @@ func (e *engine) baseNode(files ...string) (*recipes.Node, []string, error) {
 	host, _ := os.Hostname()
 	node := recipes.NewNode(host)
 	node.Merge(recipes.Automatic, e.automatic)
+	node.Merge(recipes.Automatic, e.agentPaths())
 	all, _ := filepath.Glob(filepath.Join(e.attrsDir, "*.json"))
 	sort.Strings(all)
 	all = append(all, files...)
@@ -97,6 +94,38 @@ func (e *engine) baseNode(files ...string) (*recipes.Node, []string, error) {
 		node.Merge(recipes.Normal, m)
 	}
 	return node, runList, nil
+}
+
+// agentPaths are the agent's configured paths as automatic attributes
+// (node.stackagent.state_dir, inbox_dir, attributes_dir, cookbook_dirs,
+// roles_dir, data_bags_dir, plugin_dir): stackagent::default lays out
+// these, not the host defaults. Paths are as the run sees them: without
+// --root, which the run adds itself.
+func (e *engine) agentPaths() map[string]any {
+	host := func(p string) string {
+		if e.root == "" || p == "" {
+			return p
+		}
+		if rel, err := filepath.Rel(e.root, p); err == nil && filepath.IsLocal(rel) {
+			return "/" + rel
+		}
+		return p
+	}
+	sites := make([]any, len(e.siteDirs))
+	for i, d := range e.siteDirs {
+		sites[i] = host(d)
+	}
+	sa := map[string]any{
+		"state_dir": host(e.stateDir), "attributes_dir": host(e.attrsDir), "cookbook_dirs": sites,
+		"roles_dir": host(e.rolesDir), "data_bags_dir": host(e.dataBagsDir),
+	}
+	if e.inboxDir != "" {
+		sa["inbox_dir"] = host(e.inboxDir)
+	}
+	if len(e.pluginDirs) > 0 {
+		sa["plugin_dir"] = host(e.pluginDirs[0])
+	}
+	return map[string]any{"stackagent": sa}
 }
 
 // cookbooks loads embedded, custom and site cookbooks, in that order of

@@ -22,6 +22,8 @@ import (
 	"github.com/stackagent/stackagent/internal/heal"
 	"github.com/stackagent/stackagent/internal/telemetry"
 	"github.com/stackagent/stackagent/lifecycle"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 const (
@@ -148,12 +150,10 @@ func (f *fakeAutoScaling) requests() []url.Values {
 // drift correction puts back a managed file changed by hand and reports
 // drift.
 func TestAutoHealApache(t *testing.T) {
-	if testing.Short() || os.Geteuid() != 0 || os.Getenv("STACKAGENT_E2E") == "0" {
-		t.Skip("needs root and the host's Apache (set STACKAGENT_E2E=0 to skip)")
-	}
-	if _, err := os.Stat("/etc/init.d/apache2"); err != nil {
-		t.Skip("no Apache init script")
-	}
+	testenv.Root(t, "drives the host's Apache")
+	testenv.Require(t, "e2e enabled (STACKAGENT_E2E=0 turns it off)", os.Getenv("STACKAGENT_E2E") != "0")
+	_, err := os.Stat("/etc/init.d/apache2")
+	testenv.Require(t, "Apache's init script (apache2; scripts/test-deps.sh installs it, as root)", err == nil)
 	e2e.LockApache(t)
 	wasUp := apacheAnswers()
 	t.Cleanup(func() {

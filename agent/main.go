@@ -67,6 +67,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	// --version prints what `stackagent version` prints.
+	root.Version = version
+	root.SetVersionTemplate(versionLine() + "\n")
 	root.AddCommand(newRunRecipeCmd(), newValidateCmd(), newVersionCmd(), newDaemonCmd(), newStatusCmd())
 	root.AddCommand(newEventCmd())
 	root.AddCommand(newDeployCmds()...)

@@ -37,10 +37,15 @@ func runCLI(t *testing.T, args ...string) cli {
 	return cli{code, out.String(), errb.String()}
 }
 
+// TestVersion: both spellings print the same line.
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	r := runCLI(t, "version")
-	if r.code != 0 || !strings.HasPrefix(r.out, "stackagent ") || !strings.Contains(r.out, "gopher-lua") {
+	if r.code != 0 || !strings.HasPrefix(r.out, "stackagent "+version+" ") || !strings.Contains(r.out, "gopher-lua") {
 		t.Fatalf("version: %+v", r)
+	}
+	if f := runCLI(t, "--version"); f.code != 0 || f.out != r.out {
+		t.Fatalf("--version = %+v, want the output of version %q", f, r.out)
 	}
 }
 

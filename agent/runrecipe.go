@@ -38,10 +38,13 @@ type runFlags struct {
 	stateDir     string
 	watch        bool
 	pluginDir    string
+	// layout places the default paths when there is no --root: the
+	// host's as root, the user's otherwise.
+	layout layout
 }
 
 func newRunRecipeCmd() *cobra.Command {
-	f := &runFlags{}
+	f := &runFlags{layout: processLayout()}
 	cmd := &cobra.Command{
 		Use:   "run-recipe [flags] [RECIPE...]",
 		Short: "Converge this host with recipes, chef-solo style",
@@ -70,17 +73,17 @@ Exit codes (Chef RFC 062): 0 success, 1 failure, 2 SIGINT, 3 SIGTERM,
 	fl.StringVar(&f.report, "report", "", "write the machine-readable run report (JSON) to this file")
 	fl.StringVar(&f.root, "root", "", "prefix every path the run touches (and the default config paths) with this directory")
 	fl.StringVar(&f.imdsEndpoint, "imds-endpoint", "", "query EC2 instance metadata (IMDSv2) here, e.g. http://127.0.0.1:1338 (default: only on EC2)")
-	fl.StringVar(&f.stateDir, "state-dir", "", "the agent's state directory: converge lock, fetched custom cookbooks (default /var/lib/stackagent)")
+	fl.StringVar(&f.stateDir, "state-dir", "", "the agent's state directory: converge lock, fetched custom cookbooks (default /var/lib/stackagent; as a normal user ~/.local/state/stackagent)")
 	fl.StringVar(&f.pluginDir, "plugin-dir", "", "directory of resource-provider plugins (default /usr/lib/stackagent/plugins)")
 	fl.BoolVar(&f.watch, "watch", false, "converge again whenever a file of the site cookbooks changes (for cookbook authors)")
 	fl.BoolVar(&f.noEmbedded, "no-embedded-cookbooks", false, "use only site cookbooks")
 	return cmd
 }
 
-// under maps a default host path into --root.
+// under maps a default host path into --root, else into the layout.
 func (f *runFlags) under(p string) string {
 	if f.root == "" {
-		return p
+		return f.layout.path(p)
 	}
 	return filepath.Join(f.root, p)
 }
@@ -225,6 +228,7 @@ func (f *runFlags) engine(ctx context.Context, log *slog.Logger) *engine {
 		dataBagsDir: orDefault(f.dataBagsDir, f.under("/etc/stackagent/data_bags")),
 		attrsDir:    orDefault(f.attrsDir, f.under("/etc/stackagent/attributes.d")),
 		lockPath:    filepath.Join(state, "converge.lock"),
+		stateDir:    state,
 		automatic:   auto,
 		log:         log,
 	}

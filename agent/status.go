@@ -67,7 +67,7 @@ metrics_address off).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfgPath, "config", defaultConfigPath, "agent config file")
+	cmd.Flags().StringVar(&cfgPath, "config", configPathDefault(), "agent config file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
 	addConfigFlags(cmd.Flags(), overrides)
 	return cmd

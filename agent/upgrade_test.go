@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stackagent/stackagent/lifecycle"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // buildAgent builds the agent binary at a given version.
@@ -30,9 +32,7 @@ func buildAgent(t *testing.T, dst, ver string) {
 // systemd expects) and serves the next event. A package_url holding another
 // version is refused and changes nothing.
 func TestUpgradeAgent(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the agent twice")
-	}
+	testenv.Short(t, "builds the agent twice")
 	t.Parallel()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "usr/bin/stackagent")

@@ -13,7 +13,7 @@ import (
 )
 
 func newValidateCmd() *cobra.Command {
-	f := &runFlags{}
+	f := &runFlags{layout: processLayout()}
 	cmd := &cobra.Command{
 		Use:   "validate [DIR]",
 		Short: "Compile cookbooks and report every error; converge nothing",

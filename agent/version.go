@@ -17,15 +17,21 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print the agent's version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			lua := "unknown"
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				for _, d := range bi.Deps {
-					if d.Path == "github.com/yuin/gopher-lua" {
-						lua = d.Version
-					}
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "stackagent %s (%s %s/%s, gopher-lua %s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, lua)
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 		},
 	}
+}
+
+// versionLine is what `stackagent version` and `stackagent --version`
+// print: the version, the Go toolchain, the platform, the Lua engine.
+func versionLine() string {
+	lua := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/yuin/gopher-lua" {
+				lua = d.Version
+			}
+		}
+	}
+	return fmt.Sprintf("stackagent %s (%s %s/%s, gopher-lua %s)", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, lua)
 }

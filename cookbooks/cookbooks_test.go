@@ -16,6 +16,8 @@ import (
 	"github.com/stackagent/stackagent/cookbooks"
 	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/resources"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // The secrets of the stack JSON below, as the fake resolver returns them.
@@ -257,13 +259,9 @@ func converge(t *testing.T, root string, node *recipes.Node, runner recipes.Runn
 func hostIdentity(t *testing.T) map[string]any {
 	t.Helper()
 	u, err := user.Current()
-	if err != nil {
-		t.Skip(err)
-	}
+	testenv.Require(t, fmt.Sprintf("the current user (%v)", err), err == nil)
 	g, err := user.LookupGroupId(u.Gid)
-	if err != nil {
-		t.Skip(err)
-	}
+	testenv.Require(t, fmt.Sprintf("the current user's group (%v)", err), err == nil)
 	return map[string]any{
 		"apache":          map[string]any{"user": u.Username, "group": g.Name, "config_owner": u.Username, "config_group": g.Name},
 		"wordpress":       map[string]any{"config_owner": u.Username},

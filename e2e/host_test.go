@@ -9,30 +9,30 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
-// requireE2E skips t unless it runs as root with STACKAGENT_E2E not "0"
-// and the Debian packages it needs are installed.
+// requireE2E skips t unless it runs as root, not -short, with
+// STACKAGENT_E2E not "0" and the Debian packages it needs installed; under
+// CI as root a missing package (or the opt-out) fails instead (testenv).
 func requireE2E(t *testing.T, commands ...string) {
 	t.Helper()
-	if os.Getenv("STACKAGENT_E2E") == "0" {
-		t.Skip("e2e: STACKAGENT_E2E=0: skipped")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("e2e: needs root (installs packages, drives Apache and MariaDB, mounts, edits /etc/fstab); run as root or leave it to CI (make test)")
-	}
-	if testing.Short() {
-		t.Skip("e2e: skipped in -short mode")
-	}
+	testenv.Root(t, "e2e: installs packages, drives Apache and MariaDB, mounts, edits /etc/fstab; run as root or leave it to CI (make test)")
+	testenv.Require(t, "e2e enabled (STACKAGENT_E2E=0 turns it off)", os.Getenv("STACKAGENT_E2E") != "0")
 	for _, c := range commands {
-		if _, err := exec.LookPath(c); err != nil {
-			t.Skipf("e2e: %s is not installed (scripts/test-deps.sh installs it, as root): %v", c, err)
-		}
+		testenv.Command(t, c, "scripts/test-deps.sh installs it, as root")
 	}
+}
+
+// requireWordPressTree: Debian's WordPress, which the e2e tests deploy.
+func requireWordPressTree(t *testing.T) {
+	t.Helper()
+	_, err := os.Stat(filepath.Join(wordpressTree, "wp-login.php"))
+	testenv.Require(t, wordpressTree+" (Debian's wordpress package; scripts/test-deps.sh installs it, as root)", err == nil)
 }
 
 // buildAgent builds the agent binary into a temp dir, as make build does.
@@ -40,11 +40,8 @@ func buildAgent(t *testing.T) string {
 	t.Helper()
 	start := time.Now()
 	bin := filepath.Join(t.TempDir(), "stackagent")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-o", bin, "./agent")
+	// go test puts its own GOROOT/bin first in PATH.
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./agent")
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -52,16 +49,6 @@ func buildAgent(t *testing.T) string {
 	}
 	t.Logf("built %s in %s", bin, time.Since(start).Round(time.Millisecond))
 	return bin
-}
-
-// run runs a command and returns its combined output; it fails t on error.
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := runErr(name, args...)
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return out
 }
 
 func runErr(name string, args ...string) (string, error) {
@@ -84,9 +71,8 @@ func ensureMariaDB(t *testing.T) {
 	if mariadbUp() {
 		return
 	}
-	if _, err := os.Stat("/etc/init.d/mariadb"); err != nil {
-		t.Skip("e2e: mariadb-server is not installed (scripts/test-deps.sh installs it, as root)")
-	}
+	_, err := os.Stat("/etc/init.d/mariadb")
+	testenv.Require(t, "mariadb-server (scripts/test-deps.sh installs it, as root)", err == nil)
 	if out, err := runErr("service", "mariadb", "start"); err != nil {
 		if out2, err2 := runErr("/etc/init.d/mariadb", "start"); err2 != nil {
 			t.Fatalf("start mariadb: %v\n%s\n%v\n%s", err, out, err2, out2)

@@ -107,9 +107,7 @@ echo json_encode( array( 'blog_id' => $e2e_id, 'file' => $e2e_u['file'], 'url' =
 
 func TestMultisite(t *testing.T) {
 	requireE2E(t, "apache2ctl", "php", "mysql", "mysqladmin", "runuser")
-	if _, err := os.Stat(filepath.Join(wordpressTree, "wp-login.php")); err != nil {
-		t.Skipf("e2e: %s is missing (Debian's wordpress package)", wordpressTree)
-	}
+	requireWordPressTree(t)
 	began := time.Now()
 	LockApache(t)
 	ensureMariaDB(t)

@@ -44,9 +44,7 @@ const (
 
 func TestWordPress(t *testing.T) {
 	requireE2E(t, "apache2ctl", "php", "mysql", "mysqladmin", "git", "tar", "mount", "umount")
-	if _, err := os.Stat(filepath.Join(wordpressTree, "wp-login.php")); err != nil {
-		t.Skipf("e2e: %s is missing (Debian's wordpress package; scripts/test-deps.sh installs it, as root)", wordpressTree)
-	}
+	requireWordPressTree(t)
 	began := time.Now()
 	phase := began
 	lap := func(what string) {

@@ -26,6 +26,8 @@ import (
 
 	"github.com/stackagent/stackagent/lifecycle/sqstest"
 	"github.com/stackagent/stackagent/recipes"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 func TestCookbookSourceFromAttributes(t *testing.T) {
@@ -140,9 +142,7 @@ type gitRepo struct {
 
 func newGitRepo(t *testing.T) *gitRepo {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	testenv.Command(t, "git", "scripts/test-deps.sh installs it, as root")
 	r := &gitRepo{t: t, dir: t.TempDir()}
 	r.git("init", "--quiet", "--initial-branch=main")
 	return r

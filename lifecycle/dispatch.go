@@ -223,12 +223,14 @@ func normalise(out, list []string, path string) ([]string, error) {
 func DefaultLayers() map[string]any {
 	list := func(names ...string) []any { return anyList(names) }
 	return map[string]any{"stackagent": map[string]any{"layers": map[string]any{
-		// base is the layer of an agent configured with none: it only
-		// lays out the agent's own host directories at setup.
+		// base is the layer of an agent configured with none (the
+		// embedded default, `make run`): it lays out the agent's own
+		// directories at setup, and a configure writes state_dir/hello.txt
+		// so a first event does something to see (stackagent::hello).
 		BaseLayer: map[string]any{
 			"name": "Agent only",
 			"recipes": map[string]any{
-				TypeSetup: list("stackagent"), TypeConfigure: list(), TypeDeploy: list(),
+				TypeSetup: list("stackagent"), TypeConfigure: list("stackagent::hello"), TypeDeploy: list(),
 				TypeUndeploy: list(), TypeShutdown: list(),
 			},
 		},

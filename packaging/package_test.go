@@ -7,10 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // The versions the tests build: the first is installed, the second is the
@@ -31,12 +32,8 @@ var built struct {
 // temporary folder once per version and returns the folder.
 func buildPackages(t *testing.T, version, arches, formats string) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds packages: skipped in -short mode")
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command on PATH to build the packages with")
-	}
+	testenv.Short(t, "builds packages")
+	testenv.Command(t, "go", "the Go toolchain builds the packages")
 	built.Lock()
 	defer built.Unlock()
 	key := version + "|" + arches + "|" + formats
@@ -119,9 +116,7 @@ func TestRPMContents(t *testing.T) {
 		if got := strings.TrimSpace(run(t, "dpkg-deb", "-f", deb, "Architecture")); got != names[1] {
 			t.Errorf("%s: Architecture %q, want %q", deb, got, names[1])
 		}
-		if _, err := exec.LookPath("rpm"); err != nil {
-			t.Skip("rpm is not installed (scripts/test-deps.sh installs Debian's rpm as root); the .rpm was built but not listed")
-		}
+		testenv.Command(t, "rpm", "scripts/test-deps.sh installs Debian's rpm as root; the .rpm was built but not listed")
 		rpm := glob(t, dir, "stackagent-*."+names[0]+".rpm")
 		list := run(t, "rpm", "-qpl", rpm)
 		for _, f := range []string{"/usr/bin/stackagent", "/usr/lib/systemd/system/stackagent.service", "/etc/stackagent/agent.yaml",
@@ -152,25 +147,19 @@ func TestRPMContents(t *testing.T) {
 
 // TestDebLifecycle installs the .deb with dpkg on this machine, upgrades it
 // to a newer build keeping an edited config, removes and purges it, and
-// checks that nothing is left. The machine is left clean even on failure.
+// checks that nothing is left. The machine is left clean even on failure,
+// and a host where the agent has run (make run, a benchmark) gets its
+// state back: the agent's folders are set aside first and put back after.
 func TestDebLifecycle(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("installs a package with dpkg: run as root (make test does in CI)")
+	testenv.Root(t, "installs a package with dpkg")
+	testenv.Command(t, "dpkg", "the .deb lifecycle test needs a Debian-family machine")
+	installed := false
+	if st, err := exec.Command("dpkg-query", "-W", "-f=${Status}", "stackagent").Output(); err == nil && !strings.Contains(string(st), "not-installed") {
+		installed = true
 	}
-	if _, err := exec.LookPath("dpkg"); err != nil {
-		t.Skip("dpkg is not installed: the .deb lifecycle test needs a Debian-family machine")
-	}
-	if err := exec.Command("dpkg-query", "-W", "-f=${Status}", "stackagent").Run(); err == nil {
-		if st, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", "stackagent").Output(); !strings.Contains(string(st), "not-installed") {
-			t.Skipf("a stackagent package is already on this machine (%s); not touching it", st)
-		}
-	}
+	testenv.Require(t, "no stackagent package installed on this machine (the test would replace it)", !installed)
 	arch := nativeArch(t)
-	// Folders made by something else (make run, a benchmark's converge
-	// lock) are put back as they were afterwards; with files of content in
-	// them the purge would destroy data, so the test does not run.
-	preexisting := snapshot(t)
-	t.Cleanup(func() { restore(t, preexisting) })
+	setAside(t)
 	oldDir := buildPackages(t, oldVersion, "amd64 arm64", "deb rpm")
 	newDir := buildPackages(t, newVersion, arch, "deb")
 	t.Cleanup(func() {
@@ -182,7 +171,7 @@ func TestDebLifecycle(t *testing.T) {
 
 	// Install.
 	run(t, "dpkg", "-i", oldDeb)
-	checkInstalled(t, oldVersion, preexisting)
+	checkInstalled(t, oldVersion)
 	packaged, _ := os.ReadFile("agent.yaml")
 	if b, _ := os.ReadFile("/etc/stackagent/agent.yaml"); !bytes.Equal(b, packaged) {
 		t.Error("/etc/stackagent/agent.yaml is not packaging/agent.yaml")
@@ -201,7 +190,7 @@ func TestDebLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := run(t, "dpkg", "-i", newDeb)
-	checkInstalled(t, newVersion, preexisting)
+	checkInstalled(t, newVersion)
 	if b, _ := os.ReadFile("/etc/stackagent/agent.yaml"); !bytes.Equal(b, edited) {
 		t.Errorf("the upgrade changed the edited config:\n%s\n%s", b, out)
 	}
@@ -248,7 +237,7 @@ const wantsLink = "/etc/systemd/system/multi-user.target.wants/stackagent.servic
 // checkInstalled checks the installed files, their modes, the conffile
 // mark, the enabled unit, the version the binary prints, and that nothing
 // was started.
-func checkInstalled(t *testing.T, version string, preexisting map[string]entry) {
+func checkInstalled(t *testing.T, version string) {
 	t.Helper()
 	for path, mode := range map[string]os.FileMode{
 		"/usr/bin/stackagent":                        0o755,
@@ -266,9 +255,6 @@ func checkInstalled(t *testing.T, version string, preexisting map[string]entry) 
 		if err != nil {
 			t.Errorf("%s: %v", path, err)
 			continue
-		}
-		if e, ok := preexisting[path]; ok && e.mode.IsDir() {
-			continue // dpkg leaves an existing folder's mode alone
 		}
 		if fi.Mode() != mode {
 			t.Errorf("%s: mode %s, want %s", path, fi.Mode(), mode)
@@ -288,50 +274,34 @@ func checkInstalled(t *testing.T, version string, preexisting map[string]entry) 
 	}
 }
 
-type entry struct{ mode os.FileMode }
+// agentDirs are the folders the package owns and the agent writes.
+var agentDirs = []string{"/etc/stackagent", "/var/lib/stackagent", "/usr/lib/stackagent"}
 
-// snapshot records the empty folders and empty files already under the
-// package's folders, and skips the test when anything else is there.
-func snapshot(t *testing.T) map[string]entry {
+// setAside renames each agent folder already on the machine (make run's
+// state, a benchmark's lock) to a sibling, so the install starts clean
+// and the purge cannot touch it, and renames it back when t ends (after
+// the purge, which cleans up registered later run first).
+func setAside(t *testing.T) {
 	t.Helper()
-	found := map[string]entry{}
-	for _, root := range []string{"/etc/stackagent", "/var/lib/stackagent", "/usr/lib/stackagent"} {
-		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-			if err != nil {
-				return nil
+	for _, dir := range agentDirs {
+		saved := dir + ".saved-by-package-test"
+		if _, err := os.Lstat(saved); err == nil {
+			t.Fatalf("%s exists: an earlier run of this test was killed; move it back to %s by hand", saved, dir)
+		}
+		if _, err := os.Lstat(dir); err != nil {
+			continue
+		}
+		if err := os.Rename(dir, saved); err != nil {
+			t.Fatalf("set %s aside: %v", dir, err)
+		}
+		t.Logf("%s was on this machine: set aside until the test ends", dir)
+		t.Cleanup(func() {
+			if err := os.RemoveAll(dir); err != nil {
+				t.Errorf("clean-up: %v", err)
 			}
-			fi, err := d.Info()
-			if err != nil {
-				return nil
+			if err := os.Rename(saved, dir); err != nil {
+				t.Errorf("putting back %s: %v", dir, err)
 			}
-			if !fi.IsDir() && !(fi.Mode().IsRegular() && fi.Size() == 0) {
-				t.Skipf("%s is on this machine, not from the package (make run? a benchmark?); the purge would remove it", path)
-			}
-			found[path] = entry{fi.Mode()}
-			return nil
 		})
-	}
-	for path := range found {
-		t.Logf("%s exists before the install; it is put back afterwards", path)
-	}
-	return found
-}
-
-func restore(t *testing.T, found map[string]entry) {
-	paths := make([]string, 0, len(found))
-	for p := range found {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths) // parents first
-	for _, p := range paths {
-		e := found[p]
-		if e.mode.IsDir() {
-			os.MkdirAll(p, e.mode.Perm())
-		} else if f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, e.mode.Perm()); err == nil {
-			f.Close()
-		}
-		if err := os.Chmod(p, e.mode.Perm()); err != nil {
-			t.Errorf("putting back %s: %v", p, err)
-		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // TestPackerTemplate checks the Packer template here, where AWS cannot be
@@ -17,9 +19,7 @@ import (
 // that block, which the amazon-ebs builder 1.6.6 bundles does not need.
 func TestPackerTemplate(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("packer"); err != nil {
-		t.Skip("packer is not installed (Debian's packer package; scripts/test-deps.sh installs it as root)")
-	}
+	testenv.Command(t, "packer", "Debian's packer package; scripts/test-deps.sh installs it as root")
 	packer := func(args ...string) *exec.Cmd {
 		cmd := exec.Command("packer", args...)
 		// No update check: packer would call HashiCorp's checkpoint service.

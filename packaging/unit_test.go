@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 const unitFile = "../systemd/stackagent.service"
@@ -14,9 +16,7 @@ const unitFile = "../systemd/stackagent.service"
 // no output at all: verify exits 0 on unknown keys and only warns.
 func checkUnitVerifies(t *testing.T, path string) {
 	t.Helper()
-	if _, err := exec.LookPath("systemd-analyze"); err != nil {
-		t.Skip("systemd-analyze is not installed (Debian's systemd package has it; scripts/test-deps.sh installs it as root)")
-	}
+	testenv.Command(t, "systemd-analyze", "Debian's systemd package has it; scripts/test-deps.sh installs it as root")
 	out, err := exec.Command("systemd-analyze", "verify", path).CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Errorf("systemd-analyze verify %s: %v\n%s", path, err, out)

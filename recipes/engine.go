@@ -192,7 +192,7 @@ func (rc *RunContext) CookbookFile(cookbook, dir, source string) ([]byte, string
 		return nil, "", fmt.Errorf("cookbook %q: %w", cookbook, ErrNoCookbook)
 	}
 	if strings.Contains(source, "..") {
-		return nil, "", fmt.Errorf("source %q must not contain ..", source)
+		return nil, "", fmt.Errorf("source %q: \"..\" is not allowed", source)
 	}
 	platform := rc.Node.GetString("platform")
 	version := rc.Node.GetString("platform_version")

@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "test-deps: not root; skipping package installs (root-only tests will skip)"
   exit 0
 fi
-need=(git ca-certificates util-linux nodejs npm rpm systemd packer mariadb-server apache2 php libapache2-mod-php php-mysql wordpress curl)
+need=(git make ca-certificates util-linux nodejs npm rpm systemd packer mariadb-server apache2 php libapache2-mod-php php-mysql wordpress curl)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -33,12 +33,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     esac
   done
   if [ ${#really[@]} -gt 0 ]; then
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${really[@]}"
+    apt-get -o DPkg::Lock::Timeout=600 update -q
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${really[@]}"
   fi
 fi
 # apt's lists must exist for the package resource's integration tests.
 if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
-  apt-get update -q
+  apt-get -o DPkg::Lock::Timeout=600 update -q
 fi
 fauxqs

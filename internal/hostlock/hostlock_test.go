@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 func TestLockIsExclusiveAndSaysWhoHoldsIt(t *testing.T) {
@@ -63,9 +65,7 @@ func TestAcquireGivesUpWithContext(t *testing.T) {
 // from util-linux) and checks that we see it busy, then free once it exits.
 func TestLockAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("flock"); err != nil {
-		t.Skip("flock(1) not installed")
-	}
+	testenv.Command(t, "flock", "util-linux")
 	path := filepath.Join(t.TempDir(), "converge.lock")
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -36,6 +36,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // Region is the region the clients sign for; fauxqs builds ARNs with it.
@@ -109,12 +111,8 @@ func StopShared() {
 
 func requireNode(t testing.TB) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("sqstest: integration test against fauxqs skipped in -short mode")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("sqstest: node not found on PATH; install Node.js >= 20 to run the SQS/SNS integration tests against fauxqs")
-	}
+	testenv.Short(t, "sqstest: integration test against fauxqs")
+	testenv.Command(t, "node", "sqstest: install Node.js >= 20 to run the SQS/SNS integration tests against fauxqs")
 }
 
 func start() (*Server, error) {

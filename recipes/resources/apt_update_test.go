@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stackagent/stackagent/recipes/recipestest"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // TestAptUpdatePeriodic judges freshness by the stamp under a temporary
@@ -14,9 +16,7 @@ import (
 // (as root) and touches the stamp.
 func TestAptUpdatePeriodic(t *testing.T) {
 	t.Parallel()
-	if recipestest.Node().GetString("platform_family") != "debian" {
-		t.Skip("not a debian-family host")
-	}
+	testenv.Require(t, "a Debian-family host (apt)", recipestest.Node().GetString("platform_family") == "debian")
 	root := t.TempDir()
 	stamp := filepath.Join(root, aptStamp)
 	if err := touchFile(stamp); err != nil {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/recipestest"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // The deploy resource's tests run real deploys into a temporary root:
@@ -268,9 +270,7 @@ func git(t *testing.T, dir string, args ...string) string {
 
 func TestDeployGit(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	testenv.Command(t, "git", "scripts/test-deps.sh installs it, as root")
 	repo := t.TempDir()
 	git(t, repo, "init", "-q", "-b", "main")
 	writeAppTree(t, repo, map[string]string{"index.php": "v1"})

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/recipestest"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // This file holds the helpers the file-system kinds' tests share.
@@ -204,9 +206,7 @@ func assertHidden(t *testing.T, res recipestest.Result, secret string) {
 
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("changing owner and group needs root: run the tests as root to cover chown")
-	}
+	testenv.Root(t, "changing owner and group needs root: run the tests as root to cover chown")
 }
 
 // TestErrors covers the failures of the file-system kinds: each names what

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stackagent/stackagent/recipes/recipestest"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 const policyOut = `hello:
@@ -111,9 +113,7 @@ func TestParseDNFList(t *testing.T) {
 // and leaves it as it was.
 func TestPackageHello(t *testing.T) {
 	needRoot(t, "installs the hello package with apt-get")
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		t.Skip("no apt-get")
-	}
+	testenv.Command(t, "apt-get", "a Debian-family host")
 	was := dpkgVersion("hello")
 	t.Cleanup(func() {
 		if was == "" {

@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stackagent/stackagent/recipes/recipestest"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 func TestUsesSystemd(t *testing.T) {
@@ -43,7 +46,7 @@ func TestServiceInitScript(t *testing.T) {
 	commonWas := dpkgVersion("cron-daemon-common") != ""
 	if !installed {
 		if out, err := exec.Command("apt-get", "-y", "-q", "-o", aptLockWait, "install", "cron").CombinedOutput(); err != nil {
-			t.Skipf("cannot install cron: %v\n%s", err, out)
+			testenv.Require(t, fmt.Sprintf("cron installed (apt-get install cron: %v\n%s)", err, out), false)
 		}
 	}
 	wasRunning, wasEnabled := cronRunning(), cronEnabled()

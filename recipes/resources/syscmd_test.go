@@ -1,12 +1,13 @@
 package resources
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/recipestest"
+
+	"github.com/stackagent/stackagent/testenv"
 )
 
 // sysConverge converges one recipe with every built-in kind and checks the
@@ -37,11 +38,11 @@ func sysConvergeErr(t *testing.T, o recipestest.Opts, recipe string) recipestest
 	return res
 }
 
+// needRoot: an integration test as root; skips under -short and for a
+// normal user (testenv.Root).
 func needRoot(t *testing.T, why string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: " + why)
-	}
+	testenv.Root(t, why)
 }
 
 func TestExitErrorMessage(t *testing.T) {
