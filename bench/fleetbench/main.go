@@ -143,7 +143,7 @@ func run(ctx context.Context) error {
 		fmt.Fprintf(os.Stderr, "fleetbench: %d agent(s)\n", n)
 		r, err := measure(ctx, c, px, filepath.Join(tmp, fmt.Sprintf("n%d", n)), n)
 		if err != nil {
-			return fmt.Errorf("N=%d: %w", n, err)
+			return fmt.Errorf("with %d agents: %w", n, err)
 		}
 		rows = append(rows, r)
 		printRows(rows)
