@@ -242,7 +242,7 @@ func checkInstalled(t *testing.T, version string) {
 	for path, mode := range map[string]os.FileMode{
 		"/usr/bin/stackagent":                        0o755,
 		"/usr/lib/systemd/system/stackagent.service": 0o644,
-		"/etc/stackagent/agent.yaml":                 0o644,
+		"/etc/stackagent/agent.yaml":                 0o640, // may hold key text (custom_cookbooks.ssh_key)
 		"/etc/stackagent":                            os.ModeDir | 0o755,
 		"/etc/stackagent/cookbooks":                  os.ModeDir | 0o755,
 		"/etc/stackagent/attributes.d":               os.ModeDir | 0o755,

@@ -225,7 +225,9 @@ func (in *instance) call(ctx context.Context, op string, timeout time.Duration, 
 	switch {
 	case ctx.Err() != nil:
 		return in.wrap(fmt.Errorf("%s stopped: %w", op, ctx.Err()))
-	case cctx.Err() != nil:
+	case cctx.Err() != nil, timeout > 0 && isCall && ce.Code == codes.DeadlineExceeded:
+		// The plugin's side may report the deadline (RST_STREAM) a moment
+		// before this side's timer fires: the same hang.
 		in.kill(client)
 		return in.wrap(fmt.Errorf("%w: no answer to %s within %s; the plugin was stopped", ErrHung, op, timeout))
 	case isCall && ce.Code == codes.Unavailable, client.Exited():

@@ -8,8 +8,14 @@
 -- defaults for a run without them. The state directory itself is only
 -- created when missing: its mode is the operator's (or the package's).
 local sa = node.stackagent
-for _, k in ipairs({ "state_dir", "config_dir", "plugin_dir" }) do
+for _, k in ipairs({ "state_dir", "attributes_dir" }) do
   validate.path(sa[k], "node.stackagent." .. k)
+end
+for _, k in ipairs({ "inbox_dir", "plugin_dir" }) do
+  if sa[k] then validate.path(sa[k], "node.stackagent." .. k) end
+end
+for i, dir in ipairs(sa.cookbook_dirs or {}) do
+  validate.path(dir, "node.stackagent.cookbook_dirs[" .. i .. "]")
 end
 
 directory(sa.state_dir) { mode = "0750", recursive = true, not_if = function() return file_exists(sa.state_dir) end }
