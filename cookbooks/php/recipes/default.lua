@@ -112,7 +112,7 @@ for i, dir in ipairs(php.ini_dirs[php.handler]) do
     source = "php.ini.erb",
     mode = "0644",
     variables = { ini = php.ini },
-    notifies = fpm and { { "restart", "service[php-fpm]", "delayed" }, { "reload", "service[apache2]", "delayed" } }
-      or { "reload", "service[apache2]", "delayed" },
+    -- php-fpm reads php.ini, Apache does not (fpm); mod_php is Apache.
+    notifies = fpm and { "reload", "service[php-fpm]", "delayed" } or { "reload", "service[apache2]", "delayed" },
   }
 end
