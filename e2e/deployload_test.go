@@ -43,8 +43,9 @@ type deployLoad struct {
 	recording bool
 	steady    []time.Duration
 	during    []time.Duration
-	failed    [2]int // status >= 400, per clientKind
-	errs      [2]int // no answer or a broken body, per clientKind
+	byPath    map[string]*[2][]time.Duration // path → steady, during
+	failed    [2]int                         // status >= 400, per clientKind
+	errs      [2]int                         // no answer or a broken body, per clientKind
 	requests  [2]int
 	samples   []string
 	reused    atomic.Int64 // keep-alive requests that went on a reused connection
@@ -55,7 +56,7 @@ type deployLoad struct {
 // startDeployLoad starts workers of each kind that request paths in
 // turn, loadPace apart; nothing is recorded until record(true).
 func startDeployLoad(newConns, keepAlives int, paths []string) *deployLoad {
-	l := &deployLoad{stop: make(chan struct{})}
+	l := &deployLoad{stop: make(chan struct{}), byPath: map[string]*[2][]time.Duration{}}
 	start := func(kind clientKind, w int) {
 		client := &http.Client{
 			Transport:     siteTransport(kind == keepAlive),
@@ -119,10 +120,17 @@ func (l *deployLoad) one(client *http.Client, kind clientKind, path string) {
 		return
 	}
 	l.requests[kind]++
+	p := l.byPath[path]
+	if p == nil {
+		p = &[2][]time.Duration{}
+		l.byPath[path] = p
+	}
 	if deployingAtStart || l.deploying {
 		l.during = append(l.during, took)
+		p[1] = append(p[1], took)
 	} else {
 		l.steady = append(l.steady, took)
+		p[0] = append(p[0], took)
 	}
 	if problem == "" {
 		return
@@ -180,12 +188,19 @@ type loadStats struct {
 	requests, failed, errs                     [2]int
 	reused                                     int64
 	samples                                    []string
+	paths                                      []string // per path: steady and deploying p50/p99
 }
 
 func (l *deployLoad) stats() loadStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return loadStats{
+	var paths []string
+	for path, p := range l.byPath {
+		paths = append(paths, fmt.Sprintf("%s %s/%s steady, %s/%s deploying", path,
+			ms(percentile(p[0], 50)), ms(percentile(p[0], 99)), ms(percentile(p[1], 50)), ms(percentile(p[1], 99))))
+	}
+	sort.Strings(paths)
+	return loadStats{paths: paths,
 		steadyN: len(l.steady), duringN: len(l.during),
 		steadyP50: percentile(l.steady, 50), steadyP99: percentile(l.steady, 99),
 		duringP50: percentile(l.during, 50), duringP99: percentile(l.during, 99),
@@ -195,7 +210,6 @@ func (l *deployLoad) stats() loadStats {
 }
 
 func (s loadStats) String() string {
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
 	var b strings.Builder
 	fmt.Fprintf(&b, "steady: %d requests, p50 %s, p99 %s; during deploys: %d requests, p50 %s, p99 %s (p99 ratio %.2f)",
 		s.steadyN, ms(s.steadyP50), ms(s.steadyP99), s.duringN, ms(s.duringP50), ms(s.duringP99), s.ratio())
@@ -203,6 +217,7 @@ func (s loadStats) String() string {
 		fmt.Fprintf(&b, "; %s: %d requests, %d failed (status >= 400), %d errors", k, s.requests[k], s.failed[k], s.errs[k])
 	}
 	fmt.Fprintf(&b, "; keep-alive requests on a reused connection: %d", s.reused)
+	fmt.Fprintf(&b, "; p50/p99 per path: %s", strings.Join(s.paths, ", "))
 	if len(s.samples) > 0 {
 		fmt.Fprintf(&b, "; first problems: %s", strings.Join(s.samples, "; "))
 	}
@@ -215,3 +230,5 @@ func (s loadStats) ratio() float64 {
 	}
 	return float64(s.duringP99) / float64(s.steadyP99)
 }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
