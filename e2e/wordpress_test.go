@@ -79,11 +79,7 @@ func TestWordPress(t *testing.T) {
 	efsDevice := t.TempDir() // the "EFS" file system: a bind mount's source
 	t.Cleanup(func() {
 		stopApache(t)
-		if phpFPMPID() != "" {
-			if out, err := runErr("/etc/init.d/php8.2-fpm", "stop"); err != nil {
-				t.Errorf("stop php-fpm: %v\n%s", err, out)
-			}
-		}
+		stopPHPFPM(t)
 		removeApp(t, false)
 		if deployUserErr != nil { // the deploy user is the recipes'
 			runErr("userdel", "-r", "deploy")
@@ -374,6 +370,17 @@ func renice(t *testing.T, pid, nice int) {
 		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil {
 			t.Fatalf("renice thread %d of %d: %v", tid, pid, err)
 		}
+	}
+}
+
+// stopPHPFPM stops php-fpm through its init script if it runs.
+func stopPHPFPM(t *testing.T) {
+	t.Helper()
+	if phpFPMPID() == "" {
+		return
+	}
+	if out, err := runErr("/etc/init.d/php8.2-fpm", "stop"); err != nil {
+		t.Errorf("stop php-fpm: %v\n%s", err, out)
 	}
 }
 
