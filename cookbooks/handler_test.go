@@ -13,7 +13,8 @@ import (
 // php::default with the default handler (fpm) disables mod_php and
 // prefork, enables the event MPM, proxy_fcgi, setenvif and php-fpm's
 // conf, checks php-fpm through its init script (and starts it unless
-// it runs) and restarts Apache once.
+// it runs), gives requests in flight 10 s on a php-fpm reload and
+// restarts Apache once.
 func TestPHPHandlerSwitch(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
@@ -40,6 +41,9 @@ func TestPHPHandlerSwitch(t *testing.T) {
 	}
 	if n := strings.Count(res.output, "service[apache2] action restart"); n != 1 {
 		t.Errorf("Apache restarted %d times, want once:\n%s", n, res.output)
+	}
+	if got := read(t, filepath.Join(root, "etc/php/8.2/fpm/pool.d/zz-stackagent-global.conf")); !strings.Contains(got, "[global]\nprocess_control_timeout = 10s\n") {
+		t.Errorf("php-fpm's global conf lets no request finish on a reload:\n%s", got)
 	}
 	if !strings.Contains(cmds, "php8.2-fpm") {
 		t.Errorf("php8.2-fpm is not installed:\n%s", cmds)

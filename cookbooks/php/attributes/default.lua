@@ -26,6 +26,7 @@ if platform_family_is("debian") then
   }
   default.php.fpm_service = "php" .. v .. "-fpm"
   default.php.fpm_socket = "/run/php/php" .. v .. "-fpm.sock"
+  default.php.fpm_global_conf = "/etc/php/" .. v .. "/fpm/pool.d/zz-stackagent-global.conf"
   -- The Apache module mod_php registers, and the conf a2enconf enables
   -- for php-fpm.
   default.php.apache_module = "php" .. v
@@ -44,6 +45,7 @@ else
   default.php.ini_dirs = { mod_php = { "/etc/php.d" }, fpm = { "/etc/php.d" } }
   default.php.fpm_service = "php-fpm"
   default.php.fpm_socket = "/run/php-fpm/www.sock"
+  default.php.fpm_global_conf = "/etc/php-fpm.d/zz-stackagent-global.conf"
 end
 
 -- Where php-fpm is not managed by systemd: its init script, when it is
@@ -55,6 +57,12 @@ end
 -- systemd (the default: /run/php/php<version>-fpm.pid on Debian).
 default.php.fpm_watch = true
 -- default.php.fpm_pid_file = "/run/php/php8.2-fpm.pid"
+
+-- php-fpm's [global] settings of the agent's (fpm_global_conf, a file
+-- php-fpm.conf includes): on a reload (a php.ini change), php-fpm lets
+-- requests in flight finish for up to this many seconds before it stops
+-- its workers; its own default, 0, cuts them at once.
+default.php.fpm_process_control_timeout = 10
 
 -- More packages of your own (extensions such as php8.2-imagick, php8.2-redis).
 default.php.extra_packages = {}

@@ -48,6 +48,17 @@ else
 end
 
 if fpm then
+  validate.path(php.fpm_global_conf, "node.php.fpm_global_conf")
+  -- The package makes it; here too, so a run under --root works alone.
+  directory(php.fpm_global_conf:match("^(.*)/[^/]+$")) { mode = "0755", recursive = true }
+  template(php.fpm_global_conf) {
+    source = "php-fpm-global.conf.erb",
+    mode = "0644",
+    variables = {
+      process_control_timeout = validate.integer(php.fpm_process_control_timeout, "node.php.fpm_process_control_timeout", 0, 3600),
+    },
+    notifies = { "reload", "service[php-fpm]", "delayed" },
+  }
   service "php-fpm" {
     service_name = php.fpm_service,
     init_command = php.fpm_init_command,
