@@ -96,3 +96,16 @@ func TestReleaseSwitchReloads(t *testing.T) {
 		})
 	}
 }
+
+// TestApacheKeepAlive: Apache keeps an idle connection longer than an
+// ALB's 60 s idle timeout, so the load balancer closes it first.
+func TestApacheKeepAlive(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	for _, d := range []string{"var/log", "etc/apache2/conf-available", "etc/apache2/conf-enabled", "etc/apache2/sites-available", "etc/apache2/sites-enabled"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	converge(t, root, platformNode(t, "debian", "debian", "12", initScripts(t)), &fakeRunner{}, "apache2")
+	conf := read(t, filepath.Join(root, "etc/apache2/conf-available/stackagent.conf"))
+	mustContain(t, "stackagent.conf", conf, "KeepAlive On\n", "KeepAliveTimeout 65\n")
+}
