@@ -49,6 +49,7 @@ type deployLoad struct {
 	requests  [2]int
 	samples   []string
 	reused    atomic.Int64 // keep-alive requests that went on a reused connection
+	retried   atomic.Int64 // requests the transport sent again on another connection
 	stop      chan struct{}
 	wg        sync.WaitGroup
 }
@@ -88,8 +89,15 @@ func startDeployLoad(newConns, keepAlives int, paths []string) *deployLoad {
 
 func (l *deployLoad) one(client *http.Client, kind clientKind, path string) {
 	req, _ := http.NewRequest("GET", "http://"+siteHost+path, nil)
+	conns := 0
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		GotConn: func(i httptrace.GotConnInfo) {
+			// A second connection for one request is the transport
+			// retrying after the server closed a reused one: a load
+			// balancer would have answered 502.
+			if conns++; conns == 2 {
+				l.retried.Add(1)
+			}
 			if i.Reused {
 				l.reused.Add(1)
 			}
@@ -187,6 +195,7 @@ type loadStats struct {
 	steadyP50, steadyP99, duringP50, duringP99 time.Duration
 	requests, failed, errs                     [2]int
 	reused                                     int64
+	retried                                    int64
 	samples                                    []string
 	paths                                      []string // per path: steady and deploying p50/p99
 }
@@ -204,7 +213,7 @@ func (l *deployLoad) stats() loadStats {
 		steadyN: len(l.steady), duringN: len(l.during),
 		steadyP50: percentile(l.steady, 50), steadyP99: percentile(l.steady, 99),
 		duringP50: percentile(l.during, 50), duringP99: percentile(l.during, 99),
-		requests: l.requests, failed: l.failed, errs: l.errs, reused: l.reused.Load(),
+		requests: l.requests, failed: l.failed, errs: l.errs, reused: l.reused.Load(), retried: l.retried.Load(),
 		samples: append([]string(nil), l.samples...),
 	}
 }
@@ -216,7 +225,7 @@ func (s loadStats) String() string {
 	for _, k := range []clientKind{newConn, keepAlive} {
 		fmt.Fprintf(&b, "; %s: %d requests, %d failed (status >= 400), %d errors", k, s.requests[k], s.failed[k], s.errs[k])
 	}
-	fmt.Fprintf(&b, "; keep-alive requests on a reused connection: %d", s.reused)
+	fmt.Fprintf(&b, "; keep-alive requests on a reused connection: %d, sent again on a new one: %d", s.reused, s.retried)
 	fmt.Fprintf(&b, "; p50/p99 per path: %s", strings.Join(s.paths, ", "))
 	if len(s.samples) > 0 {
 		fmt.Fprintf(&b, "; first problems: %s", strings.Join(s.samples, "; "))
