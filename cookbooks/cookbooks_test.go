@@ -489,16 +489,16 @@ func TestEFSMount(t *testing.T) {
 	}
 }
 
-// TestPHPIni: the php.ini fragment from node.php.ini, for mod_php on
-// Debian and php-fpm on Amazon Linux.
+// TestPHPIni: the php.ini fragment from node.php.ini, for php-fpm (the
+// default) and mod_php on Debian and php-fpm on Amazon Linux.
 func TestPHPIni(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		platform, family, version, path string
 		extra                           map[string]any
 	}{
-		{"debian", "debian", "12", "etc/php/8.2/apache2/conf.d/99-stackagent.ini", nil},
-		{"debian", "debian", "12", "etc/php/8.2/fpm/conf.d/99-stackagent.ini", map[string]any{"handler": "fpm"}},
+		{"debian", "debian", "12", "etc/php/8.2/fpm/conf.d/99-stackagent.ini", nil},
+		{"debian", "debian", "12", "etc/php/8.2/apache2/conf.d/99-stackagent.ini", map[string]any{"handler": "mod_php"}},
 		{"amazon", "amazon", "2023", "etc/php.d/99-stackagent.ini", nil},
 	} {
 		root := t.TempDir()
@@ -510,7 +510,7 @@ func TestPHPIni(t *testing.T) {
 		converge(t, root, platformNode(t, tc.platform, tc.family, tc.version, hostIdentity(t), initScripts(t), map[string]any{"php": php}), run, "php")
 		ini := read(t, filepath.Join(root, tc.path))
 		mustContain(t, tc.path, ini, "memory_limit = 512M\n", "upload_max_filesize = 64M\n", "date.timezone = UTC\n",
-			"short_open_tag = On\n", "expose_php = Off\n")
+			"short_open_tag = On\n", "expose_php = Off\n", "opcache.revalidate_path = 1\n")
 		if strings.Contains(ini, "display_errors") {
 			t.Errorf("%s: a false setting is written:\n%s", tc.path, ini)
 		}

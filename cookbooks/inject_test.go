@@ -45,6 +45,12 @@ func TestHostileAttributesRefused(t *testing.T) {
 		{"newline through the fpm conf", "debian", []string{"php"}, func(s map[string]any) {
 			s["php"] = map[string]any{"apache_fpm_conf": "php8.2-fpm\ntouch /x"}
 		}, `node.php.apache_fpm_conf: invalid module name "php8.2-fpm\ntouch /x"`},
+		{"php-fpm config through the reload timeout", "debian", []string{"php"}, func(s map[string]any) {
+			s["php"] = map[string]any{"fpm_process_control_timeout": "10s\n[www]\nlisten = 0.0.0.0:9000"}
+		}, `node.php.fpm_process_control_timeout`},
+		{"php-fpm global conf outside a clean path", "debian", []string{"php"}, func(s map[string]any) {
+			s["php"] = map[string]any{"fpm_global_conf": "/etc/php/8.2/fpm/../../../x.conf"}
+		}, `node.php.fpm_global_conf: invalid path "/etc/php/8.2/fpm/../../../x.conf"`},
 		{"shell through a guard's module", "debian", []string{"php"}, func(s map[string]any) {
 			s["php"] = map[string]any{"handler": "fpm", "apache_module": "php8.2$(touch /x)"}
 		}, `node.php.apache_module: invalid module name "php8.2$(touch /x)"`},

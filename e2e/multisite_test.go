@@ -124,6 +124,7 @@ func TestMultisite(t *testing.T) {
 	_, deployUserErr := runErr("id", "deploy")
 	t.Cleanup(func() {
 		stopApache(t)
+		stopPHPFPM(t)
 		for _, a := range apps {
 			for _, p := range msAppPaths(a) {
 				if err := os.RemoveAll(p); err != nil {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -25,7 +27,7 @@ import (
 // Left on the host afterwards: what setup installs and configures for
 // Apache and PHP (packages, modules, ports.conf, conf-available/
 // stackagent.conf, 000-default disabled), the agent's own directories.
-// Apache is left stopped; MariaDB as found.
+// Apache and php-fpm are left stopped; MariaDB as found.
 
 // The app is not called wordpress, so that the test never touches a
 // WordPress of the host's own (bench/run.sh leaves one behind).
@@ -75,6 +77,7 @@ func TestWordPress(t *testing.T) {
 	efsDevice := t.TempDir() // the "EFS" file system: a bind mount's source
 	t.Cleanup(func() {
 		stopApache(t)
+		stopPHPFPM(t)
 		removeApp(t, false)
 		if deployUserErr != nil { // the deploy user is the recipes'
 			runErr("userdel", "-r", "deploy")
@@ -169,40 +172,84 @@ func TestWordPress(t *testing.T) {
 	t.Logf("stackagent releases %s:\n%s", app, out)
 	lap("deploy (git), rollback, releases")
 
-	// 10 deploys and 3 rollbacks under load; Apache is reloaded, never
-	// restarted (its parent pid stays).
-	pid := apachePID()
-	l := startLoad(4, []string{"/readme.html", "/" + markerFile, "/wp-admin/install.php", uploadPath, "/", "/wp-login.php"})
+	// 10 deploys and 3 rollbacks under load. Under php-fpm a release
+	// switch reloads nothing: Apache and php-fpm keep their parent pids,
+	// no connection is closed, and the p99 latency while deploying stays
+	// within twice the steady state's, measured in quiet windows between
+	// the deploys of the same run. The agent runs at nice 10, as its
+	// systemd unit has it (Apache and php-fpm, started by systemd there,
+	// at 0).
+	pid, fpmPID := apachePID(), phpFPMPID()
+	if fpmPID == "" {
+		t.Fatalf("php-fpm does not run after setup (the default handler is fpm)")
+	}
+	renice(t, a.cmd.Process.Pid, agentNice)
+	l := startDeployLoad(4, 4, []string{"/readme.html", "/" + markerFile, "/wp-admin/install.php", uploadPath, "/", "/wp-login.php", "/" + wherePHP})
+	time.Sleep(time.Second) // warm-up: opcache, php-fpm children
+	l.record(true)
+	quiet := func() { time.Sleep(deployQuiet) }
+	quiet()
+	var slowestSwitch time.Duration
 	plan := []string{"r2", "r3", "r4", "rollback", "r5", "r6", "r7", "rollback", "r8", "r9", "r10", "rollback", "r11"}
 	for i, step := range plan {
+		var before []release
+		ev := gitDeploy(repo, step)
 		if step == "rollback" {
-			before := releases(t, a)
-			r := a.send(t, map[string]any{"type": "deploy", "app": app, "command": "rollback"})
-			mustSucceed(t, "rollback under load", r)
-			mustReload(t, "rollback", r)
+			before = releases(t, a)
+			ev = map[string]any{"type": "deploy", "app": app, "command": "rollback"}
+		}
+		l.setDeploying(true)
+		r := a.send(t, ev)
+		done := time.Now()
+		mustSucceed(t, step+" under load", r)
+		mustNotReload(t, step, r)
+		if step == "rollback" {
 			after := releases(t, a)
 			if cur, prev := current(t, after), previous(t, before); cur != prev {
 				t.Errorf("rollback %d: current %s, want %s (the release before %s)", i, cur, prev, current(t, before))
 			}
 			checkServedFrom(t, markerOf(t, current(t, after)))
 		} else {
-			r := a.send(t, gitDeploy(repo, step))
-			mustSucceed(t, "deploy "+step, r)
-			mustReload(t, "deploy "+step, r)
 			checkServedFrom(t, "git "+step)
 		}
+		slowestSwitch = max(slowestSwitch, time.Since(done))
+		l.setDeploying(false)
 		checkUpload(t, upload)
 		if n := len(releases(t, a)); n > 3 {
 			t.Errorf("after %s: %d releases, keep_releases is 3", step, n)
 		}
+		quiet()
 	}
 	l.finish()
-	t.Logf("load during 10 deploys and 3 rollbacks: %s", l)
-	if l.failed.Load() != 0 || l.connErrors.Load() != 0 || l.total.Load() < 100 {
-		t.Errorf("load: %s", l)
+	st := l.stats()
+	t.Logf("load during 10 deploys and 3 rollbacks: %s", st)
+	t.Logf("the new release served by PHP at most %s after the deploy's result", slowestSwitch.Round(time.Millisecond))
+	for _, k := range []clientKind{newConn, keepAlive} {
+		if st.failed[k] != 0 || st.errs[k] != 0 || st.requests[k] < 100 {
+			t.Errorf("%s clients: %d requests, %d failed, %d errors; want 0 failed and 0 errors of at least 100", k, st.requests[k], st.failed[k], st.errs[k])
+		}
+	}
+	if st.reused == 0 || st.retried != 0 {
+		t.Errorf("keep-alive clients: %d requests on a reused connection (want some), %d sent again after the server closed one (want 0)", st.reused, st.retried)
+	}
+	if st.steadyN < minSamples || st.duringN < minSamples {
+		t.Errorf("too few samples for a p99: %d steady, %d during deploys; want %d each", st.steadyN, st.duringN, minSamples)
+	} else {
+		// The p99 ratio (target ≤ 2×) is a measurement, logged for
+		// docs/benchmarks.md: on a shared 2-core box its margin is the
+		// box's load, so it is no pass/fail check (timing stays out of
+		// tests). The errors above are the check.
+		verdict := "within"
+		if st.ratio() > 2 {
+			verdict = "OVER"
+		}
+		t.Logf("p99 during deploys %s vs steady %s: %.2f×, %s the 2× target", st.duringP99, st.steadyP99, st.ratio(), verdict)
 	}
 	if now := apachePID(); now != pid {
-		t.Errorf("Apache's parent pid changed from %s to %s during deploys: restarted, not reloaded", pid, now)
+		t.Errorf("Apache's parent pid changed from %s to %s during deploys: restarted", pid, now)
+	}
+	if now := phpFPMPID(); now != fpmPID {
+		t.Errorf("php-fpm's master pid changed from %s to %s during deploys: restarted or reloaded", fpmPID, now)
 	}
 	rels = releases(t, a)
 	entries, _ := os.ReadDir(deployTo + "/releases")
@@ -291,12 +338,69 @@ func hasLine(out string, fields ...string) bool {
 	return false
 }
 
-// mustReload: the run reloaded Apache (graceful) and did not restart it.
-func mustReload(t *testing.T, what string, r result) {
+// The deploys under load: a quiet window (steady state) after each,
+// and the samples a p99 needs on each side.
+const (
+	deployQuiet = 4 * time.Second
+	minSamples  = 500
+)
+
+// mustNotReload: a release switch under php-fpm neither reloads nor
+// restarts Apache or php-fpm.
+func mustNotReload(t *testing.T, what string, r result) {
 	t.Helper()
-	if !strings.Contains(r.Output, "service[apache2] action reload") || strings.Contains(r.Output, "service[apache2] action restart") {
-		t.Errorf("%s: want Apache reloaded, not restarted; the run's output ends:\n%s", what, r.Output)
+	for _, s := range []string{"service[apache2] action reload", "service[apache2] action restart", "service[php-fpm] action"} {
+		if strings.Contains(r.Output, s) {
+			t.Errorf("%s: %q, want no reload; the run's output ends:\n%s", what, s, r.Output)
+		}
 	}
+}
+
+// agentNice is the agent's nice value in systemd/stackagent.service:
+// deploys are background work, requests come first.
+const agentNice = 10
+
+// renice sets the nice value of every thread of process pid (Linux's
+// nice is per thread; the processes it starts later inherit it).
+func renice(t *testing.T, pid, nice int) {
+	t.Helper()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatalf("renice %d: %v", pid, err)
+	}
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(task.Name())
+		if err != nil {
+			continue
+		}
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil {
+			t.Fatalf("renice thread %d of %d: %v", tid, pid, err)
+		}
+	}
+}
+
+// stopPHPFPM stops php-fpm through its init script if it runs.
+func stopPHPFPM(t *testing.T) {
+	t.Helper()
+	if phpFPMPID() == "" {
+		return
+	}
+	if out, err := runErr("/etc/init.d/php8.2-fpm", "stop"); err != nil {
+		t.Errorf("stop php-fpm: %v\n%s", err, out)
+	}
+}
+
+// phpFPMPID is php-fpm's master pid, "" when it does not run.
+func phpFPMPID() string {
+	b, err := os.ReadFile("/run/php/php8.2-fpm.pid")
+	if err != nil {
+		return ""
+	}
+	pid := strings.TrimSpace(string(b))
+	if _, err := os.Stat("/proc/" + pid); err != nil {
+		return ""
+	}
+	return pid
 }
 
 // removeApp removes what the test's app leaves on the host: the "EFS"

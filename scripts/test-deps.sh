@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "test-deps: not root; skipping package installs (root-only tests will skip)"
   exit 0
 fi
-need=(git make ca-certificates util-linux nodejs npm rpm systemd packer mariadb-server apache2 php libapache2-mod-php php-mysql wordpress curl)
+need=(git make ca-certificates util-linux nodejs npm rpm systemd packer mariadb-server apache2 php libapache2-mod-php php-fpm php-mysql wordpress curl)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

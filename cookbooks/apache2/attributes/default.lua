@@ -65,7 +65,12 @@ default.apache.server_signature = "Off"
 default.apache.trace_enable = "Off"
 default.apache.timeout = 60
 default.apache.keepalive = "On"
-default.apache.keepalive_timeout = 5
+-- Longer than the load balancer's idle timeout (an ALB's is 60 s), so the
+-- load balancer closes an idle connection, never Apache just as the load
+-- balancer sends a request on it (a 502). The event MPM (php-fpm, the
+-- default) keeps idle connections without a worker; under mod_php
+-- (prefork) each holds a process: lower it there.
+default.apache.keepalive_timeout = 65
 default.apache.max_keepalive_requests = 100
 -- The ServerName of the server itself, so apache2ctl does not warn.
 default.apache.server_name = "localhost"

@@ -241,9 +241,20 @@ function M.declare(c, opts)
     environment = lazy(function() return M.environment(name) end),
     rollback_to = M.event().rollback_to,
     action = action,
-    notifies = { "reload", "service[apache2]", "delayed" },
+    notifies = M.release_notifies(),
   }
   M.declare_vhost(c, opts.vhost)
+end
+
+-- release_notifies is what a new current (deploy, rollback) notifies.
+-- Under php-fpm nothing: the vhost's DocumentRoot is the current link,
+-- which Apache resolves per request, and php-fpm's opcache keys scripts
+-- by real path (php's opcache.revalidate_path), so the new release is
+-- served without a reload; the vhost template still reloads Apache when
+-- it changed. mod_php runs in Apache: a graceful reload, as before.
+function M.release_notifies()
+  if node.php and node.php.handler == "fpm" then return nil end
+  return { "reload", "service[apache2]", "delayed" }
 end
 
 -- domains returns node.deploy.<name>.domains, each checked (RFC 1123,

@@ -1,11 +1,13 @@
--- PHP for Apache. php.handler is "mod_php" (Apache runs PHP in its own
--- processes, prefork MPM) or "fpm" (php-fpm, reached through proxy_fcgi,
--- event MPM). Amazon Linux 2023 and RHEL ship no mod_php: fpm there.
+-- PHP for Apache. php.handler is "fpm" (the default: php-fpm, reached
+-- through proxy_fcgi, event MPM) or "mod_php" (Apache runs PHP in its own
+-- processes, prefork MPM; Debian family only). Under fpm a deploy switches
+-- current without reloading Apache or php-fpm (docs/wordpress.md).
+-- Amazon Linux 2023 and RHEL ship no mod_php: fpm there.
 local pv = node.platform_version or ""
 if platform_family_is("debian") then
   local versions = { ["11"] = "7.4", ["12"] = "8.2", ["13"] = "8.4", ["20.04"] = "7.4", ["22.04"] = "8.1", ["24.04"] = "8.3" }
   default.php.version = versions[pv:match("^%d+%.%d+") or ""] or versions[pv:match("^%d+") or ""] or "8.2"
-  default.php.handler = "mod_php"
+  default.php.handler = "fpm"
   local v = node.php.version
   default.php.packages = { "php" .. v, "php" .. v .. "-cli" }
   default.php.mod_php_packages = { "libapache2-mod-php" .. v }
@@ -24,6 +26,7 @@ if platform_family_is("debian") then
   }
   default.php.fpm_service = "php" .. v .. "-fpm"
   default.php.fpm_socket = "/run/php/php" .. v .. "-fpm.sock"
+  default.php.fpm_global_conf = "/etc/php/" .. v .. "/fpm/pool.d/zz-stackagent-global.conf"
   -- The Apache module mod_php registers, and the conf a2enconf enables
   -- for php-fpm.
   default.php.apache_module = "php" .. v
@@ -42,6 +45,7 @@ else
   default.php.ini_dirs = { mod_php = { "/etc/php.d" }, fpm = { "/etc/php.d" } }
   default.php.fpm_service = "php-fpm"
   default.php.fpm_socket = "/run/php-fpm/www.sock"
+  default.php.fpm_global_conf = "/etc/php-fpm.d/zz-stackagent-global.conf"
 end
 
 -- Where php-fpm is not managed by systemd: its init script, when it is
@@ -53,6 +57,12 @@ end
 -- systemd (the default: /run/php/php<version>-fpm.pid on Debian).
 default.php.fpm_watch = true
 -- default.php.fpm_pid_file = "/run/php/php8.2-fpm.pid"
+
+-- php-fpm's [global] settings of the agent's (fpm_global_conf, a file
+-- php-fpm.conf includes): on a reload (a php.ini change), php-fpm lets
+-- requests in flight finish for up to this many seconds before it stops
+-- its workers; its own default, 0, cuts them at once.
+default.php.fpm_process_control_timeout = 10
 
 -- More packages of your own (extensions such as php8.2-imagick, php8.2-redis).
 default.php.extra_packages = {}
@@ -71,6 +81,11 @@ default.php.ini["opcache.enable"] = 1
 default.php.ini["opcache.memory_consumption"] = 128
 default.php.ini["opcache.max_accelerated_files"] = 10000
 default.php.ini["opcache.revalidate_freq"] = 2
--- Releases are switched by a symlink: resolve it per request so a deploy
--- is seen at once (realpath cache, not opcache, is what holds old paths).
+-- Releases are switched by a symlink (current), without a reload: opcache
+-- keys each script by its real path (revalidate_path), so a new release
+-- is compiled afresh, never served from the old one's cache, and each
+-- PHP process sees the new current once its realpath cache entry
+-- (realpath_cache_ttl seconds) expires. A request runs wholly in one
+-- release: __FILE__ and __DIR__ are real paths.
+default.php.ini["opcache.revalidate_path"] = 1
 default.php.ini["realpath_cache_ttl"] = 2

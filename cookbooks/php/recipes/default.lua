@@ -48,6 +48,17 @@ else
 end
 
 if fpm then
+  validate.path(php.fpm_global_conf, "node.php.fpm_global_conf")
+  -- The package makes it; here too, so a run under --root works alone.
+  directory(php.fpm_global_conf:match("^(.*)/[^/]+$")) { mode = "0755", recursive = true }
+  template(php.fpm_global_conf) {
+    source = "php-fpm-global.conf.erb",
+    mode = "0644",
+    variables = {
+      process_control_timeout = validate.integer(php.fpm_process_control_timeout, "node.php.fpm_process_control_timeout", 0, 3600),
+    },
+    notifies = { "reload", "service[php-fpm]", "delayed" },
+  }
   service "php-fpm" {
     service_name = php.fpm_service,
     init_command = php.fpm_init_command,
@@ -112,7 +123,7 @@ for i, dir in ipairs(php.ini_dirs[php.handler]) do
     source = "php.ini.erb",
     mode = "0644",
     variables = { ini = php.ini },
-    notifies = fpm and { { "restart", "service[php-fpm]", "delayed" }, { "reload", "service[apache2]", "delayed" } }
-      or { "reload", "service[apache2]", "delayed" },
+    -- php-fpm reads php.ini, Apache does not (fpm); mod_php is Apache.
+    notifies = fpm and { "reload", "service[php-fpm]", "delayed" } or { "reload", "service[apache2]", "delayed" },
   }
 end
