@@ -94,7 +94,7 @@ func defaultConfig() Config {
 		MetricsAddress: "127.0.0.1:9127", LogLevel: "info", LogFormat: "text", WaitSeconds: 20,
 		VisibilityTimeout: 60 * time.Second, JournalMaxAge: 7 * 24 * time.Hour, KeepRuns: 50, BootSetup: true,
 		DriftSplay: 5 * time.Minute, WatchInterval: 5 * time.Second, RepairMax: 3, RepairWindow: 10 * time.Minute, Escalate: true,
-		StrictModes: "on",
+		StrictModes: "on", ConfigureSettle: 2 * time.Second,
 	}
 }
 

@@ -143,7 +143,7 @@ custom_cookbooks:
 		LogFormat: "json", WaitSeconds: 5, VisibilityTimeout: 5 * time.Minute, JournalMaxAge: 72 * time.Hour, KeepRuns: 10,
 		BootSetup: false, IMDSEndpoint: "http://169.254.169.254",
 		DriftInterval: 30 * time.Minute, DriftSplay: 2 * time.Minute, WatchInterval: 2 * time.Second, RepairMax: 5,
-		RepairWindow: time.Hour, Escalate: false, StrictModes: "on",
+		RepairWindow: time.Hour, Escalate: false, StrictModes: "on", ConfigureSettle: 2 * time.Second,
 		CustomCookbooks: &lifecycle.CookbookSource{Type: "git", URL: "https://github.com/example/cookbooks.git",
 			Revision: "v1.2.0", SSHKey: "/etc/stackagent/deploy_key", Subdir: "cookbooks"},
 	}

@@ -18,7 +18,8 @@
 # fauxqs or an agent failed, a timeout). Needs node and npm; not root.
 #
 # Environment: SIZES (1,10,50,100), RUNS (5), IDLE (60, seconds),
-# STORM (50), STACKAGENT (a prebuilt binary).
+# STORM (50), SETTLE (the agents' configure_settle; empty: their default),
+# STACKAGENT (a prebuilt binary).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -83,7 +84,7 @@ echo "bench/fleet.sh: fauxqs $(node -p 'require("./testenv/fauxqs/node_modules/f
 echo "bench/fleet.sh: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # In the background, so that a signal to this script runs the trap at once.
 timeout -k 20 7200 "$work/fleetbench" -agent "$STACKAGENT" -cookbooks "$here/daemon-cookbooks" \
-	-endpoint "http://127.0.0.1:$port" -n "$SIZES" -runs "$RUNS" -idle "${IDLE}s" -storm "$STORM" -tmp "$work" &
+	-endpoint "http://127.0.0.1:$port" -n "$SIZES" -runs "$RUNS" -idle "${IDLE}s" -storm "$STORM" -settle "${SETTLE:-}" -tmp "$work" &
 fb_pid=$!
 rc=0
 wait "$fb_pid" || rc=$?

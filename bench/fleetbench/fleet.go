@@ -125,6 +125,9 @@ func (f *fleet) startAgent(ctx context.Context, proxyURL, cbs, dir, id string) (
 		"--roles-dir", filepath.Join(dir, "roles"), "--data-bags-dir", filepath.Join(dir, "data_bags"),
 		"--plugin-dir", filepath.Join(dir, "plugins"), "--reply-to", f.results,
 		"--boot-setup=false", "--metrics-address", metrics, "--log-format", "json")
+	if *settle != "" {
+		a.cmd.Args = append(a.cmd.Args, "--configure-settle", *settle)
+	}
 	a.cmd.Stdout, a.cmd.Stderr = logF, logF
 	a.cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true")
 	a.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

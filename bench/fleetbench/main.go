@@ -54,6 +54,7 @@ var (
 	idle      = flag.Duration("idle", 60*time.Second, "idle window for CPU and ReceiveMessage")
 	storm     = flag.Int("storm", 50, "configures in the storm (0: no storm)")
 	tmpParent = flag.String("tmp", "", "make the temporary directory in here")
+	settle    = flag.String("settle", "", "the agents' configure_settle (empty: the agent's default, 2s)")
 )
 
 const region = "us-east-1"
