@@ -60,25 +60,8 @@ fi
 go build -o "$work/fleetbench" ./bench/fleetbench
 
 # --- fauxqs ---------------------------------------------------------------
-timeout 600 testenv/fauxqs/install.sh >&2 || die "installing fauxqs failed"
-[ -f testenv/fauxqs/node_modules/fauxqs/package.json ] || die "fauxqs is not installed"
-mkfifo "$work/fq.in"
-# fauxqs exits when its stdin closes; hold the fifo open from fd 8 here so
-# it also goes away if this script is killed.
-node testenv/fauxqs/launch.mjs 0 <"$work/fq.in" >"$work/fq.out" 2>"$work/fq.err" &
-fq_pid=$!
-exec 8>"$work/fq.in"
-port=""
-i=0
-while [ $i -lt 200 ]; do
-	port=$(sed -n 's/^FAUXQS_PORT=//p' "$work/fq.out" 2>/dev/null)
-	[ -n "$port" ] && break
-	kill -0 "$fq_pid" 2>/dev/null || { cat "$work/fq.err" >&2; die "fauxqs exited"; }
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -n "$port" ] || die "fauxqs did not start within 20 s"
-echo "bench/fleet.sh: fauxqs $(node -p 'require("./testenv/fauxqs/node_modules/fauxqs/package.json").version') on 127.0.0.1:$port" >&2
+. "$here/fauxqs.sh"
+start_fauxqs
 
 # --- measure --------------------------------------------------------------
 echo "bench/fleet.sh: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
