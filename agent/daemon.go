@@ -130,7 +130,7 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 				notify.Status("polling " + src)
 			case "converging":
 				if ev != nil {
-					notify.Status("converging " + ev.Type + " " + ev.ID)
+					notify.Status("converging " + ev.Type + " " + lifecycle.ShortID(ev.ID))
 				}
 			case "backing-off":
 				notify.Status("receive failing; backing off")

@@ -69,11 +69,8 @@ func (e *engine) baseNode(files ...string) (*recipes.Node, []string, error) {
 	all = append(all, files...)
 	var runList []string
 	for _, file := range all {
-		m, err := recipes.ReadJSONFile(file)
+		m, err := lifecycle.ReadAttributeFile(file)
 		if err != nil {
-			return nil, nil, fmt.Errorf("attributes: %w", err)
-		}
-		if err := lifecycle.CheckAttributeNames(file, m); err != nil {
 			return nil, nil, fmt.Errorf("attributes: %w", err)
 		}
 		if rl, ok := m["run_list"]; ok {

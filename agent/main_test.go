@@ -105,7 +105,10 @@ lua_block "record" {
 
 func TestRunRecipeBadUsage(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{"bad.json": "{\n  \"a\": 1,\n  \"b\": \n}\n"})
+	writeTree(t, root, map[string]string{"bad.json": "{\n  \"a\": 1,\n  \"b\": \n}\n",
+		"huge.json":          `{"php": {"limits": [1, 1e400]}}`,
+		"deep.json":          `{"a":` + strings.Repeat("[", 65) + strings.Repeat("]", 65) + `}`,
+		"attrs/10-huge.json": `{"x": {"y z": -1e400}}`})
 	cases := []struct {
 		name string
 		args []string
@@ -114,6 +117,9 @@ func TestRunRecipeBadUsage(t *testing.T) {
 		{"no run list", []string{"run-recipe", "--root", root}, "no run list"},
 		{"bad json", []string{"run-recipe", "--root", root, "-j", filepath.Join(root, "bad.json"), "x"}, "bad.json: line 4, column 1"},
 		{"missing json", []string{"run-recipe", "--root", root, "-j", filepath.Join(root, "nope.json"), "x"}, "nope.json"},
+		{"number out of range", []string{"run-recipe", "--root", root, "-j", filepath.Join(root, "huge.json"), "x"}, "huge.json: php.limits[1]: number out of range"},
+		{"nested too deep", []string{"run-recipe", "--root", root, "-j", filepath.Join(root, "deep.json"), "x"}, "deep.json: JSON nested more than 64 levels deep"},
+		{"attributes.d number out of range", []string{"run-recipe", "--root", root, "--attributes-dir", filepath.Join(root, "attrs"), "x"}, `10-huge.json: x["y z"]: number out of range`},
 		{"bad run list entry", []string{"run-recipe", "--root", root, "recipe[a b]"}, "run list entry"},
 		{"unknown cookbook", []string{"run-recipe", "--root", root, "nosuch::thing"}, `cookbook "nosuch": cookbook not found`},
 		{"bad log format", []string{"run-recipe", "--log-format", "xml", "x"}, "--log-format"},

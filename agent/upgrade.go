@@ -39,7 +39,11 @@ type upgrader struct {
 	http     *http.Client
 	s3       func() (*s3.Client, error)
 	family   string // platform_family: debian, rhel, amazon…
+	maxSize  int64  // largest package_url download; 0 is maxPackageBytes
 }
+
+// maxPackageBytes is the largest agent package package_url may name.
+const maxPackageBytes = 512 << 20
 
 func (u *upgrader) Upgrade(ctx context.Context, ev *lifecycle.Event) (string, error) {
 	want := ev.AgentVersion
@@ -137,7 +141,7 @@ const packageChecksumHow = "append #sha256=<sha256 of the package> to package_ur
 // fetch downloads package_url into the state dir. A "#sha256=HEX"
 // fragment is the package's checksum, checked; a plain http:// URL
 // without one is refused.
-func (u *upgrader) fetch(ctx context.Context, raw string) (string, error) {
+func (u *upgrader) fetch(ctx context.Context, raw string) (_ string, err error) {
 	raw, want, _ := strings.Cut(raw, "#sha256=")
 	want = strings.ToLower(want)
 	if err := archive.RequireChecksum(raw, want, packageChecksumHow); err != nil {
@@ -151,7 +155,12 @@ func (u *upgrader) fetch(ctx context.Context, raw string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
+	defer func() {
+		f.Close()
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
 	var body io.ReadCloser
 	uu, err := url.Parse(raw)
 	switch {
@@ -190,13 +199,23 @@ func (u *upgrader) fetch(ctx context.Context, raw string) (string, error) {
 		}
 	}
 	defer body.Close()
+	max := u.maxSize
+	if max <= 0 {
+		max = maxPackageBytes
+	}
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, 512<<20)); err != nil {
-		os.Remove(f.Name())
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, max+1))
+	if err != nil {
 		return "", err
 	}
+	if n > max {
+		limit := fmt.Sprintf("%d bytes", max)
+		if max%(1<<20) == 0 {
+			limit = fmt.Sprintf("%d MiB", max>>20)
+		}
+		return "", fmt.Errorf("the package is larger than %s, the limit of an agent package download; refused, nothing installed", limit)
+	}
 	if got := hex.EncodeToString(h.Sum(nil)); want != "" && got != want {
-		os.Remove(f.Name())
 		return "", fmt.Errorf("checksum mismatch: the package has sha256 %s, package_url says %s", got, want)
 	}
 	return f.Name(), nil

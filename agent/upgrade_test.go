@@ -94,3 +94,26 @@ func TestUpgradeAgent(t *testing.T) {
 		t.Fatalf("stored result %+v", stored)
 	}
 }
+
+// TestUpgradePackageOverLimit: a package_url download over the size limit
+// is an error that names the limit (it used to be cut off silently and
+// the truncated file installed), and leaves no download behind.
+func TestUpgradePackageOverLimit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pkg := filepath.Join(dir, "stackagent")
+	if err := os.WriteFile(pkg, make([]byte, 2<<20+1), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	u := &upgrader{binary: filepath.Join(dir, "bin"), stateDir: filepath.Join(dir, "state"), maxSize: 2 << 20}
+	_, err := u.Upgrade(t.Context(), &lifecycle.Event{Type: lifecycle.TypeUpgradeAgent, AgentVersion: "9.9.9", PackageURL: pkg})
+	if err == nil || !strings.Contains(err.Error(), "larger than 2 MiB, the limit of an agent package download") {
+		t.Fatalf("Upgrade = %v", err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "state", "upgrades")); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+	if _, err := os.Stat(u.binary); !os.IsNotExist(err) {
+		t.Fatalf("something was installed: %v", err)
+	}
+}

@@ -63,6 +63,12 @@ func TestHostileAttributesRefused(t *testing.T) {
 		{"app name as a path", "debian", []string{"deploy::php"}, func(s map[string]any) {
 			s["deploy"].(map[string]any)["../../x"] = map[string]any{"application_type": "php"}
 		}, `node.deploy: invalid app name "../../x"`},
+		{"archive limit not an integer", "debian", []string{"wordpress::deploy"}, func(s map[string]any) {
+			wp(s)["scm"].(map[string]any)["max_archive_size"] = "1e9; touch /x"
+		}, `node.deploy.wordpress.scm.max_archive_size: invalid integer "1e9; touch /x"`},
+		{"archive limit below 1", "debian", []string{"wordpress::deploy"}, func(s map[string]any) {
+			wp(s)["scm"].(map[string]any)["max_archive_entries"] = 0
+		}, `node.deploy.wordpress.scm.max_archive_entries: invalid integer "0"`},
 		{"deploy_to outside its place", "debian", []string{"wordpress::deploy"}, func(s map[string]any) {
 			wp(s)["deploy_to"] = "/srv/www/../../etc"
 		}, `node.deploy.wordpress.deploy_to: invalid path "/srv/www/../../etc"`},

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/stackagent/stackagent/internal/atomicfile"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -310,12 +310,12 @@ func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
 			ref.ID = pe.ID
 		}
 		ref.Type = refusedType(m.Body)
-		d.Log.Error("event refused", "event", ref.ID, "message", m.ID, "reason", err.Error())
+		d.Log.Error("event refused", "event", ShortID(ref.ID), "message", m.ID, "reason", err.Error())
 		d.finish(ctx, m, ref, d.result(ref, StatusRefused, err.Error(), &Outcome{ExitCode: 1}, d.Now()))
 		return pending{}, false
 	}
 	if e, done := d.Journal.Done(ev.ID); done {
-		d.Log.Info("duplicate delivery of a processed event; deleted without a run", "event", ev.ID, "status", e.Status, "processed_at", e.At)
+		d.Log.Info("duplicate delivery of a processed event; deleted without a run", "event", ShortID(ev.ID), "status", e.Status, "processed_at", e.At)
 		// An event run again at start-up after a crash had no message to
 		// keep its result with: give it to this delivery.
 		if rr, ok := d.Source.(ResultRecorder); ok && d.Results != nil {
@@ -327,7 +327,7 @@ func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
 		return pending{}, false
 	}
 	if ok, reason := ev.Targets(d.Identity); !ok {
-		d.Log.Info("event is not for this instance; skipped", "event", ev.ID, "reason", reason)
+		d.Log.Info("event is not for this instance; skipped", "event", ShortID(ev.ID), "reason", reason)
 		d.finish(ctx, m, ev, d.result(ev, StatusSkipped, reason, nil, d.Now()))
 		return pending{}, false
 	}
@@ -358,7 +358,7 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	out := d.run(ctx, ev)
 	stopBeats()
 	if out.Status == statusRestart {
-		d.Log.Warn("restarting the agent to finish the event", "event", ev.ID, "detail", out.Output)
+		d.Log.Warn("restarting the agent to finish the event", "event", ShortID(ev.ID), "detail", out.Output)
 		d.release(m)
 		ip.Attempts--
 		SaveInProgress(d.inProgressPath(), ip)
@@ -366,14 +366,14 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 		return
 	}
 	if out.Status == StatusInterrupted {
-		d.Log.Warn("stopped before the event finished; handing it back for redelivery", "event", ev.ID)
+		d.Log.Warn("stopped before the event finished; handing it back for redelivery", "event", ShortID(ev.ID))
 		d.release(m)
 		// The in-progress record stays so the next start runs the event
 		// again. The attempt counts toward MaxAttempts like a crash: a
 		// recipe that restarts the agent must not loop forever.
 		ip.Interrupted++
 		if err := SaveInProgress(d.inProgressPath(), ip); err != nil {
-			d.Log.Error("recording the interruption", "event", ev.ID, "error", err)
+			d.Log.Error("recording the interruption", "event", ShortID(ev.ID), "error", err)
 		}
 		return
 	}
@@ -390,12 +390,14 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	}
 	if out.Status == StatusSuccess || out.Status == StatusFailed {
 		if err := d.Applied.Advance(ev, d.Now()); err != nil {
-			d.Log.Error("recording the applied event", "event", ev.ID, "error", err)
+			d.Log.Error("recording the applied event", "event", ShortID(ev.ID), "error", err)
 		}
 	}
 	d.finish(ctx, m, ev, res)
 	if ev.Type == TypeSetup && out.Status == StatusSuccess {
-		os.WriteFile(filepath.Join(d.StateDir, "setup.succeeded"), []byte(d.Now().UTC().Format(time.RFC3339)+"\n"), 0o640)
+		if err := atomicfile.WriteFile(filepath.Join(d.StateDir, "setup.succeeded"), []byte(d.Now().UTC().Format(time.RFC3339)+"\n"), 0o640); err != nil {
+			d.Log.Error("recording that setup succeeded", "error", err)
+		}
 	}
 }
 
@@ -487,12 +489,12 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 	ctx = context.WithoutCancel(ctx)
 	if d.Results != nil {
 		if _, err := d.Results.Save(r); err != nil {
-			d.Log.Error("saving the result", "event", ev.ID, "error", err)
+			d.Log.Error("saving the result", "event", ShortID(ev.ID), "error", err)
 		}
 	}
 	if rr, ok := d.Source.(ResultRecorder); ok && m != nil {
 		if err := rr.RecordResult(m, r); err != nil {
-			d.Log.Error("recording the result with the message", "event", ev.ID, "error", err)
+			d.Log.Error("recording the result with the message", "event", ShortID(ev.ID), "error", err)
 		}
 	}
 	if d.Reporter != nil && Reportable(ev, r) {
@@ -500,7 +502,7 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 		err := d.Reporter.Report(rctx, r)
 		cancel()
 		if err != nil {
-			d.Log.Error("reporting the result", "event", ev.ID, "error", err)
+			d.Log.Error("reporting the result", "event", ShortID(ev.ID), "error", err)
 		}
 	}
 	if ev.Hook != nil && d.Hooks != nil && (r.Status == StatusSuccess || r.Status == StatusFailed) {
@@ -508,7 +510,7 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 		err := d.Hooks.Complete(hctx, ev.Hook, HookResult(r))
 		cancel()
 		if err != nil {
-			d.Log.Error("completing the lifecycle action", "event", ev.ID, "error", err)
+			d.Log.Error("completing the lifecycle action", "event", ShortID(ev.ID), "error", err)
 		}
 	}
 	if ev.ID != "" {
@@ -522,7 +524,7 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 	}
 	d.delete(ctx, m)
 	d.OnResult(r)
-	d.Log.Info("event finished", "event", ev.ID, "type", ev.Type, "status", r.Status, "exit_code", r.ExitCode,
+	d.Log.Info("event finished", "event", ShortID(ev.ID), "type", ev.Type, "status", r.Status, "exit_code", r.ExitCode,
 		"updated", r.Updated, "total", r.Total, "seconds", r.End.Sub(r.Start).Seconds())
 }
 

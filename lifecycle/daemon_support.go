@@ -41,7 +41,7 @@ func (d *Daemon) heartbeats(ctx context.Context, m *Message, ev *Event) func() {
 					err := d.Hooks.Heartbeat(cctx, ev.Hook)
 					end()
 					if err != nil {
-						d.Log.Warn("lifecycle action heartbeat failed", "event", ev.ID, "error", err)
+						d.Log.Warn("lifecycle action heartbeat failed", "event", ShortID(ev.ID), "error", err)
 					}
 				}
 			}
@@ -68,13 +68,13 @@ func (d *Daemon) recover(ctx context.Context) error {
 		return ClearInProgress(d.inProgressPath())
 	}
 	if ip.Attempts >= d.MaxAttempts {
-		d.Log.Error("event did not finish too often; giving up", "event", ip.Event.ID, "attempts", ip.Attempts, "interrupted", ip.Interrupted)
+		d.Log.Error("event did not finish too often; giving up", "event", ShortID(ip.Event.ID), "attempts", ip.Attempts, "interrupted", ip.Interrupted)
 		d.finish(ctx, nil, ip.Event, d.result(ip.Event, StatusFailed,
 			fmt.Sprintf("gave up after %d attempts that did not finish (%d stopped by a signal such as SIGTERM, %d crashed or killed)",
 				ip.Attempts, ip.Interrupted, ip.Attempts-ip.Interrupted), &Outcome{ExitCode: 1}, d.Now()))
 		return nil
 	}
-	d.Log.Warn("the agent stopped while converging; running the event again", "event", ip.Event.ID, "type", ip.Event.Type,
+	d.Log.Warn("the agent stopped while converging; running the event again", "event", ShortID(ip.Event.ID), "type", ip.Event.Type,
 		"started", ip.Started, "attempt", ip.Attempts+1)
 	d.process(ctx, nil, ip.Event)
 	return nil
@@ -109,7 +109,7 @@ func (d *Daemon) bootSetup(ctx context.Context) {
 	if _, done := d.Journal.Done(ev.ID); done {
 		return
 	}
-	d.Log.Info("setup has never succeeded on this host; running it now", "event", ev.ID)
+	d.Log.Info("setup has never succeeded on this host; running it now", "event", ShortID(ev.ID))
 	d.process(ctx, nil, ev)
 }
 

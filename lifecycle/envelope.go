@@ -159,6 +159,7 @@ func (p *parser) hook(m map[string]any) (*Event, error) {
 		InstanceID:           d.str("EC2InstanceId", true),
 	}
 	meta := d.str("NotificationMetadata", false)
+	d.checkInstance("EC2InstanceId", h.InstanceID)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -199,7 +200,7 @@ func (p *parser) metadata(e *Event, meta string) error {
 			Reason: "looks like JSON but does not parse: " + err.Error()}
 	}
 	d := &decoder{m: m, env: e.Envelope, id: e.ID}
-	e.Stack = d.str("stack", false)
+	e.Stack = d.name("stack", "stack name")
 	e.Layers = d.names("layers", "layer name")
 	e.Attributes = d.attributes("attributes")
 	if d.err != nil {

@@ -3,10 +3,12 @@ package lifecycle
 import (
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 
 	"github.com/stackagent/stackagent/internal/names"
+	"github.com/stackagent/stackagent/recipes"
 )
 
 // Limits on a message body, checked before it is decoded (size, depth)
@@ -151,6 +153,29 @@ func checkDeployNames(field string, attrs map[string]any) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// ReadAttributeFile reads an attribute file (attributes.d/*.json, a -j
+// file) under the limits an event's attributes have: nesting no deeper
+// than MaxJSONDepth (checked before decoding), finite numbers, app names
+// keying deploy. Its errors name the file and the field.
+func ReadAttributeFile(file string) (map[string]any, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if jsonDepth(b, MaxJSONDepth) > MaxJSONDepth {
+		return nil, fmt.Errorf("%s: JSON nested more than %d levels deep", file, MaxJSONDepth)
+	}
+	m, err := recipes.ParseJSONObject(file, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNumbers("", m); err != nil {
+		pe := err.(*ParseError)
+		return nil, fmt.Errorf("%s: %s: %s", file, pe.Field, pe.Reason)
+	}
+	return m, CheckAttributeNames(file, m)
 }
 
 // CheckAttributeNames checks the names in an attribute file (the app

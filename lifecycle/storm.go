@@ -80,18 +80,18 @@ func (d *Daemon) admit(ctx context.Context, held []pending, msgs []*Message) []p
 		}
 		if i := heldIndex(held, p.ev.ID); i >= 0 && held[i].m.ID != m.ID {
 			// The same event in another message: one run is enough.
-			d.Log.Info("duplicate delivery of an event already waiting; deleted without a run", "event", p.ev.ID, "message", m.ID)
+			d.Log.Info("duplicate delivery of an event already waiting; deleted without a run", "event", ShortID(p.ev.ID), "message", m.ID)
 			d.delete(ctx, m)
 			continue
 		} else if i >= 0 {
-			d.Log.Info("the queue delivered a waiting message again; keeping the new delivery", "event", p.ev.ID, "message", m.ID)
+			d.Log.Info("the queue delivered a waiting message again; keeping the new delivery", "event", ShortID(p.ev.ID), "message", m.ID)
 			held[i].stop()
 			held[i].m = m
 			held[i].stop = d.hold(ctx, m)
 			continue
 		}
 		if reason, stale := d.stale(p.ev); stale {
-			d.Log.Info("event older than one already applied; superseded", "event", p.ev.ID, "reason", reason)
+			d.Log.Info("event older than one already applied; superseded", "event", ShortID(p.ev.ID), "reason", reason)
 			d.finish(ctx, m, p.ev, d.result(p.ev, StatusSuperseded, reason, nil, d.Now()))
 			continue
 		}

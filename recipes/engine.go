@@ -107,6 +107,9 @@ type RunContext struct {
 	HTTP   *http.Client
 	// Now is the run's clock.
 	Now func() time.Time
+	// Started is when the run began (by Now): a file a resource finds
+	// that is older was left by an earlier run.
+	Started time.Time
 
 	rt     *runtime
 	reboot *rebootRequest
@@ -120,7 +123,7 @@ type rebootRequest struct {
 
 func newRunContext(opts *Options, rt *runtime) *RunContext {
 	return &RunContext{WhyRun: opts.WhyRun, Root: opts.Root, Runner: opts.Runner, Log: opts.Log,
-		Node: opts.Node, HTTP: opts.HTTP, Now: opts.Now, rt: rt}
+		Node: opts.Node, HTTP: opts.HTTP, Now: opts.Now, Started: opts.Now(), rt: rt}
 }
 
 // Path maps an absolute host path into the run's root (see Options.Root).

@@ -18,7 +18,7 @@ type Repairer interface {
 
 // InitRepairer restarts a service with the commands the service resource
 // uses for its restart action: the service's restart_command when it
-// declares one, else systemctl restart UNIT under systemd, else the init
+// declares one (argv, or a shell command through /bin/sh -c), else systemctl restart UNIT under systemd, else the init
 // script's restart (/etc/init.d/INIT restart, or its init_command).
 type InitRepairer struct {
 	Systemd bool
@@ -27,6 +27,8 @@ type InitRepairer struct {
 // Command is the command Restart runs for s.
 func (r InitRepairer) Command(s *Service) []string {
 	switch {
+	case len(s.RestartArgv) > 0:
+		return s.RestartArgv
 	case s.RestartCommand != "":
 		return []string{"/bin/sh", "-c", s.RestartCommand}
 	case r.Systemd:

@@ -37,8 +37,12 @@ type Service struct {
 	// Process, when set, is the command name (/proc/PID/comm) the pid
 	// file's process must have (a reused pid is not the service).
 	Process string `json:"process,omitempty"`
-	// RestartCommand replaces the init system's restart (sh -c).
+	// RestartCommand replaces the init system's restart: a shell command
+	// the cookbook author wrote (sh -c).
 	RestartCommand string `json:"restart_command,omitempty"`
+	// RestartArgv replaces it as argv, run without a shell (restart_command
+	// given as a list): the form for values from the stack JSON.
+	RestartArgv []string `json:"restart_argv,omitempty"`
 	// StartTimeout bounds the restart and the wait for the service to be
 	// up again (default 60 s).
 	StartTimeout time.Duration `json:"start_timeout,omitempty"`
@@ -137,7 +141,11 @@ func ParseWatches(attrs map[string]any) (Watches, []error) {
 
 func parseService(name string, m map[string]any) (Service, error) {
 	s := Service{Name: name, Init: str(m["init"]), InitCommand: str(m["init_command"]), PIDFile: str(m["pidfile"]),
-		Process: str(m["process"]), RestartCommand: str(m["restart_command"])}
+		Process: str(m["process"])}
+	var err error
+	if s.RestartCommand, s.RestartArgv, err = restartCommand(m["restart_command"]); err != nil {
+		return s, fmt.Errorf("stackagent.watch.services.%s.%w", name, err)
+	}
 	if n, ok := num(m["start_timeout"]); ok && n > 0 {
 		s.StartTimeout = time.Duration(n * float64(time.Second))
 	}
@@ -149,6 +157,40 @@ func parseService(name string, m map[string]any) (Service, error) {
 		s.HTTP = append(s.HTTP, c)
 	}
 	return s, nil
+}
+
+// restartCommand reads restart_command: a string is a shell command, a
+// list of strings argv.
+func restartCommand(v any) (string, []string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "", nil, nil
+	case string:
+		return x, nil, nil
+	case []string:
+		v = stringsToAny(x)
+	}
+	l, ok := v.([]any)
+	if !ok || len(l) == 0 {
+		return "", nil, fmt.Errorf("restart_command: want a shell command (string) or argv (a non-empty list of strings)")
+	}
+	argv := make([]string, len(l))
+	for i, e := range l {
+		a, ok := e.(string)
+		if !ok || (i == 0 && a == "") || strings.ContainsRune(a, 0) {
+			return "", nil, fmt.Errorf("restart_command[%d]: want a string (argv[0] non-empty)", i+1)
+		}
+		argv[i] = a
+	}
+	return "", argv, nil
+}
+
+func stringsToAny(l []string) []any {
+	out := make([]any, len(l))
+	for i, s := range l {
+		out[i] = s
+	}
+	return out
 }
 
 func parseHTTP(name string, m map[string]any) (HTTPCheck, error) {

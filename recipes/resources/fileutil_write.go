@@ -21,6 +21,7 @@ import (
 // written and synced, given its owner, group and mode, verified, then
 // renamed over the file (or, without atomic_update, copied into it).
 func (m *managedFile) write(ctx context.Context, rc *recipes.RunContext, cur fileState, c *content) (err error) {
+	removeStale(rc, cur.path, c.staged)
 	tmp := c.staged
 	if tmp == "" {
 		if tmp, err = stage(cur.path, bytes.NewReader(c.data)); err != nil {
@@ -60,9 +61,12 @@ func (c *content) commitIfSet() error {
 	return c.commit()
 }
 
-// stage copies r to a new temp file in the directory of path and syncs it.
+// stage copies r to a new staged file next to path (stagedPrefix and 16
+// hex digits, mode 0600) and syncs it.
 func stage(path string, r io.Reader) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
+	var b [8]byte
+	rand.Read(b[:])
+	f, err := os.OpenFile(stagedPrefix(path)+hex.EncodeToString(b[:]), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", err
 	}
@@ -81,6 +85,47 @@ func stage(path string, r io.Reader) (string, error) {
 }
 
 func tempPattern(path string) string { return "." + filepath.Base(path) + ".stackagent-*" }
+
+// stagedPrefix is the path of a file's staged content without its 16 hex
+// digits: DIR/.NAME.stackagent-staged-.
+func stagedPrefix(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".stackagent-staged-")
+}
+
+// isStaged reports whether name (a base name) is content staged for
+// target: exactly stagedPrefix and 16 lower-case hex digits.
+func isStaged(target, name string) bool {
+	prefix := filepath.Base(stagedPrefix(target))
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok || len(rest) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(rest)
+	return err == nil && strings.ToLower(rest) == rest
+}
+
+// removeStale removes the staged files of target left by an earlier run
+// (the agent killed mid-write): regular files named by isStaged, modified
+// before this run began. keep (this write's own staged file) stays.
+func removeStale(rc *recipes.RunContext, target, keep string) {
+	entries, err := os.ReadDir(filepath.Dir(target))
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(filepath.Dir(target), e.Name())
+		if !e.Type().IsRegular() || p == keep || !isStaged(target, e.Name()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || !fi.ModTime().Before(rc.Started) {
+			continue
+		}
+		if err := os.Remove(p); err == nil && rc.Log != nil {
+			rc.Log.Info("removed a staged file an earlier run left", "path", p)
+		}
+	}
+}
 
 // renameIntoPlace makes a new directory or link under a temp name next to
 // path (mk), gives it its owner, group and mode (set), and renames it over

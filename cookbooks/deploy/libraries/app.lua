@@ -108,6 +108,11 @@ function M.config(name)
   c.source_type = source_type(scm)
   c.revision = scm.revision
   c.checksum = scm.checksum
+  -- An archive's limits (the deploy resource's defaults: 1 GiB, 100,000
+  -- entries), raised per app from the stack JSON.
+  for _, k in ipairs({ "max_archive_size", "max_archive_entries" }) do
+    if scm[k] ~= nil then c[k] = validate.integer(scm[k], w .. ".scm." .. k, 1) end
+  end
   c.keep_releases = s.keep_releases or d.keep_releases
   c.domains = M.domains(name)
   c.symlinks = M.table_of(s.symlinks)
@@ -231,6 +236,8 @@ function M.declare(c, opts)
     revision = c.revision,
     ssh_key = lazy(function() return M.get(name, "scm", "ssh_key") or "" end),
     checksum = c.checksum,
+    max_archive_size = c.max_archive_size,
+    max_archive_entries = c.max_archive_entries,
     keep_releases = c.keep_releases,
     shared_dirs = shared_dirs,
     symlinks = symlinks,
