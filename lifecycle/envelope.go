@@ -200,7 +200,7 @@ func (p *parser) metadata(e *Event, meta string) error {
 			Reason: "looks like JSON but does not parse: " + err.Error()}
 	}
 	d := &decoder{m: m, env: e.Envelope, id: e.ID}
-	e.Stack = d.name("stack", "stack name")
+	e.Stack = d.label("stack")
 	e.Layers = d.names("layers", "layer name")
 	e.Attributes = d.attributes("attributes")
 	if d.err != nil {

@@ -204,7 +204,7 @@ func TestParseRefusesInvalidEnvelope(t *testing.T) {
 		{"hook with unknown transition", asgHook("autoscaling:EC2_INSTANCE_WARMING", ""), "LifecycleTransition", `unknown transition "autoscaling:EC2_INSTANCE_WARMING"`},
 		{"hook metadata layers not a list", asgHook(TransitionLaunching, `{"layers":"wordpress"}`), "NotificationMetadata.layers", "want a list of strings, got string"},
 		{"hook metadata attributes not an object", asgHook(TransitionLaunching, `{"attributes":[]}`), "NotificationMetadata.attributes", "want a JSON object, got array"},
-		{"hook metadata stack a path", asgHook(TransitionLaunching, `{"stack":"../x"}`), "NotificationMetadata.stack", `invalid stack name "../x"`},
+		{"hook metadata stack with a NUL", asgHook(TransitionLaunching, `{"stack":"x\u0000y"}`), "NotificationMetadata.stack", `invalid stack name`},
 		{"hook instance not an id", strings.Replace(asgHook(TransitionLaunching, ""), `"i-`, `"i-/../`, 1), "EC2InstanceId", `invalid instance id "i-/../`},
 		{"hook metadata broken JSON", asgHook(TransitionLaunching, `{"stack":"prod",}`), "NotificationMetadata", "looks like JSON but does not parse"},
 		{"EventBridge detail-type and transition disagree", eventBridge("aws.autoscaling", DetailTypeLaunch, ebHookDetail), "detail.LifecycleTransition", "does not match detail-type"},

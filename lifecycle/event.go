@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stackagent/stackagent/internal/names"
 	"github.com/stackagent/stackagent/recipes"
@@ -112,7 +113,7 @@ func eventFromV1(m map[string]any, env string, issued time.Time) (*Event, error)
 	e.ID = d.str("id", true)
 	d.id = e.ID
 	e.Type = d.oneOf("type", eventTypes, "")
-	e.Stack = d.name("stack", "stack name")
+	e.Stack = d.label("stack")
 	e.Layers = d.names("layers", "layer name")
 	e.Instances = d.instances("instances")
 	e.App = d.name("app", "app name")
@@ -302,6 +303,30 @@ func (d *decoder) name(field, kind string) string {
 	s := d.str(field, false)
 	if s != "" {
 		d.checkName(field, kind, s)
+	}
+	return s
+}
+
+// label reads a free-form label (a stack name: OpsWorks allowed "My
+// Stack"): 1-128 bytes of printable UTF-8, no control characters. It is
+// compared and shown, never made a path.
+func (d *decoder) label(field string) string {
+	s := d.str(field, false)
+	if s == "" {
+		return s
+	}
+	ok := len(s) <= 128 && utf8.ValidString(s)
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			ok = false
+		}
+	}
+	if !ok {
+		v := s
+		if len(v) > 80 {
+			v = v[:80] + "…"
+		}
+		d.fail(field, "invalid stack name %q: want 1-128 printable characters", v)
 	}
 	return s
 }

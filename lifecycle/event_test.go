@@ -152,8 +152,8 @@ func TestParseRefusesInvalidEvent(t *testing.T) {
 		{"instances with empty string", `{"version":1,"id":"a","type":"configure","instances":[""]}`, "instances[0]", `got ""`},
 		{"instances with a path", `{"version":1,"id":"a","type":"configure","instances":["i-0abc","../../etc"]}`, "instances[1]", `invalid instance id "../../etc": want an EC2 instance id`},
 		{"instances with a newline", `{"version":1,"id":"a","type":"configure","instances":["i-0abc\nlevel=ERROR"]}`, "instances[0]", `invalid instance id "i-0abc\nlevel=ERROR"`},
-		{"stack a path", `{"version":1,"id":"a","type":"configure","stack":"../prod"}`, "stack", `invalid stack name "../prod"`},
-		{"stack with spaces", `{"version":1,"id":"a","type":"configure","stack":"prod stack"}`, "stack", `invalid stack name "prod stack"`},
+		{"stack with a newline", `{"version":1,"id":"a","type":"configure","stack":"prod\nAlias /leak /etc"}`, "stack", `invalid stack name "prod\nAlias`},
+		{"stack too long", `{"version":1,"id":"a","type":"configure","stack":"` + strings.Repeat("s", 129) + `"}`, "stack", `invalid stack name`},
 		{"stack a list", `{"version":1,"id":"a","type":"configure","stack":["prod"]}`, "stack", "want a string, got array"},
 		{"issued_at not RFC 3339", `{"version":1,"id":"a","type":"setup","issued_at":"25/11/2026 10:11"}`, "issued_at", "is not an RFC 3339 time"},
 		{"issued_at without zone", `{"version":1,"id":"a","type":"setup","issued_at":"2026-11-25T10:11:12"}`, "issued_at", "is not an RFC 3339 time"},
@@ -207,5 +207,15 @@ func TestParseMalformed(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tt.reason)
 			}
 		})
+	}
+}
+
+// TestStackNameIsALabel: OpsWorks stack names were free text ("My Stack");
+// a stack name is compared and shown, never a path, so spaces pass.
+func TestStackNameIsALabel(t *testing.T) {
+	t.Parallel()
+	ev, err := Parse([]byte(`{"version":1,"id":"a","type":"configure","stack":"My Stack (prod)"}`), time.Now())
+	if err != nil || ev.Stack != "My Stack (prod)" {
+		t.Fatalf("%+v %v", ev, err)
 	}
 }
