@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/stackagent/stackagent/internal/awshttp"
 )
 
 // ErrNoRegion means no AWS region was configured or could be derived.
@@ -33,7 +35,7 @@ var ErrNoRegion = errors.New(`no AWS region: set "region" in the agent config (o
 // sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = &u }).
 // The SDK's AWS_ENDPOINT_URL_<SERVICE> variables work as well.
 func LoadAWSConfig(ctx context.Context, region, endpoint string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(awshttp.Client())}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}

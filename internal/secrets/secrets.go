@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -54,6 +55,21 @@ type SecretsManagerAPI interface {
 type Resolver struct {
 	ssm SSMAPI
 	sm  SecretsManagerAPI
+	// Timeout bounds one lookup (default CallTimeout): a store that does
+	// not answer fails the resource that needs the secret, never hangs
+	// the run.
+	Timeout time.Duration
+}
+
+// CallTimeout is the default deadline of one secret lookup.
+const CallTimeout = 30 * time.Second
+
+func (r *Resolver) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	t := r.Timeout
+	if t <= 0 {
+		t = CallTimeout
+	}
+	return context.WithTimeout(ctx, t)
 }
 
 var _ recipes.SecretResolver = (*Resolver)(nil)
@@ -94,6 +110,8 @@ func (r *Resolver) parameter(ctx context.Context, ref, name string) (string, err
 	if r.ssm == nil {
 		return "", fmt.Errorf("resolve %q: no SSM client", ref)
 	}
+	ctx, cancel := r.deadline(ctx)
+	defer cancel()
 	out, err := r.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
 	if err != nil {
 		return "", fmt.Errorf("resolve %q: ssm GetParameter: %w", ref, err)
@@ -108,6 +126,8 @@ func (r *Resolver) secret(ctx context.Context, ref, id, key string) (string, err
 	if r.sm == nil {
 		return "", fmt.Errorf("resolve %q: no Secrets Manager client", ref)
 	}
+	ctx, cancel := r.deadline(ctx)
+	defer cancel()
 	out, err := r.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
 	if err != nil {
 		return "", fmt.Errorf("resolve %q: secretsmanager GetSecretValue: %w", ref, err)

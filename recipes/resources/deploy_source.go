@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/stackagent/stackagent/internal/awshttp"
 	"io"
 	"io/fs"
 	"net/http"
@@ -39,7 +40,7 @@ var _ S3GetAPI = (*s3.Client)(nil)
 // (environment, shared config, instance role); AWS_ENDPOINT_URL_S3 or
 // AWS_ENDPOINT_URL point it elsewhere (path-style then).
 func defaultS3(ctx context.Context, region string) (S3GetAPI, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(awshttp.Client())}
 	if region != "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
 		opts = append(opts, config.WithRegion(region)) // the instance's, from IMDS
 	}
