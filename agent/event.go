@@ -58,6 +58,7 @@ type eventFlags struct {
 	print        bool
 	asJSON       bool
 	resultsDir   string
+	sequence     uint64
 }
 
 func newEventCmd() *cobra.Command {
@@ -108,6 +109,7 @@ refused result, or a host missing at the timeout. See docs/controller.md.`,
 	fl.StringVar(&f.packageURL, "package-url", "", "upgrade_agent: where the package is (http(s), s3://bucket/key or an absolute path)")
 	fl.StringArrayVar(&f.recipes, "recipe", nil, "run-list item of an execute_recipes event (repeatable)")
 	fl.StringVar(&f.attributes, "attributes", "", "JSON file with the stack configuration and deployment attributes")
+	fl.Uint64Var(&f.sequence, "sequence", 0, "the controller's sequence number of this event, increasing with every change it sends (orders events before issued_at; docs/events.md)")
 	fl.StringVar(&f.region, "region", "", "AWS region (default: AWS_REGION, the shared config, or the region in the queue URL or topic ARN)")
 	fl.StringVar(&f.endpoint, "endpoint", "", "AWS endpoint URL for SQS and SNS (default: AWS_ENDPOINT_URL)")
 	fl.BoolVar(&f.wait, "wait", false, "wait for the results on --reply-queue")
@@ -186,7 +188,7 @@ func buildEvent(f *eventFlags, now time.Time) (*lifecycle.Event, []byte, error) 
 		Layers: f.layers, Instances: f.instances,
 		App: f.app, Command: f.command, Recipes: f.recipes,
 		RollbackTo: f.rollbackTo, AgentVersion: f.agentVersion, PackageURL: f.packageURL,
-		IssuedAt: now.UTC().Truncate(time.Millisecond),
+		IssuedAt: now.UTC().Truncate(time.Millisecond), Sequence: f.sequence,
 	}
 	if f.attributes != "" {
 		b, err := os.ReadFile(f.attributes)

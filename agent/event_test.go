@@ -189,6 +189,12 @@ func TestEventSendPrint(t *testing.T) {
 	if err != nil || e.ID != "u-1" || e.Type != "undeploy" || e.App != "wp" || !strings.Contains(r.out, "\n  \"issued_at\": \"") {
 		t.Fatalf("printed %q: %v", r.out, err)
 	}
+	// --sequence is carried, and an agent orders by it (lifecycle.Newer).
+	r = runCLI(t, "event", "send", "--print", "--type", "configure", "--id", "c-7", "--sequence", "7")
+	e, err = lifecycle.Parse([]byte(r.out), time.Now())
+	if r.code != 0 || err != nil || e.Sequence != 7 {
+		t.Fatalf("--sequence 7: exit %d, %+v, %v\n%s", r.code, e, err, r.err)
+	}
 }
 
 // TestEventSendInvalid: an event an agent would refuse, or bad flags,
