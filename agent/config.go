@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/stackagent/stackagent/internal/names"
 	"github.com/stackagent/stackagent/lifecycle"
 )
 
@@ -406,6 +407,12 @@ func (c *Config) validate() error {
 		if strings.TrimSpace(l) == "" {
 			return bad("layers", "item %d is empty", i+1)
 		}
+		if !names.Valid(l) {
+			return bad("layers", "item %d, %q: want %s", i+1, l, names.Grammar)
+		}
+	}
+	if c.InstanceID != "" && !lifecycle.ValidInstanceID(c.InstanceID) {
+		return bad("instance_id", "%q: want an EC2 instance id (i- and 8 or 17 hex digits) or, outside EC2, %s", c.InstanceID, names.Grammar)
 	}
 	if c.StateDir == "" {
 		return bad("state_dir", "must not be empty")

@@ -264,6 +264,8 @@ func TestConfigErrors(t *testing.T) {
 		{"endpoint", "endpoint: localhost:4566\n", nil, nil, `FILE:1: key endpoint: "localhost:4566" is not a URL`},
 		{"reply_to", "stack: shop\nreply_to: results\n", nil, nil, "FILE:2: key reply_to: "},
 		{"state_dir empty", "state_dir: \"\"\n", nil, nil, "FILE:1: key state_dir: must not be empty"},
+		{"instance_id a path", "stack: shop\ninstance_id: ../../x\n", nil, nil, `FILE:2: key instance_id: "../../x": want an EC2 instance id`},
+		{"layer a path", "layers: [web, ../x]\n", nil, nil, `FILE:1: key layers: item 2, "../x": want 1-64 characters`},
 		{"wait_seconds 21", "wait_seconds: 21\n", nil, nil, "FILE:1: key wait_seconds: 21: SQS long polling waits 1 to 20 seconds"},
 		{"wait_seconds -1", "wait_seconds: -1\n", nil, nil, "FILE:1: key wait_seconds: -1: SQS long polling waits 1 to 20 seconds"},
 		{"wait_seconds 0", "wait_seconds: 0\n", nil, nil, "FILE:1: key wait_seconds: 0: SQS long polling waits 1 to 20 seconds"},
