@@ -1,7 +1,6 @@
 package lifecycle
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/stackagent/stackagent/internal/testutil"
 	"github.com/stackagent/stackagent/lifecycle/sqstest"
 )
 
@@ -361,27 +361,9 @@ func (f *fakeExtender) count() int {
 	return len(f.calls)
 }
 
-// syncBuffer is a bytes.Buffer safe for the heartbeat goroutine's writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestHeartbeatLogsAndKeepsTrying(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	ext := &fakeExtender{failN: 2, log: slog.New(slog.NewTextHandler(&logs, nil))}
 	stop := Heartbeat(context.Background(), ext, &Message{ID: "m1"}, 10*time.Millisecond, time.Minute)
 	deadline := time.Now().Add(5 * time.Second)

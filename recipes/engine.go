@@ -47,6 +47,9 @@ type Options struct {
 	// a recipe reads them. Resolved values are hidden everywhere the run
 	// reports. Nil: such a reference is an error naming it.
 	Secrets SecretResolver
+	// StagingParent holds the run's staging directory for downloads
+	// (RunContext.StagingDir). Default the system's temp directory.
+	StagingParent string
 	// Interrupt, when closed, stops the run before its next resource while
 	// the running one finishes (the daemon's SIGTERM). Cancelling the
 	// context instead also cancels the running resource.
@@ -111,9 +114,10 @@ type RunContext struct {
 	// that is older was left by an earlier run.
 	Started time.Time
 
-	rt     *runtime
-	reboot *rebootRequest
-	tmpl   map[string]*compiledTemplate
+	rt      *runtime
+	staging *staging
+	reboot  *rebootRequest
+	tmpl    map[string]*compiledTemplate
 }
 
 type rebootRequest struct {
@@ -228,6 +232,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	opts.Events.RunStarted(rep)
 
 	rc := newRunContext(&opts, rt)
+	rc.staging = &staging{parent: opts.StagingParent}
+	defer rc.staging.remove()
 	recipes, err := ExpandRunList(opts.RunList, opts.RolesDir, opts.Node)
 	if err == nil {
 		rep.ExpandedRunList = recipes

@@ -1,7 +1,6 @@
 package ohai
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stackagent/stackagent/internal/testutil"
 	"github.com/stackagent/stackagent/testenv"
 )
 
@@ -31,7 +31,7 @@ type metadataMock struct {
 	once    sync.Once
 	dir     string
 	cmd     *exec.Cmd
-	out     syncBuffer
+	out     testutil.SyncBuffer
 	url     string // http://127.0.0.1:PORT
 	skipMsg string // the build failed: tests skip with this
 	err     error  // it built but did not answer: tests fail with this
@@ -154,22 +154,4 @@ outer:
 		env = append(env, kv)
 	}
 	return env
-}
-
-// syncBuffer is a bytes.Buffer safe for the mock's two output streams.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

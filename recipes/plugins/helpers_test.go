@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stackagent/stackagent/internal/testutil"
 	"github.com/stackagent/stackagent/lifecycle/sqstest"
 	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/recipestest"
@@ -74,29 +75,11 @@ const (
 	faultPkg  = "github.com/stackagent/stackagent/recipes/plugins/testdata/fault"
 )
 
-// syncBuffer is a log sink safe for the plugins' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // setup discovers the plugins in dir, starts a host (closed at cleanup)
 // and returns a registry with the built-ins and the plugin kinds.
-func setup(t testing.TB, dir string, opts Options) (*recipes.Registry, *Host, *syncBuffer) {
+func setup(t testing.TB, dir string, opts Options) (*recipes.Registry, *Host, *testutil.SyncBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -25,6 +25,8 @@ type Opts struct {
 	Runner recipes.Runner
 	// Secrets resolves {"secret": REF} attributes.
 	Secrets recipes.SecretResolver
+	// StagingParent is passed as recipes.Options.StagingParent.
+	StagingParent string
 }
 
 // Result is what a converge left.
@@ -81,6 +83,7 @@ func Converge(t testing.TB, reg *recipes.Registry, files map[string]string, o Op
 	rep, err := recipes.Run(context.Background(), recipes.Options{
 		Registry: reg, Cookbooks: set, Node: node, RunList: items, WhyRun: o.WhyRun,
 		Root: o.Root, Runner: runner, Events: recipes.NewDocFormatter(&out), Secrets: o.Secrets,
+		StagingParent: o.StagingParent,
 	})
 	return Result{Report: rep, Err: err, Output: out.String()}
 }

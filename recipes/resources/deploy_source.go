@@ -118,15 +118,20 @@ func archiveSource(rc *recipes.RunContext, r *recipes.Resource, sum, desc, file 
 	}}
 }
 
-// download fetches an http(s) or s3 archive into a temp file removed
-// when ctx ends, and checks its checksum.
+// download fetches an http(s) or s3 archive into the run's staging
+// directory, removed once extracted or when ctx ends (and with the staging
+// directory when the run ends), and checks its checksum.
 func (p *deployProvider) download(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, typ, repo string) (*resolvedSource, error) {
 	body, err := p.open(ctx, rc, r, typ, repo)
 	if err != nil {
 		return nil, err
 	}
 	defer body.Close()
-	tmp, err := os.MkdirTemp("", "stackagent-deploy-")
+	staging, err := rc.StagingDir()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(staging, "deploy-")
 	if err != nil {
 		return nil, err
 	}

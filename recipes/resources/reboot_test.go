@@ -11,16 +11,26 @@ import (
 )
 
 // recordRunner records the commands it is asked to run and runs none.
+// Each exits 0 with no output unless exits or stdout (keyed by the
+// command line) say otherwise.
 type recordRunner struct {
-	mu   sync.Mutex
-	cmds []string
+	mu     sync.Mutex
+	cmds   []string
+	exits  map[string]int
+	stdout map[string]string
 }
 
 func (r *recordRunner) Run(_ context.Context, c recipes.Command) (recipes.Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.cmds = append(r.cmds, c.String())
-	return recipes.Result{}, nil
+	return recipes.Result{ExitCode: r.exits[c.String()], Stdout: []byte(r.stdout[c.String()])}, nil
+}
+
+func (r *recordRunner) recorded() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.cmds...)
 }
 
 func TestReboot(t *testing.T) {

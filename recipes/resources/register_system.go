@@ -7,7 +7,7 @@ import "github.com/stackagent/stackagent/recipes"
 // git, reboot.
 func registerSystem(g *recipes.Registry) {
 	for _, k := range []*recipes.Kind{
-		packageKind(), aptUpdateKind(), serviceKind(), executeKind(), bashKind(),
+		packageKind(), aptUpdateKind(), serviceKind(hostUsesSystemd), executeKind(), bashKind(),
 		userKind(), groupKind(), mountKind(), cronKind(), gitKind(), rebootKind(),
 	} {
 		g.Register(k)

@@ -58,7 +58,7 @@ func recordFile(rc *recipes.RunContext, display string) string {
 
 // download fetches the file, or returns nil when the current file is
 // known to be right. The download is staged next to the file (in why-run,
-// in the system's temp directory, since nothing under the root may change).
+// in the run's staging directory, since nothing under the root may change).
 func download(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, cur fileState) (*content, error) {
 	display := r.Str("path")
 	want := strings.ToLower(r.Str("checksum"))
@@ -71,7 +71,10 @@ func download(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, 
 	}
 	dir := filepath.Dir(cur.path)
 	if rc.WhyRun {
-		dir = os.TempDir()
+		var err error
+		if dir, err = rc.StagingDir(); err != nil {
+			return nil, err
+		}
 	}
 	var errs []error
 	for _, url := range r.Strings("source") {

@@ -14,7 +14,16 @@ import (
 // /run/systemd/system exists and PID 1 is systemd; otherwise Debian-style
 // init scripts in /etc/init.d with update-rc.d. As in Chef, start and stop
 // act only when needed, restart always acts and reload only when running.
-func serviceKind() *recipes.Kind {
+// systemd reports which init system the host has (hostUsesSystemd on a
+// real host; tests pass their own to drive both branches).
+func serviceKind(systemd func() bool) *recipes.Kind {
+	plan := func(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
+		var is initSystem = sysvInit{}
+		if systemd() {
+			is = systemdInit{}
+		}
+		return planService(ctx, rc, r, action, is)
+	}
 	return &recipes.Kind{
 		Name: "service", Actions: []string{"enable", "disable", "start", "stop", "restart", "reload"}, DefaultAction: "nothing",
 		Doc: "manage a system service",
@@ -34,7 +43,7 @@ func serviceKind() *recipes.Kind {
 			{Name: "reload_command", Type: recipes.String},
 			{Name: "timeout", Type: recipes.Number, Default: 900.0},
 		},
-		Provider: recipes.ProviderFunc(planService),
+		Provider: recipes.ProviderFunc(plan),
 	}
 }
 
@@ -53,11 +62,10 @@ func usesSystemd(runDir, pid1Comm string) bool {
 	return pathExists(runDir) && err == nil && strings.TrimSpace(string(comm)) == "systemd"
 }
 
-func planService(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
-	var is initSystem = sysvInit{}
-	if usesSystemd("/run/systemd/system", "/proc/1/comm") {
-		is = systemdInit{}
-	}
+// hostUsesSystemd is the detection for this host.
+func hostUsesSystemd() bool { return usesSystemd("/run/systemd/system", "/proc/1/comm") }
+
+func planService(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, action string, is initSystem) ([]recipes.Step, error) {
 	needed := true
 	var err error
 	switch action {
