@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/internal/sdnotify"
 	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
@@ -296,7 +297,7 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 		BaseAttributes: func() map[string]any {
 			attrs := lifecycle.DefaultLayers()
 			if node, _, err := e.baseNode(); err == nil {
-				mergeMaps(attrs, node.Merged())
+				jsontree.Merge(attrs, node.Merged())
 			}
 			return attrs
 		},
@@ -422,18 +423,6 @@ func cookbookFetcher(ctx context.Context, cfg *Config, log *slog.Logger) func(co
 			return fmt.Sprintf("custom cookbooks up to date at %s", res.Revision), nil
 		}
 		return fmt.Sprintf("custom cookbooks updated to %s in %s", res.Revision, res.Dir), nil
-	}
-}
-
-func mergeMaps(dst, src map[string]any) {
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				mergeMaps(dm, sm)
-				continue
-			}
-		}
-		dst[k] = v
 	}
 }
 

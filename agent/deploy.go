@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/internal/names"
 	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
@@ -132,7 +133,7 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 		return &exitError{1, err}
 	}
 	attrs := lifecycle.DefaultLayers()
-	mergeMaps(attrs, node.Merged())
+	jsontree.Merge(attrs, node.Merged())
 	runList, err := lifecycle.RunList(ev, attrs, id.Layers)
 	if err != nil {
 		return &exitError{1, err}

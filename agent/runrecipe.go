@@ -286,3 +286,8 @@ func signalExit(s os.Signal) int {
 	}
 	return recipes.ExitSIGINT
 }
+
+// The secrets resolver is the engine's SecretResolver; the check lives
+// here, where both are known, so internal/secrets need not import the
+// engine.
+var _ recipes.SecretResolver = (*secrets.Resolver)(nil)

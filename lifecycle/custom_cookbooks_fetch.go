@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/command"
 	archive "github.com/stackagent/stackagent/internal/fetch"
-	"github.com/stackagent/stackagent/recipes"
 )
 
 // How a custom cookbook source is fetched: archives (s3, http, local
@@ -231,9 +231,9 @@ func (f *CookbookFetcher) gitCheckoutSHA(ctx context.Context, env []string, repo
 func (f *CookbookFetcher) git(ctx context.Context, env []string, dir string, args ...string) (string, error) {
 	run := f.Runner
 	if run == nil {
-		run = recipes.ExecRunner{}
+		run = command.ExecRunner{}
 	}
-	res, err := run.Run(ctx, recipes.Command{Path: "git", Args: args, Dir: dir, Env: env})
+	res, err := run.Run(ctx, command.Command{Path: "git", Args: args, Dir: dir, Env: env})
 	op := "git " + args[0]
 	if args[0] == "-c" || args[0] == "-C" {
 		op = "git " + args[2]
