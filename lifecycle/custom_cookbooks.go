@@ -23,8 +23,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/stackagent/stackagent/internal/archive"
 	"github.com/stackagent/stackagent/internal/command"
-	archive "github.com/stackagent/stackagent/internal/fetch"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
 )

@@ -14,9 +14,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/stackagent/stackagent/internal/archive"
 	"github.com/stackagent/stackagent/internal/atomicfile"
 	"github.com/stackagent/stackagent/internal/command"
-	archive "github.com/stackagent/stackagent/internal/fetch"
 )
 
 // How a custom cookbook source is fetched: archives (s3, http, local

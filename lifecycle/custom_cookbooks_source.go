@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	archive "github.com/stackagent/stackagent/internal/fetch"
+	"github.com/stackagent/stackagent/internal/archive"
 )
 
 // Where update_custom_cookbooks fetches from: the source, from agent.yaml or
