@@ -16,6 +16,7 @@ import (
 
 	"github.com/stackagent/stackagent/internal/archive"
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/checksum"
 	"github.com/stackagent/stackagent/internal/command"
 )
 
@@ -291,7 +292,7 @@ func (f *CookbookFetcher) fetchArchive(ctx context.Context, src CookbookSource, 
 		return "", "", err
 	}
 	if src.Checksum != "" && sum != src.Checksum {
-		return "", "", fmt.Errorf("%w: archive has sha256 %s, want %s", ErrChecksumMismatch, sum, src.Checksum)
+		return "", "", fmt.Errorf("%w: archive has sha256 %s, want %s", checksum.ErrMismatch, sum, src.Checksum)
 	}
 	if sum == curRev {
 		return sum, "", nil

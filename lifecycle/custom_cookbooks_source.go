@@ -43,8 +43,6 @@ const (
 )
 
 var (
-	// ErrChecksumMismatch: the archive's sha256 is not the configured checksum.
-	ErrChecksumMismatch = errors.New("checksum mismatch")
 	// ErrNoCookbooks: the fetched tree holds no folder with recipes/.
 	ErrNoCookbooks = errors.New("no cookbook found (want folders of cookbooks, each with recipes/)")
 	// ErrArchiveTooLarge: the archive or its content is over the limit.

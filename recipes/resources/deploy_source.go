@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"github.com/stackagent/stackagent/internal/awshttp"
 	"io"
 	"io/fs"
 	"net/http"
@@ -22,11 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stackagent/stackagent/internal/archive"
+	"github.com/stackagent/stackagent/internal/awshttp"
+	"github.com/stackagent/stackagent/internal/checksum"
 	"github.com/stackagent/stackagent/recipes"
 )
-
-// errDeployChecksum: the archive's sha256 is not the declared checksum.
-var errDeployChecksum = errors.New("checksum mismatch")
 
 // S3GetAPI is the one S3 call the deploy resource makes; *s3.Client
 // satisfies it.
@@ -107,7 +104,7 @@ func (p *deployProvider) resolveSource(ctx context.Context, rc *recipes.RunConte
 
 func checkSum(r *recipes.Resource, sum string) error {
 	if want := strings.ToLower(r.Str("checksum")); want != "" && want != sum {
-		return fmt.Errorf("%w: %s has sha256 %s, want %s", errDeployChecksum, redactURLString(r.Str("repository")), sum, want)
+		return fmt.Errorf("%w: %s has sha256 %s, want %s", checksum.ErrMismatch, redactURLString(r.Str("repository")), sum, want)
 	}
 	return nil
 }
