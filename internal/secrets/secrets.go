@@ -77,7 +77,7 @@ func New(ssmClient SSMAPI, sm SecretsManagerAPI) *Resolver {
 }
 
 // NewFromConfig returns a resolver with SSM and Secrets Manager clients
-// made from cfg (lifecycle.LoadAWSConfig's: the instance's credentials,
+// made from cfg (awsconfig.Load's: the instance's credentials,
 // the agent's region and endpoint).
 func NewFromConfig(cfg aws.Config) *Resolver {
 	return New(ssm.NewFromConfig(cfg), secretsmanager.NewFromConfig(cfg))
