@@ -23,3 +23,18 @@ func TestLeavesDoNotImportEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSOptionsCarryEveryRegionSource: the daemon, deploy, heal and the
+// custom-cookbook fetcher build their AWS config from one set of sources,
+// the instance's region (IMDS) included.
+func TestAWSOptionsCarryEveryRegionSource(t *testing.T) {
+	t.Parallel()
+	cfg := &Config{Region: "eu-west-3", Endpoint: "http://127.0.0.1:4566", QueueURL: "https://sqs.us-east-2.amazonaws.com/1/q"}
+	o := cfg.awsOptions(map[string]any{"ec2": map[string]any{"region": "ap-south-1"}})
+	if o.Region != "eu-west-3" || o.Endpoint != cfg.Endpoint || len(o.URLs) != 1 || o.URLs[0] != cfg.QueueURL || o.Instance != "ap-south-1" {
+		t.Fatalf("awsOptions = %+v", o)
+	}
+	if o := (&Config{}).awsOptions(nil); o.Instance != "" {
+		t.Fatalf("off EC2: instance region %q", o.Instance)
+	}
+}
