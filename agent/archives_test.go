@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stackagent/stackagent/internal/fetch/fetchtest"
+	"github.com/stackagent/stackagent/internal/archive/archivetest"
 	"github.com/stackagent/stackagent/lifecycle"
 )
 
@@ -32,12 +32,12 @@ func TestDaemonCustomCookbooksRefuseLinkChain(t *testing.T) {
 	writeTree(t, e.root, map[string]string{"secret/key.pem": "PRIVATE"})
 	// Links in site/templates; six levels up from there
 	// (<state>/custom-cookbooks/.fetch-X/tree/site/templates) is the root.
-	entries := append(fetchtest.ChainEscape(6, "site/templates/key.erb", "secret/key.pem"),
-		fetchtest.Entry{Name: "site/recipes/default.lua", Body: `log "x"`})
+	entries := append(archivetest.ChainEscape(6, "site/templates/key.erb", "secret/key.pem"),
+		archivetest.Entry{Name: "site/recipes/default.lua", Body: `log "x"`})
 	for i := range entries[:7] {
 		entries[i].Name = "site/templates/" + entries[i].Name
 	}
-	b, err := fetchtest.TarGz(entries...)
+	b, err := archivetest.TarGz(entries...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/awsconfig"
+	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/internal/sdnotify"
 	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
@@ -296,21 +298,13 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 		BaseAttributes: func() map[string]any {
 			attrs := lifecycle.DefaultLayers()
 			if node, _, err := e.baseNode(); err == nil {
-				mergeMaps(attrs, node.Merged())
+				jsontree.Merge(attrs, node.Merged())
 			}
 			return attrs
 		},
 	}
-	// One AWS config for every client. The region: the config's, else the
-	// queue URL's, else the instance's (IMDS), else the SDK's own sources.
-	region := cfg.Region
-	if region == "" {
-		region = lifecycle.RegionFromURL(cfg.QueueURL)
-	}
-	if region == "" {
-		region = ec2Region(auto)
-	}
-	awsCfg, awsErr := lifecycle.LoadAWSConfig(ctx, region, cfg.Endpoint)
+	// One AWS config for every client (internal/awsconfig's region order).
+	awsCfg, awsErr := awsconfig.Load(ctx, cfg.awsOptions(auto))
 	if awsErr == nil {
 		e.secrets = secrets.NewFromConfig(awsCfg)
 	}
@@ -356,7 +350,7 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 			log.Warn("reply_to is set but AWS is not configured; results stay local", "error", awsErr)
 		}
 	}
-	d.FetchCookbooks = cookbookFetcher(ctx, cfg, log)
+	d.FetchCookbooks = cookbookFetcher(cfg, auto, log)
 	fam, _ := auto["platform_family"].(string)
 	d.Upgrade = (&upgrader{binary: runningBinary(), stateDir: cfg.StateDir, log: log, family: fam,
 		http: &http.Client{Timeout: 10 * time.Minute},
@@ -386,7 +380,7 @@ func instanceIDFrom(auto map[string]any) string {
 
 // cookbookFetcher returns update_custom_cookbooks: the source is the
 // event's stackagent.custom_cookbooks attribute, else the config's.
-func cookbookFetcher(ctx context.Context, cfg *Config, log *slog.Logger) func(context.Context, *lifecycle.Event) (string, error) {
+func cookbookFetcher(cfg *Config, auto map[string]any, log *slog.Logger) func(context.Context, *lifecycle.Event) (string, error) {
 	return func(ctx context.Context, ev *lifecycle.Event) (string, error) {
 		src := cfg.CustomCookbooks
 		if sa, ok := ev.Attributes["stackagent"].(map[string]any); ok {
@@ -406,11 +400,7 @@ func cookbookFetcher(ctx context.Context, cfg *Config, log *slog.Logger) func(co
 			f.MaxSize, f.MaxEntries = c.MaxSize, c.MaxEntries
 		}
 		if src.Type == "s3" {
-			region := cfg.Region
-			if region == "" {
-				region = lifecycle.RegionFromURL(cfg.QueueURL)
-			}
-			if awsCfg, err := lifecycle.LoadAWSConfig(ctx, region, cfg.Endpoint); err == nil {
+			if awsCfg, err := awsconfig.Load(ctx, cfg.awsOptions(auto)); err == nil {
 				f.S3 = newS3Client(awsCfg)
 			}
 		}
@@ -425,18 +415,6 @@ func cookbookFetcher(ctx context.Context, cfg *Config, log *slog.Logger) func(co
 	}
 }
 
-func mergeMaps(dst, src map[string]any) {
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				mergeMaps(dm, sm)
-				continue
-			}
-		}
-		dst[k] = v
-	}
-}
-
 // newS3Client builds the S3 client custom cookbook archives are read with
 // (path-style when an endpoint is overridden, as S3-compatible servers
 // need).
@@ -444,12 +422,8 @@ func newS3Client(cfg aws.Config) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 }
 
-// ec2Region is the instance's region from the automatic attributes.
-func ec2Region(auto map[string]any) string {
-	if ec2, ok := auto["ec2"].(map[string]any); ok {
-		if r, ok := ec2["region"].(string); ok {
-			return r
-		}
-	}
-	return ""
+// awsOptions are the config's AWS settings and the instance's region
+// (from the automatic attributes) for awsconfig.Load.
+func (c *Config) awsOptions(auto map[string]any) awsconfig.Options {
+	return awsconfig.Options{Region: c.Region, Endpoint: c.Endpoint, URLs: []string{c.QueueURL}, Instance: awsconfig.InstanceRegion(auto)}
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/awsconfig"
+	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/internal/names"
 	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
@@ -106,14 +108,7 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 	// Secret references (a database password, a deploy key) resolve as in
 	// the daemon: the config's region, else the queue URL's, else the
 	// instance's; credentials are looked up only when a secret is read.
-	region := cfg.Region
-	if region == "" {
-		region = lifecycle.RegionFromURL(cfg.QueueURL)
-	}
-	if region == "" {
-		region = ec2Region(auto)
-	}
-	if awsCfg, err := lifecycle.LoadAWSConfig(ctx, region, cfg.Endpoint); err == nil {
+	if awsCfg, err := awsconfig.Load(ctx, cfg.awsOptions(auto)); err == nil {
 		e.secrets = secrets.NewFromConfig(awsCfg)
 	}
 	id := lifecycle.Identity{InstanceID: cfg.InstanceID, Stack: cfg.Stack, Layers: cfg.Layers}
@@ -132,7 +127,7 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 		return &exitError{1, err}
 	}
 	attrs := lifecycle.DefaultLayers()
-	mergeMaps(attrs, node.Merged())
+	jsontree.Merge(attrs, node.Merged())
 	runList, err := lifecycle.RunList(ev, attrs, id.Layers)
 	if err != nil {
 		return &exitError{1, err}

@@ -19,6 +19,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/awsconfig"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes"
 )
@@ -281,11 +282,11 @@ func checkWaitFlags(f *eventFlags) (int, error) {
 // awsConfig loads the AWS config; without a region from the flag or the
 // environment it falls back to the one the queue URL or topic ARN names.
 func awsConfig(ctx context.Context, region, endpoint, targetRegion string) (aws.Config, error) {
-	cfg, err := lifecycle.LoadAWSConfig(ctx, region, endpoint)
-	if errors.Is(err, lifecycle.ErrNoRegion) && region == "" && targetRegion != "" {
-		return lifecycle.LoadAWSConfig(ctx, targetRegion, endpoint)
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Region: region, Endpoint: endpoint})
+	if errors.Is(err, awsconfig.ErrNoRegion) && region == "" && targetRegion != "" {
+		return awsconfig.Load(ctx, awsconfig.Options{Region: targetRegion, Endpoint: endpoint})
 	}
-	if errors.Is(err, lifecycle.ErrNoRegion) {
+	if errors.Is(err, awsconfig.ErrNoRegion) {
 		return cfg, errors.New("no AWS region: give --region (or set AWS_REGION)")
 	}
 	return cfg, err

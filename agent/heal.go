@@ -13,12 +13,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 
+	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/awsconfig"
 	"github.com/stackagent/stackagent/internal/heal"
 	"github.com/stackagent/stackagent/internal/hostlock"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes"
-
-	"github.com/stackagent/stackagent/internal/atomicfile"
 )
 
 // Auto heal's files in the state directory: the watched services and the
@@ -161,14 +161,11 @@ func startHeal(ctx context.Context, cfg *Config, d *lifecycle.Daemon, tel *daemo
 // healther is the Auto Scaling client the watchdog hands the instance back
 // with (the instance profile's credentials), or nil without AWS.
 func healther(ctx context.Context, cfg *Config, e *engine, log *slog.Logger) heal.Healther {
-	region := cfg.Region
-	if region == "" {
-		region = lifecycle.RegionFromURL(cfg.QueueURL)
+	var auto map[string]any
+	if e != nil {
+		auto = e.automatic
 	}
-	if region == "" && e != nil {
-		region = ec2Region(e.automatic)
-	}
-	awsCfg, err := lifecycle.LoadAWSConfig(ctx, region, cfg.Endpoint)
+	awsCfg, err := awsconfig.Load(ctx, cfg.awsOptions(auto))
 	if err != nil {
 		log.Info("watchdog: AWS is not configured; a sick instance cannot be handed back to an Auto Scaling group (repairs go on)", "error", err)
 		return nil

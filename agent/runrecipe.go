@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stackagent/stackagent/internal/awsconfig"
 	"github.com/stackagent/stackagent/internal/secrets"
-	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/ohai"
 )
@@ -215,7 +215,7 @@ func (f *runFlags) engine(ctx context.Context, log *slog.Logger) *engine {
 	state := orDefault(f.stateDir, f.under("/var/lib/stackagent"))
 	auto := ohai.Collect(ctx, ohai.Options{IMDSEndpoint: f.imdsEndpoint, Logger: log})
 	var sr recipes.SecretResolver
-	if awsCfg, err := lifecycle.LoadAWSConfig(ctx, ec2Region(auto), ""); err == nil {
+	if awsCfg, err := awsconfig.Load(ctx, awsconfig.Options{Instance: awsconfig.InstanceRegion(auto)}); err == nil {
 		sr = secrets.NewFromConfig(awsCfg) // credentials are looked up only when a secret is read
 	}
 	return &engine{
@@ -286,3 +286,8 @@ func signalExit(s os.Signal) int {
 	}
 	return recipes.ExitSIGINT
 }
+
+// The secrets resolver is the engine's SecretResolver; the check lives
+// here, where both are known, so internal/secrets need not import the
+// engine.
+var _ recipes.SecretResolver = (*secrets.Resolver)(nil)

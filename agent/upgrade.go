@@ -21,10 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	archive "github.com/stackagent/stackagent/internal/fetch"
-	"github.com/stackagent/stackagent/lifecycle"
-
+	"github.com/stackagent/stackagent/internal/archive"
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/checksum"
+	"github.com/stackagent/stackagent/lifecycle"
 )
 
 // upgrader runs upgrade_agent: it installs the asked version of the agent
@@ -216,7 +216,7 @@ func (u *upgrader) fetch(ctx context.Context, raw string) (_ string, err error) 
 		return "", fmt.Errorf("the package is larger than %s, the limit of an agent package download; refused, nothing installed", limit)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); want != "" && got != want {
-		return "", fmt.Errorf("checksum mismatch: the package has sha256 %s, package_url says %s", got, want)
+		return "", fmt.Errorf("%w: the package has sha256 %s, package_url says %s", checksum.ErrMismatch, got, want)
 	}
 	return f.Name(), nil
 }

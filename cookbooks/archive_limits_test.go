@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stackagent/stackagent/internal/fetch/fetchtest"
+	"github.com/stackagent/stackagent/internal/archive/archivetest"
 )
 
 // TestDeployArchiveLimitsFromStackJSON: deploy.<app>.scm.max_archive_size
@@ -16,8 +16,8 @@ import (
 func TestDeployArchiveLimitsFromStackJSON(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	many, err := fetchtest.TarGz(fetchtest.Entry{Name: "index.php", Body: "1"}, fetchtest.Entry{Name: "b.php", Body: "2"},
-		fetchtest.Entry{Name: "c.php", Body: "3"})
+	many, err := archivetest.TarGz(archivetest.Entry{Name: "index.php", Body: "1"}, archivetest.Entry{Name: "b.php", Body: "2"},
+		archivetest.Entry{Name: "c.php", Body: "3"})
 	if err != nil {
 		t.Fatal(err)
 	}

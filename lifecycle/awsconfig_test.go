@@ -1,9 +1,7 @@
 package lifecycle
 
 import (
-	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/stackagent/stackagent/internal/awsconfig"
 	"github.com/stackagent/stackagent/lifecycle/sqstest"
 )
 
@@ -30,47 +29,6 @@ func isolateAWSEnv(t *testing.T) {
 	}
 }
 
-func TestLoadAWSConfigNoRegionFailsFast(t *testing.T) {
-	isolateAWSEnv(t)
-	start := time.Now()
-	_, err := LoadAWSConfig(testCtx(t, 10*time.Second), "", "")
-	if !errors.Is(err, ErrNoRegion) || !strings.Contains(err.Error(), `"region"`) {
-		t.Fatalf("error = %v, want ErrNoRegion naming \"region\"", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("took %s to find no region", d)
-	}
-	// A host name without a region is no help either.
-	if _, err := LoadAWSConfig(testCtx(t, 10*time.Second), "", "http://127.0.0.1:4566"); !errors.Is(err, ErrNoRegion) {
-		t.Fatalf("error = %v, want ErrNoRegion", err)
-	}
-}
-
-func TestLoadAWSConfigRegionPrecedence(t *testing.T) {
-	isolateAWSEnv(t)
-	ctx := testCtx(t, 10*time.Second)
-	cfg, err := LoadAWSConfig(ctx, "", "https://sqs.eu-west-1.amazonaws.com")
-	if err != nil || cfg.Region != "eu-west-1" || aws.ToString(cfg.BaseEndpoint) != "https://sqs.eu-west-1.amazonaws.com" {
-		t.Fatalf("from endpoint: region %q endpoint %v, %v", cfg.Region, cfg.BaseEndpoint, err)
-	}
-	t.Setenv("AWS_REGION", "ap-south-1")
-	if cfg, err = LoadAWSConfig(ctx, "", "https://sqs.eu-west-1.amazonaws.com"); err != nil || cfg.Region != "ap-south-1" {
-		t.Fatalf("env over endpoint: region %q, %v", cfg.Region, err)
-	}
-	if cfg, err = LoadAWSConfig(ctx, "us-west-2", ""); err != nil || cfg.Region != "us-west-2" || cfg.BaseEndpoint != nil {
-		t.Fatalf("explicit: region %q endpoint %v, %v", cfg.Region, cfg.BaseEndpoint, err)
-	}
-}
-
-func TestLoadAWSConfigRefusesBadEndpoint(t *testing.T) {
-	isolateAWSEnv(t)
-	for _, e := range []string{"127.0.0.1:4566", "ftp://x", "http://"} {
-		if _, err := LoadAWSConfig(testCtx(t, 10*time.Second), "us-east-1", e); err == nil {
-			t.Errorf("endpoint %q accepted", e)
-		}
-	}
-}
-
 // TestLoadAWSConfigAgainstFauxqs: credentials from the environment, the
 // endpoint override reaching both the SQS and the SNS client.
 func TestLoadAWSConfigAgainstFauxqs(t *testing.T) {
@@ -79,7 +37,7 @@ func TestLoadAWSConfigAgainstFauxqs(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	ctx := testCtx(t, 10*time.Second)
-	cfg, err := LoadAWSConfig(ctx, sqstest.Region, srv.Endpoint)
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Region: sqstest.Region, Endpoint: srv.Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,25 +56,5 @@ func TestLoadAWSConfigAgainstFauxqs(t *testing.T) {
 	}
 	if _, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(testQueueName(t))}); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestRegionFromURL(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"https://sqs.us-east-1.amazonaws.com/123456789012/q":               "us-east-1",
-		"https://eu-west-1.queue.amazonaws.com/123456789012/q":             "eu-west-1",
-		"https://vpce-0a1b2c3d-4e5f.sqs.ap-southeast-2.vpce.amazonaws.com": "ap-southeast-2",
-		"https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q":           "cn-north-1",
-		"https://sqs.us-gov-west-1.amazonaws.com/123456789012/q":           "us-gov-west-1",
-		"https://autoscaling.il-central-1.amazonaws.com":                   "il-central-1",
-		"http://127.0.0.1:4566/000000000000/q":                             "",
-		"http://localhost:4566":                                            "",
-		"not a url":                                                        "",
-		"":                                                                 "",
-	} {
-		if got := RegionFromURL(in); got != want {
-			t.Errorf("RegionFromURL(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

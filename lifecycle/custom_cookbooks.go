@@ -23,8 +23,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	archive "github.com/stackagent/stackagent/internal/fetch"
-	"github.com/stackagent/stackagent/recipes"
+	"github.com/stackagent/stackagent/internal/archive"
+	"github.com/stackagent/stackagent/internal/command"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
 )
@@ -58,8 +58,8 @@ type CookbookFetcher struct {
 	Dir  string
 	HTTP *http.Client // nil: http.DefaultClient
 	S3   S3GetAPI     // needed for s3 sources only
-	// Runner runs git; nil: recipes.ExecRunner.
-	Runner recipes.Runner
+	// Runner runs git; nil: command.ExecRunner.
+	Runner command.Runner
 	Log    *slog.Logger // nil: discard
 	// Keep is how many releases to keep, current included; 0: 3.
 	Keep int

@@ -14,9 +14,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/stackagent/stackagent/internal/archive"
 	"github.com/stackagent/stackagent/internal/atomicfile"
-	archive "github.com/stackagent/stackagent/internal/fetch"
-	"github.com/stackagent/stackagent/recipes"
+	"github.com/stackagent/stackagent/internal/checksum"
+	"github.com/stackagent/stackagent/internal/command"
 )
 
 // How a custom cookbook source is fetched: archives (s3, http, local
@@ -231,9 +232,9 @@ func (f *CookbookFetcher) gitCheckoutSHA(ctx context.Context, env []string, repo
 func (f *CookbookFetcher) git(ctx context.Context, env []string, dir string, args ...string) (string, error) {
 	run := f.Runner
 	if run == nil {
-		run = recipes.ExecRunner{}
+		run = command.ExecRunner{}
 	}
-	res, err := run.Run(ctx, recipes.Command{Path: "git", Args: args, Dir: dir, Env: env})
+	res, err := run.Run(ctx, command.Command{Path: "git", Args: args, Dir: dir, Env: env})
 	op := "git " + args[0]
 	if args[0] == "-c" || args[0] == "-C" {
 		op = "git " + args[2]
@@ -291,7 +292,7 @@ func (f *CookbookFetcher) fetchArchive(ctx context.Context, src CookbookSource, 
 		return "", "", err
 	}
 	if src.Checksum != "" && sum != src.Checksum {
-		return "", "", fmt.Errorf("%w: archive has sha256 %s, want %s", ErrChecksumMismatch, sum, src.Checksum)
+		return "", "", fmt.Errorf("%w: archive has sha256 %s, want %s", checksum.ErrMismatch, sum, src.Checksum)
 	}
 	if sum == curRev {
 		return sum, "", nil

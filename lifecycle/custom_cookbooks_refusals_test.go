@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	archive "github.com/stackagent/stackagent/internal/fetch"
+	"github.com/stackagent/stackagent/internal/archive"
 )
 
 // Plain http:// sources need a checksum: refused at validation (agent.yaml,

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	archive "github.com/stackagent/stackagent/internal/fetch"
+	"github.com/stackagent/stackagent/internal/archive"
 )
 
 // Where update_custom_cookbooks fetches from: the source, from agent.yaml or
@@ -43,8 +43,6 @@ const (
 )
 
 var (
-	// ErrChecksumMismatch: the archive's sha256 is not the configured checksum.
-	ErrChecksumMismatch = errors.New("checksum mismatch")
 	// ErrNoCookbooks: the fetched tree holds no folder with recipes/.
 	ErrNoCookbooks = errors.New("no cookbook found (want folders of cookbooks, each with recipes/)")
 	// ErrArchiveTooLarge: the archive or its content is over the limit.

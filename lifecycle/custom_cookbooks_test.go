@@ -24,9 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/stackagent/stackagent/internal/checksum"
+	"github.com/stackagent/stackagent/internal/command"
 	"github.com/stackagent/stackagent/lifecycle/sqstest"
-	"github.com/stackagent/stackagent/recipes"
-
 	"github.com/stackagent/stackagent/testenv"
 )
 
@@ -360,14 +360,14 @@ func TestCookbookFetchGitTagSHAAndDefault(t *testing.T) {
 // recordingRunner runs commands for real and keeps them.
 type recordingRunner struct {
 	mu   sync.Mutex
-	cmds []recipes.Command
+	cmds []command.Command
 }
 
-func (r *recordingRunner) Run(ctx context.Context, c recipes.Command) (recipes.Result, error) {
+func (r *recordingRunner) Run(ctx context.Context, c command.Command) (command.Result, error) {
 	r.mu.Lock()
 	r.cmds = append(r.cmds, c)
 	r.mu.Unlock()
-	return recipes.ExecRunner{}.Run(ctx, c)
+	return command.ExecRunner{}.Run(ctx, c)
 }
 
 func TestCookbookFetchGitSSHKey(t *testing.T) {
@@ -594,8 +594,8 @@ func TestCookbookFetchHTTPArchives(t *testing.T) {
 			v2 := build(recipeV2)
 			srv.put("/"+kind+"/cookbooks", v2)
 			err := fetchErr(t, f, src) // the checksum still names v1
-			if !errors.Is(err, ErrChecksumMismatch) {
-				t.Fatalf("checksum mismatch: %v, want ErrChecksumMismatch", err)
+			if !errors.Is(err, checksum.ErrMismatch) {
+				t.Fatalf("checksum mismatch: %v, want checksum.ErrMismatch", err)
 			}
 			assertCurrent(t, f, first, "apache2/recipes/default.lua", recipeV1)
 			if n := len(releases(t, f)); n != 1 {

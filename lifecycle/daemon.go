@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
-	"github.com/stackagent/stackagent/recipes"
+	"github.com/stackagent/stackagent/internal/jsontree"
 )
 
 // Job is one converge the daemon asks for.
@@ -450,7 +450,7 @@ func bringsOnline(ev *Event) bool {
 // converge builds the event's run list and converges it.
 func (d *Daemon) converge(ctx context.Context, ev *Event) *Outcome {
 	attrs := d.BaseAttributes()
-	recipes.DeepMerge(attrs, ev.Attributes)
+	jsontree.Merge(attrs, ev.Attributes)
 	runList, err := RunList(ev, attrs, d.Identity.Layers)
 	if err != nil && !errors.Is(err, ErrNoRunList) {
 		return &Outcome{Status: StatusFailed, ExitCode: 1, Err: err, Output: err.Error()}

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stackagent/stackagent/recipes"
+	"github.com/stackagent/stackagent/internal/jsontree"
+	"github.com/stackagent/stackagent/internal/runlist"
 )
 
 // Identity is who this agent is: the filters of an event are matched
@@ -47,7 +48,7 @@ func listOrNone(l []string) string {
 // e.Attributes (deep-copied) plus stackagent.event and stackagent.instance,
 // so recipes know what they are doing (OpsWorks' node[:opsworks][:activity]).
 func (e *Event) NodeAttributes(id Identity) map[string]any {
-	out, _ := copyJSON(e.Attributes).(map[string]any)
+	out, _ := jsontree.Copy(e.Attributes).(map[string]any)
 	if out == nil {
 		out = map[string]any{}
 	}
@@ -83,26 +84,6 @@ func anyList(l []string) []any {
 		out[i] = s
 	}
 	return out
-}
-
-func copyJSON(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = copyJSON(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(x))
-		for i, e := range x {
-			l[i] = copyJSON(e)
-		}
-		return l
-	case []string:
-		return anyList(x)
-	}
-	return v
 }
 
 // ErrNoRunList is returned (wrapped) by RunList when the node attributes
@@ -201,7 +182,7 @@ func normalise(out, list []string, path string) ([]string, error) {
 	if out == nil {
 		out = []string{}
 	}
-	items, err := recipes.ParseRunList(list...)
+	items, err := runlist.Parse(list...)
 	if err != nil {
 		return nil, fmt.Errorf("run list: %s: %w", path, err)
 	}

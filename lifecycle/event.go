@@ -7,8 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/internal/names"
-	"github.com/stackagent/stackagent/recipes"
+	"github.com/stackagent/stackagent/internal/runlist"
 )
 
 // App commands of a deploy event (OpsWorks' deploy command arguments).
@@ -91,7 +92,7 @@ func (p *parser) decode(field, name string, b []byte) (map[string]any, error) {
 		err.(*ParseError).Envelope = p.envelope()
 		return nil, err
 	}
-	m, err := recipes.ParseJSONObject(name, b)
+	m, err := jsontree.ParseObject(name, b)
 	if err != nil {
 		return nil, p.malformed(field, err.Error())
 	}
@@ -290,7 +291,7 @@ func (d *decoder) recipes(typ string) []string {
 		d.fail("recipes", "empty (execute_recipes needs a run list)")
 	}
 	for i, r := range l {
-		if _, err := recipes.ParseRunList(r); err != nil {
+		if _, err := runlist.Parse(r); err != nil {
 			d.fail(fmt.Sprintf("recipes[%d]", i), "%v", err)
 		}
 	}

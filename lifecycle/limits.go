@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/internal/names"
-	"github.com/stackagent/stackagent/recipes"
 )
 
 // Limits on a message body, checked before it is decoded (size, depth)
@@ -167,7 +167,7 @@ func ReadAttributeFile(file string) (map[string]any, error) {
 	if jsonDepth(b, MaxJSONDepth) > MaxJSONDepth {
 		return nil, fmt.Errorf("%s: JSON nested more than %d levels deep", file, MaxJSONDepth)
 	}
-	m, err := recipes.ParseJSONObject(file, b)
+	m, err := jsontree.ParseObject(file, b)
 	if err != nil {
 		return nil, err
 	}

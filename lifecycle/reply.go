@@ -16,6 +16,8 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/stackagent/stackagent/internal/awsconfig"
 )
 
 // Message attributes set on every reported result, so a controller can
@@ -176,7 +178,7 @@ func ParseReplyTarget(s string) (ReplyTarget, error) {
 	if len(parts) != 2 || parts[0] == "" || !queueName.MatchString(parts[1]) || u.RawQuery != "" {
 		return ReplyTarget{}, fmt.Errorf("reply target %q: an SQS queue URL's path is /ACCOUNT/QUEUE_NAME", s)
 	}
-	return ReplyTarget{Kind: ReplySQS, Target: s, Region: RegionFromURL(s)}, nil
+	return ReplyTarget{Kind: ReplySQS, Target: s, Region: awsconfig.RegionFromURL(s)}, nil
 }
 
 // Reporter returns the reporter for t with the given clients (only the one

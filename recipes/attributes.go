@@ -1,10 +1,11 @@
 package recipes
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/stackagent/stackagent/internal/jsontree"
 )
 
 // Level is an attribute precedence level. Higher levels win; maps are
@@ -42,7 +43,7 @@ func NewNode(name string) *Node {
 
 // Merge deep-merges m into the given level.
 func (n *Node) Merge(l Level, m map[string]any) {
-	deepMerge(n.levels[l], normalizeJSON(m).(map[string]any))
+	jsontree.Merge(n.levels[l], jsontree.Normalize(m).(map[string]any))
 }
 
 // Set sets one value at a level, creating the maps on its path.
@@ -56,7 +57,7 @@ func (n *Node) Set(l Level, path []string, v any) {
 		}
 		m = next
 	}
-	m[path[len(path)-1]] = normalizeJSON(v)
+	m[path[len(path)-1]] = jsontree.Normalize(v)
 }
 
 // Level returns the raw map of one level (not a copy).
@@ -108,9 +109,9 @@ func (n *Node) Get(path ...string) (any, bool) {
 		om, outIsMap := out.(map[string]any)
 		switch {
 		case xIsMap && outIsMap:
-			deepMerge(om, xm)
+			jsontree.Merge(om, xm)
 		default:
-			out = deepCopy(x)
+			out = jsontree.Copy(x)
 		}
 	}
 	return out, found
@@ -136,75 +137,7 @@ func (n *Node) GetString(dotted string) string {
 
 // DeepMerge merges a copy of src into dst: maps recursively, anything else
 // (lists included) replaced, as attribute precedence does.
-func DeepMerge(dst, src map[string]any) { deepMerge(dst, src) }
-
-// deepMerge merges src into dst: maps recursively, anything else replaced.
-func deepMerge(dst, src map[string]any) {
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				deepMerge(dm, sm)
-				continue
-			}
-		}
-		dst[k] = deepCopy(v)
-	}
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(x))
-		for i, e := range x {
-			l[i] = deepCopy(e)
-		}
-		return l
-	case []string:
-		l := make([]any, len(x))
-		for i, e := range x {
-			l[i] = e
-		}
-		return l
-	}
-	return v
-}
-
-// normalizeJSON turns values decoded by encoding/json (and Go literals used
-// by tests and callers) into the shapes the engine uses: map[string]any,
-// []any, string, bool, float64, int64.
-func normalizeJSON(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = normalizeJSON(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(x))
-		for i, e := range x {
-			l[i] = normalizeJSON(e)
-		}
-		return l
-	case []string:
-		return deepCopy(x)
-	case int:
-		return int64(x)
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	}
-	return v
-}
+func DeepMerge(dst, src map[string]any) { jsontree.Merge(dst, src) }
 
 // sortedKeys returns a map's keys in order.
 func sortedKeys(m map[string]any) []string {

@@ -57,7 +57,7 @@ func (rt *runtime) compile(rc *RunContext, runList []string) error {
 		return CompileErrors{err}
 	}
 	for _, r := range runList {
-		if err := rt.includeRecipe(r, Source{}); err != nil {
+		if err := rt.includeRecipe(r, Pos{}); err != nil {
 			return CompileErrors{err}
 		}
 	}
@@ -96,7 +96,7 @@ func (rt *runtime) loadAttributes(books []*Cookbook) error {
 
 // includeRecipe compiles a recipe once. Including a recipe that is being
 // compiled (a loop) is an error naming the chain.
-func (rt *runtime) includeRecipe(name string, from Source) error {
+func (rt *runtime) includeRecipe(name string, from Pos) error {
 	name = NormalizeRecipe(name)
 	at := ""
 	if from.File != "" {

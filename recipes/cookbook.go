@@ -1,7 +1,6 @@
 package recipes
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/stackagent/stackagent/internal/jsontree"
 )
 
 // Cookbook is one cookbook: NAME/recipes/*.lua, NAME/attributes/*.lua,
@@ -126,7 +127,7 @@ func (c *Cookbook) readMetadata() error {
 	}
 	var m metadata
 	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("%s: %s", c.Display("metadata.json"), jsonErrorWhere(b, err))
+		return fmt.Errorf("%s: %s", c.Display("metadata.json"), jsontree.ErrorWhere(b, err))
 	}
 	if m.Name != "" && m.Name != c.Name {
 		return fmt.Errorf("%s: name %q does not match the directory %q", c.Display("metadata.json"), m.Name, c.Name)
@@ -203,32 +204,6 @@ func (s *CookbookSet) closure(names []string) ([]*Cookbook, error) {
 	return out, nil
 }
 
-// jsonErrorWhere adds the line and column to a JSON syntax or type error.
-func jsonErrorWhere(b []byte, err error) string {
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset - 1 // Offset counts the bad byte itself
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < 0 {
-		return err.Error()
-	}
-	line, col := 1, 1
-	for _, c := range b[:min(int(off), len(b))] {
-		if c == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("line %d, column %d: %v", line, col, err)
-}
-
 // ReadJSONFile reads a JSON object from a file (an attributes file, -j),
 // with numbers kept exact. Errors name the file, line and column.
 func ReadJSONFile(file string) (map[string]any, error) {
@@ -241,17 +216,5 @@ func ReadJSONFile(file string) (map[string]any, error) {
 
 // ParseJSONObject parses a JSON object; name is used in errors.
 func ParseJSONObject(name string, b []byte) (map[string]any, error) {
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%s: %s", name, jsonErrorWhere(b, err))
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: more than one JSON value", name)
-	}
-	if m == nil {
-		return nil, fmt.Errorf("%s: want a JSON object", name)
-	}
-	return normalizeJSON(m).(map[string]any), nil
+	return jsontree.ParseObject(name, b)
 }

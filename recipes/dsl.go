@@ -254,7 +254,7 @@ func parseGuards(kind string, v any) ([]Guard, error) {
 
 // parseNotifications accepts {action, "kind[name]", timing} or a list of
 // those. Timing defaults to delayed.
-func parseNotifications(kind string, v any, decl Source) ([]rawNotification, error) {
+func parseNotifications(kind string, v any, decl Pos) ([]rawNotification, error) {
 	l, ok := v.([]any)
 	if !ok || len(l) == 0 {
 		return nil, fmt.Errorf("property %s: want {action, \"kind[name]\", timing} or a list of them, got %s", kind, describe(v))

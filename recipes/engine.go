@@ -182,7 +182,7 @@ func (rc *RunContext) RunLuaFile(ctx context.Context, path string, globals map[s
 	mt.RawSetString("__index", L.G.Global)
 	L.SetMetatable(env, mt)
 	fn.Env = env
-	_, err = rc.rt.call(ctx, &LuaFunc{fn: fn, src: Source{File: path}})
+	_, err = rc.rt.call(ctx, &LuaFunc{fn: fn, src: Pos{File: path}})
 	return err
 }
 

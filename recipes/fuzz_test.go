@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stackagent/stackagent/internal/jsontree"
 )
 
 // Fuzz targets: attribute merge, Lua conversion, ERB templates. Seeds are
@@ -54,7 +56,7 @@ func FuzzAttributeMerge(f *testing.F) {
 		n.Merge(Default, ma)
 		n.Merge(Normal, mb)
 		merged := n.Merged()
-		for k, v := range normalizeJSON(mb).(map[string]any) {
+		for k, v := range jsontree.Normalize(mb).(map[string]any) {
 			if _, isMap := v.(map[string]any); isMap {
 				continue
 			}
@@ -87,7 +89,7 @@ func FuzzLuaConversion(f *testing.F) {
 		}
 		rt := fuzzRuntime()
 		defer rt.L.Close()
-		once, err := rt.toGo(toLua(rt.L, normalizeJSON(v)))
+		once, err := rt.toGo(toLua(rt.L, jsontree.Normalize(v)))
 		if err != nil {
 			t.Fatalf("toGo: %v", err)
 		}

@@ -152,20 +152,20 @@ func (rt *runtime) close() { rt.L.Close() }
 
 // where returns the source position of the Lua function at the given call
 // level (1 is the Lua code that called the running Go function).
-func (rt *runtime) where(level int) Source {
+func (rt *runtime) where(level int) Pos {
 	dbg, ok := rt.L.GetStack(level)
 	if !ok {
-		return Source{}
+		return Pos{}
 	}
 	if _, err := rt.L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.CurrentLine < 0 {
-		return Source{File: dbg.Source}
+		return Pos{File: dbg.Source}
 	}
-	return Source{File: dbg.Source, Line: dbg.CurrentLine}
+	return Pos{File: dbg.Source, Line: dbg.CurrentLine}
 }
 
 // LuaError is an error raised by Lua code, with where it was raised.
 type LuaError struct {
-	Source Source
+	Source Pos
 	Msg    string
 	// Trace is Lua's stack traceback, for the run report and debug logs.
 	Trace string
@@ -198,15 +198,15 @@ func luaError(err error) error {
 	}
 	msg = strings.TrimSpace(msg)
 	if m := reEOF.FindStringSubmatch(msg); m != nil {
-		return &LuaError{Source: Source{File: m[1]}, Msg: "syntax error: unexpected end of file (an unclosed {, ( or block?)"}
+		return &LuaError{Source: Pos{File: m[1]}, Msg: "syntax error: unexpected end of file (an unclosed {, ( or block?)"}
 	}
 	if m := reSyntax.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[2])
-		return &LuaError{Source: Source{File: m[1], Line: n}, Msg: fmt.Sprintf("syntax error near '%s' (column %s): %s", m[4], m[3], strings.TrimSpace(m[5]))}
+		return &LuaError{Source: Pos{File: m[1], Line: n}, Msg: fmt.Sprintf("syntax error near '%s' (column %s): %s", m[4], m[3], strings.TrimSpace(m[5]))}
 	}
 	if m := reRaised.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[2])
-		return &LuaError{Source: Source{File: m[1], Line: n}, Msg: m[3], Trace: api.StackTrace}
+		return &LuaError{Source: Pos{File: m[1], Line: n}, Msg: m[3], Trace: api.StackTrace}
 	}
 	le := &LuaError{Msg: msg, Trace: api.StackTrace}
 	if m := reTraceLine.FindStringSubmatch(api.StackTrace); m != nil {

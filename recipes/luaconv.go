@@ -134,9 +134,9 @@ func toLua(L *lua.LState, v any) lua.LValue {
 }
 
 // funcSource is where a Lua function was defined, or else fallback.
-func funcSource(fn *lua.LFunction, fallback Source) Source {
+func funcSource(fn *lua.LFunction, fallback Pos) Pos {
 	if fn.Proto != nil {
-		return Source{File: fn.Proto.SourceName, Line: fn.Proto.LineDefined}
+		return Pos{File: fn.Proto.SourceName, Line: fn.Proto.LineDefined}
 	}
 	return fallback
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/stackagent/stackagent/internal/jsontree"
 )
 
 // attrView is what Lua sees of node attributes: `node` (the merged,
@@ -33,7 +35,7 @@ func (v *attrView) get() (any, bool) {
 		return v.node.Get(v.path...)
 	}
 	x, ok := lookupAt(v.node.levels[v.level], v.path)
-	return deepCopy(x), ok
+	return jsontree.Copy(x), ok
 }
 
 func (v *attrView) name() string {

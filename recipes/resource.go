@@ -8,13 +8,13 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Source is where something was declared: a cookbook file and line.
-type Source struct {
+// Pos is where something was declared: a cookbook file and line.
+type Pos struct {
 	File string
 	Line int
 }
 
-func (s Source) String() string {
+func (s Pos) String() string {
 	if s.Line == 0 {
 		return s.File
 	}
@@ -25,11 +25,11 @@ func (s Source) String() string {
 // block, a lazy value). Providers run it through RunContext.CallLua.
 type LuaFunc struct {
 	fn  *lua.LFunction
-	src Source
+	src Pos
 }
 
-// Source is where the function was written.
-func (f *LuaFunc) Source() Source { return f.src }
+// Pos is where the function was written.
+func (f *LuaFunc) Pos() Pos { return f.src }
 
 // Lazy is a value computed at converge time: lazy(function() … end).
 type Lazy struct{ fn *LuaFunc }
@@ -50,7 +50,7 @@ type Notification struct {
 	TargetRef string
 	Target    *Resource
 	Timing    string
-	Decl      Source
+	Decl      Pos
 }
 
 // Resource is one declared resource in the collection.
@@ -60,7 +60,7 @@ type Resource struct {
 	Actions  []string
 	Cookbook *Cookbook
 	Recipe   string // "cb::recipe"
-	Decl     Source
+	Decl     Pos
 
 	IgnoreFailure bool
 	Retries       int
@@ -77,7 +77,7 @@ type Resource struct {
 
 type rawNotification struct {
 	action, target, timing string
-	decl                   Source
+	decl                   Pos
 }
 
 // ID is how Chef names a resource: kind[name].

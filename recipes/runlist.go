@@ -6,100 +6,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/internal/names"
+	"github.com/stackagent/stackagent/internal/runlist"
 )
 
-// RunListItem is one entry of a run list: a recipe or a role.
-type RunListItem struct {
-	Role   string // set for role[name]
-	Recipe string // "cb::r" (normalized) for recipes
-}
-
-func (i RunListItem) String() string {
-	if i.Role != "" {
-		return "role[" + i.Role + "]"
-	}
-	return "recipe[" + i.Recipe + "]"
-}
-
-var (
-	reRecipe = regexp.MustCompile(`^recipe\[([^\]]+)\]$`)
-	reRole   = regexp.MustCompile(`^role\[([^\]]+)\]$`)
-)
-
-// validRecipeName tells whether s is "cookbook" or "cookbook::recipe",
-// each part a name of the one grammar (internal/names), so neither can
-// be ".." or hold a slash.
-func validRecipeName(s string) bool {
-	cb, r, two := strings.Cut(s, "::")
-	return names.Valid(cb) && (!two || names.Valid(r))
-}
+// RunListItem is one entry of a run list: a recipe or a role (the parser
+// lives in internal/runlist, which the lifecycle uses too).
+type RunListItem = runlist.Item
 
 // ParseRunList parses entries such as "recipe[cb::r]", "cb::r", "cb" and
-// "role[web]". Entries may also be comma-separated within one string, as
-// chef-solo's -o takes them.
-func ParseRunList(entries ...string) ([]RunListItem, error) {
-	var out []RunListItem
-	for _, e := range entries {
-		for _, s := range splitRunList(e) {
-			if m := reRole.FindStringSubmatch(s); m != nil {
-				if err := names.Check("run list entry "+strconv.Quote(s), "role name", m[1]); err != nil {
-					return nil, err
-				}
-				out = append(out, RunListItem{Role: m[1]})
-				continue
-			}
-			name := s
-			if m := reRecipe.FindStringSubmatch(s); m != nil {
-				name = m[1]
-			}
-			if !validRecipeName(name) {
-				return nil, fmt.Errorf("run list entry %q: want recipe[cookbook::recipe], cookbook::recipe, cookbook or role[name], each name %s", s, names.Grammar)
-			}
-			out = append(out, RunListItem{Recipe: NormalizeRecipe(name)})
-		}
-	}
-	return out, nil
-}
-
-// splitRunList splits "a,recipe[b::c], role[x]" at commas outside brackets.
-func splitRunList(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	for i, c := range s {
-		switch c {
-		case '[':
-			depth++
-		case ']':
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, strings.TrimSpace(s[start:i]))
-				start = i + 1
-			}
-		}
-	}
-	out = append(out, strings.TrimSpace(s[start:]))
-	res := out[:0]
-	for _, x := range out {
-		if x != "" {
-			res = append(res, x)
-		}
-	}
-	return res
-}
+// "role[web]", comma-separated too.
+func ParseRunList(entries ...string) ([]RunListItem, error) { return runlist.Parse(entries...) }
 
 // NormalizeRecipe turns "cb" into "cb::default".
-func NormalizeRecipe(name string) string {
-	if !strings.Contains(name, "::") {
-		return name + "::default"
-	}
-	return name
-}
+func NormalizeRecipe(name string) string { return runlist.Normalize(name) }
 
 // Role is a chef-solo role file: ROLES_DIR/NAME.json.
 type Role struct {
@@ -165,7 +88,7 @@ func loadRole(dir, name string) (*Role, string, error) {
 	}
 	var r Role
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, file, fmt.Errorf("%s: %s", file, jsonErrorWhere(b, err))
+		return nil, file, fmt.Errorf("%s: %s", file, jsontree.ErrorWhere(b, err))
 	}
 	if r.Name != "" && r.Name != name {
 		return nil, file, fmt.Errorf("%s: field name: %q does not match the file name %q", file, r.Name, name)

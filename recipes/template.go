@@ -206,7 +206,7 @@ func (rt *runtime) render(ctx context.Context, t *compiledTemplate, vars map[str
 	L.SetMetatable(env, mt)
 	fn := L.NewFunctionFromProto(t.fn.Proto)
 	fn.Env = env
-	out, err := rt.call(ctx, &LuaFunc{fn: fn, src: Source{File: t.name}})
+	out, err := rt.call(ctx, &LuaFunc{fn: fn, src: Pos{File: t.name}})
 	if err != nil {
 		return "", fmt.Errorf("render %s: %w", t.name, err)
 	}

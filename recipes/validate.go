@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
+
+	"github.com/stackagent/stackagent/internal/jsontree"
 )
 
 // ValidateSummary counts what Validate looked at.
@@ -82,7 +84,7 @@ func validateTemplates(ctx context.Context, opts Options, cb *Cookbook, add func
 func cloneNode(n *Node) *Node {
 	c := NewNode(n.Name)
 	for l := Level(0); l < numLevels; l++ {
-		c.levels[l] = deepCopy(n.levels[l]).(map[string]any)
+		c.levels[l] = jsontree.Copy(n.levels[l]).(map[string]any)
 	}
 	return c
 }

@@ -1,7 +1,7 @@
 // Package secrets resolves the secret references of node attributes
 // ({"secret": "REF"}) against AWS: SSM Parameter Store and Secrets
-// Manager, with the instance's credentials. It implements
-// recipes.SecretResolver; the engine calls it when a recipe reads such an
+// Manager, with the instance's credentials. It satisfies the
+// engine's SecretResolver (checked in agent/); the engine calls it when a recipe reads such an
 // attribute and hides the value everywhere the run reports.
 //
 // References:
@@ -26,8 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-
-	"github.com/stackagent/stackagent/recipes"
 )
 
 // ErrBadReference is returned (wrapped) for a reference that names no
@@ -72,8 +70,6 @@ func (r *Resolver) deadline(ctx context.Context) (context.Context, context.Cance
 	return context.WithTimeout(ctx, t)
 }
 
-var _ recipes.SecretResolver = (*Resolver)(nil)
-
 // New returns a resolver using the given clients (either may be nil: its
 // references then fail with an error naming them).
 func New(ssmClient SSMAPI, sm SecretsManagerAPI) *Resolver {
@@ -81,7 +77,7 @@ func New(ssmClient SSMAPI, sm SecretsManagerAPI) *Resolver {
 }
 
 // NewFromConfig returns a resolver with SSM and Secrets Manager clients
-// made from cfg (lifecycle.LoadAWSConfig's: the instance's credentials,
+// made from cfg (awsconfig.Load's: the instance's credentials,
 // the agent's region and endpoint).
 func NewFromConfig(cfg aws.Config) *Resolver {
 	return New(ssm.NewFromConfig(cfg), secretsmanager.NewFromConfig(cfg))

@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/stackagent/stackagent/internal/checksum"
 )
 
 // DefaultDir is where packages install plugins.
@@ -28,8 +30,6 @@ const DefaultDir = "/usr/lib/stackagent/plugins"
 
 // Sentinel errors a plugin's resources fail with (test with errors.Is).
 var (
-	// ErrChecksum: checksums are configured and the binary does not match.
-	ErrChecksum = errors.New("checksum mismatch")
 	// ErrStart: the plugin did not start or failed the handshake (another
 	// protocol version, not a stackagent plugin).
 	ErrStart = errors.New("plugin did not start")
@@ -48,7 +48,7 @@ type Plugin struct {
 	SHA256 string
 	// Verified is set when a configured checksum matched.
 	Verified bool
-	// Err, when set, is why the plugin must not run (ErrChecksum); its
+	// Err, when set, is why the plugin must not run (checksum.ErrMismatch); its
 	// resources fail with it.
 	Err error
 }
@@ -112,9 +112,9 @@ func verify(p Plugin, checksums map[string]string) Plugin {
 	want = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(want), "sha256:"))
 	switch {
 	case !ok:
-		p.Err = fmt.Errorf("%w: no checksum is configured for %s (checksums are configured, so every plugin needs one)", ErrChecksum, p.Path)
+		p.Err = fmt.Errorf("%w: no checksum is configured for %s (checksums are configured, so every plugin needs one)", checksum.ErrMismatch, p.Path)
 	case want != p.SHA256:
-		p.Err = fmt.Errorf("%w: %s has sha256 %s, configured %s", ErrChecksum, p.Path, p.SHA256, want)
+		p.Err = fmt.Errorf("%w: %s has sha256 %s, configured %s", checksum.ErrMismatch, p.Path, p.SHA256, want)
 	default:
 		p.Verified = true
 	}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stackagent/stackagent/internal/checksum"
 )
 
 // A plugin runs as root. Between the checksum check and the exec, whoever
@@ -57,7 +59,7 @@ func loadImage(p Plugin, noMemfd bool) (*verifiedImage, error) {
 	img.sum = hex.EncodeToString(h.Sum(nil))
 	if p.Verified && img.sum != p.SHA256 {
 		img.close()
-		return nil, fmt.Errorf("%w: %s changed since it was checked: sha256 %s now, configured %s", ErrChecksum, p.Path, img.sum, p.SHA256)
+		return nil, fmt.Errorf("%w: %s changed since it was checked: sha256 %s now, configured %s", checksum.ErrMismatch, p.Path, img.sum, p.SHA256)
 	}
 	return img, nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stackagent/stackagent/internal/checksum"
 )
 
 func sha256File(t *testing.T, path string) string {
@@ -73,7 +75,7 @@ func TestVerifiedBytesRun(t *testing.T) {
 }
 
 // TestChangedPluginRefused: a plugin whose file changed after Discover
-// checked it is refused at start with ErrChecksum, not run.
+// checked it is refused at start with checksum.ErrMismatch, not run.
 func TestChangedPluginRefused(t *testing.T) {
 	t.Parallel()
 	dir, path := pluginDir(t, faultPkg, "fault")
@@ -89,7 +91,7 @@ func TestChangedPluginRefused(t *testing.T) {
 	host := NewHost(found, Options{})
 	t.Cleanup(func() { host.Close() })
 	_, err = host.schema(t.Context(), host.plugins["fault"])
-	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "changed since it was checked") {
+	if !errors.Is(err, checksum.ErrMismatch) || !strings.Contains(err.Error(), "changed since it was checked") {
 		t.Fatalf("got %v", err)
 	}
 	if len(host.Running()) != 0 {

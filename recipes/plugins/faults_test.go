@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stackagent/stackagent/internal/checksum"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -137,7 +138,7 @@ func TestChecksums(t *testing.T) {
 	cache := t.TempDir()
 	setup(t, dir, Options{CacheDir: cache})
 	bad, _ := Discover([]string{dir}, map[string]string{"fault": strings.Repeat("0", 64)})
-	if !errors.Is(bad[0].Err, ErrChecksum) {
+	if !errors.Is(bad[0].Err, checksum.ErrMismatch) {
 		t.Fatalf("bad checksum: %+v", bad[0])
 	}
 	host := NewHost(bad, Options{CacheDir: cache})

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc/codes"
 
+	"github.com/stackagent/stackagent/internal/checksum"
 	providerv1 "github.com/stackagent/stackagent/proto/provider/v1"
 	"github.com/stackagent/stackagent/proto/sdk"
 )
@@ -149,7 +150,7 @@ func (in *instance) provider() (sdk.Provider, *plugin.Client, error) {
 	}
 	img, err := loadImage(in.p, in.h.noMemfd)
 	if err != nil {
-		if errors.Is(err, ErrChecksum) {
+		if errors.Is(err, checksum.ErrMismatch) {
 			in.startErr = err
 		} else {
 			in.startErr = fmt.Errorf("%w: %v", ErrStart, err)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stackagent/stackagent/internal/fetch/fetchtest"
+	"github.com/stackagent/stackagent/internal/archive/archivetest"
 )
 
 // The audit's attacks on the deploy resource, as an operator hits them:
@@ -81,19 +81,19 @@ func archiveServer(t *testing.T, files map[string][]byte) string {
 
 func TestDeployArchiveLinkChainWithSharedDirs(t *testing.T) {
 	t.Parallel()
-	attack := append(fetchtest.ChainEscape(chainDepth, "wp-content", "victim"), fetchtest.Entry{Name: "index.php", Body: "<?php"})
+	attack := append(archivetest.ChainEscape(chainDepth, "wp-content", "victim"), archivetest.Entry{Name: "index.php", Body: "<?php"})
 	for _, format := range []string{"tar.gz", "zip"} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
 			root := t.TempDir()
 			untouched := victim(t, root)
-			good, err := fetchtest.TarGz(fetchtest.Entry{Name: "index.php", Body: "v1"})
+			good, err := archivetest.TarGz(archivetest.Entry{Name: "index.php", Body: "v1"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			bad, err := fetchtest.Zip(attack...)
+			bad, err := archivetest.Zip(attack...)
 			if format == "tar.gz" {
-				bad, err = fetchtest.TarGz(attack...)
+				bad, err = archivetest.TarGz(attack...)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -121,7 +121,7 @@ func TestDeployLocalSourceLinkChain(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(src, "wp-content")); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range fetchtest.ChainEscape(chainDepth, "wp-content", "victim") {
+	for _, e := range archivetest.ChainEscape(chainDepth, "wp-content", "victim") {
 		if err := os.Symlink(e.Link, filepath.Join(src, e.Name)); err != nil {
 			t.Fatal(err)
 		}
@@ -156,11 +156,11 @@ assert(r.exitstatus == 0, r.stderr)`, filepath.Join(root, "victim")),
 func TestDeployArchiveBomb(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	bomb, err := fetchtest.GzipBomb("wordpress/zeros", 64<<20)
+	bomb, err := archivetest.GzipBomb("wordpress/zeros", 64<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := fetchtest.TarGz(fetchtest.Entry{Name: "index.php", Body: "v1"})
+	good, err := archivetest.TarGz(archivetest.Entry{Name: "index.php", Body: "v1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +171,8 @@ func TestDeployArchiveBomb(t *testing.T) {
 	assertRefusedCleanly(t, root, first, deployResult(t, root, props),
 		"archive too large: more than 8388608 bytes uncompressed (raise max_archive_size or max_archive_entries on the deploy resource)")
 
-	entries := []fetchtest.Entry{{Name: "a", Body: "1"}, {Name: "b", Body: "2"}, {Name: "c", Body: "3"}}
-	many, err := fetchtest.TarGz(entries...)
+	entries := []archivetest.Entry{{Name: "a", Body: "1"}, {Name: "b", Body: "2"}, {Name: "c", Body: "3"}}
+	many, err := archivetest.TarGz(entries...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestDeployGitLinkChain(t *testing.T) {
 	props := fmt.Sprintf(`source_type = "git", repository = %q, revision = "main", shared_dirs = {"wp-content/uploads"}`, "file://"+repo)
 	mustDeploy(t, root, deployRecipe(props), 1)
 	first := currentName(t, root)
-	for _, e := range fetchtest.ChainEscape(chainDepth, "wp-content", "victim") {
+	for _, e := range archivetest.ChainEscape(chainDepth, "wp-content", "victim") {
 		if err := os.Symlink(e.Link, filepath.Join(repo, e.Name)); err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	archive "github.com/stackagent/stackagent/internal/fetch"
+	"github.com/stackagent/stackagent/internal/archive"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -38,7 +38,7 @@ func validateSource(r *recipes.Resource) error {
 }
 
 // archiveOptions are the resource's limits on an archive (the defaults of
-// internal/fetch unless raised), dangling links kept.
+// internal/archive unless raised), dangling links kept.
 func archiveOptions(rc *recipes.RunContext, r *recipes.Resource) archive.Options {
 	opt := archive.Options{AllowDangling: true, Log: rc.Log, MaxSize: archive.DefaultMaxSize, MaxEntries: archive.DefaultMaxEntries}
 	if r.Get("max_archive_size") != nil {

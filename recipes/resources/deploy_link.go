@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	archive "github.com/stackagent/stackagent/internal/fetch"
+	"github.com/stackagent/stackagent/internal/archive"
 )
 
 // How a release gets its shared dirs and symlinks. Every path is opened

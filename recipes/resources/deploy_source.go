@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"github.com/stackagent/stackagent/internal/awshttp"
 	"io"
 	"io/fs"
 	"net/http"
@@ -18,15 +16,13 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	archive "github.com/stackagent/stackagent/internal/fetch"
+	"github.com/stackagent/stackagent/internal/archive"
+	"github.com/stackagent/stackagent/internal/awsconfig"
+	"github.com/stackagent/stackagent/internal/checksum"
 	"github.com/stackagent/stackagent/recipes"
 )
-
-// errDeployChecksum: the archive's sha256 is not the declared checksum.
-var errDeployChecksum = errors.New("checksum mismatch")
 
 // S3GetAPI is the one S3 call the deploy resource makes; *s3.Client
 // satisfies it.
@@ -36,15 +32,12 @@ type S3GetAPI interface {
 
 var _ S3GetAPI = (*s3.Client)(nil)
 
-// defaultS3 builds an S3 client from the AWS SDK's default configuration
-// (environment, shared config, instance role); AWS_ENDPOINT_URL_S3 or
+// defaultS3 builds an S3 client from the agent's one AWS configuration
+// (internal/awsconfig: the SDK's region, else the instance's, region;
+// environment, shared config, instance role); AWS_ENDPOINT_URL_S3 or
 // AWS_ENDPOINT_URL point it elsewhere (path-style then).
 func defaultS3(ctx context.Context, region string) (S3GetAPI, error) {
-	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(awshttp.Client())}
-	if region != "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
-		opts = append(opts, config.WithRegion(region)) // the instance's, from IMDS
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Instance: region})
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
@@ -107,7 +100,7 @@ func (p *deployProvider) resolveSource(ctx context.Context, rc *recipes.RunConte
 
 func checkSum(r *recipes.Resource, sum string) error {
 	if want := strings.ToLower(r.Str("checksum")); want != "" && want != sum {
-		return fmt.Errorf("%w: %s has sha256 %s, want %s", errDeployChecksum, redactURLString(r.Str("repository")), sum, want)
+		return fmt.Errorf("%w: %s has sha256 %s, want %s", checksum.ErrMismatch, redactURLString(r.Str("repository")), sum, want)
 	}
 	return nil
 }

@@ -16,15 +16,12 @@ import (
 	"github.com/stackagent/stackagent/recipes"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/checksum"
 )
 
 // remoteCacheDir holds one record per remote_file (under the run's root):
 // the validators of the last download, for conditional GETs.
 const remoteCacheDir = "/var/cache/stackagent/remote_file"
-
-// errChecksum is returned (wrapped) when a download does not match the
-// declared checksum.
-var errChecksum = errors.New("checksum mismatch")
 
 // remoteFileKind is Chef's remote_file resource: a file downloaded from
 // the first source (URL or mirror) that answers. It is not downloaded again
@@ -85,7 +82,7 @@ func download(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, 
 		c, rec, err := fetch(ctx, rc.HTTP, r, url, cond, dir, filepath.Base(cur.path))
 		if err == nil && c != nil && want != "" && !strings.HasPrefix(c.sum, want) {
 			c.discard()
-			err = fmt.Errorf("%w: %s has sha256 %s, want %s", errChecksum, url, c.sum, want)
+			err = fmt.Errorf("%w: %s has sha256 %s, want %s", checksum.ErrMismatch, url, c.sum, want)
 		}
 		if err != nil {
 			errs = append(errs, err)

@@ -1,9 +1,9 @@
-// Package fetch holds the pure helpers that fetching code shares: saving a
+// Package archive holds the pure helpers that fetching code shares: saving a
 // download with its sha256 under a size limit, and extracting a tar (plain,
 // gzip, bzip2) or zip archive so that no entry lands or points outside the
 // destination. The custom cookbooks fetcher (lifecycle) and the deploy
 // resource (recipes/resources) use them.
-package fetch
+package archive
 
 import (
 	"archive/tar"

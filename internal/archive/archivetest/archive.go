@@ -1,6 +1,6 @@
-// Package fetchtest builds archives for tests: tar, tar.gz and zip from a
+// Package archivetest builds archives for tests: tar, tar.gz and zip from a
 // list of entries, attacks included (links, "..", bombs).
-package fetchtest
+package archivetest
 
 import (
 	"archive/tar"

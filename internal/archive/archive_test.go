@@ -1,4 +1,4 @@
-package fetch
+package archive
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stackagent/stackagent/internal/fetch/fetchtest"
+	"github.com/stackagent/stackagent/internal/archive/archivetest"
 )
 
 // sandbox is a directory holding an archive, a victim folder and the
@@ -76,17 +76,17 @@ func (s sandbox) check(t testing.TB, err error) {
 	}
 }
 
-func build(t testing.TB, format string, es ...fetchtest.Entry) []byte {
+func build(t testing.TB, format string, es ...archivetest.Entry) []byte {
 	t.Helper()
 	var b []byte
 	var err error
 	switch format {
 	case "tar":
-		b, err = fetchtest.Tar(es...)
+		b, err = archivetest.Tar(es...)
 	case "tar.gz":
-		b, err = fetchtest.TarGz(es...)
+		b, err = archivetest.TarGz(es...)
 	default:
-		b, err = fetchtest.Zip(es...)
+		b, err = archivetest.Zip(es...)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -96,22 +96,22 @@ func build(t testing.TB, format string, es ...fetchtest.Entry) []byte {
 
 func TestExtractArchiveRefusals(t *testing.T) {
 	t.Parallel()
-	index := fetchtest.Entry{Name: "index.php", Body: "<?php"}
+	index := archivetest.Entry{Name: "index.php", Body: "<?php"}
 	tests := []struct {
 		name    string
-		entries []fetchtest.Entry
+		entries []archivetest.Entry
 		opt     Options
 		want    error
 	}{
-		{"chain to the victim", append(fetchtest.ChainEscape(3, "wp-content", "victim"), index), Options{AllowDangling: true}, ErrUnsafeArchive},
-		{"chain, write through it", append(fetchtest.ChainEscape(3, "wp-content", "victim"), fetchtest.Entry{Name: "wp-content/evil", Body: "x"}), Options{}, nil},
-		{"dot-dot name", []fetchtest.Entry{index, {Name: "a/../../evil", Body: "x"}}, Options{}, ErrUnsafeArchive},
-		{"absolute name", []fetchtest.Entry{{Name: "/evil", Body: "x"}}, Options{}, ErrUnsafeArchive},
-		{"absolute link", []fetchtest.Entry{{Name: "passwd", Link: "/etc/passwd"}}, Options{AllowDangling: true}, ErrUnsafeArchive},
-		{"dangling", []fetchtest.Entry{{Name: "x", Link: "nothing"}}, Options{}, ErrUnsafeArchive},
-		{"loop", []fetchtest.Entry{{Name: "x", Link: "y"}, {Name: "y", Link: "x"}}, Options{AllowDangling: true}, ErrUnsafeArchive},
-		{"too many entries", []fetchtest.Entry{{Name: "a/", Dir: true}, {Name: "a/1"}, {Name: "a/2"}, {Name: "a/3"}}, Options{MaxEntries: 3}, ErrArchiveTooLarge},
-		{"too large", []fetchtest.Entry{{Name: "big", Body: strings.Repeat("x", 5000)}}, Options{MaxSize: 4096}, ErrArchiveTooLarge},
+		{"chain to the victim", append(archivetest.ChainEscape(3, "wp-content", "victim"), index), Options{AllowDangling: true}, ErrUnsafeArchive},
+		{"chain, write through it", append(archivetest.ChainEscape(3, "wp-content", "victim"), archivetest.Entry{Name: "wp-content/evil", Body: "x"}), Options{}, nil},
+		{"dot-dot name", []archivetest.Entry{index, {Name: "a/../../evil", Body: "x"}}, Options{}, ErrUnsafeArchive},
+		{"absolute name", []archivetest.Entry{{Name: "/evil", Body: "x"}}, Options{}, ErrUnsafeArchive},
+		{"absolute link", []archivetest.Entry{{Name: "passwd", Link: "/etc/passwd"}}, Options{AllowDangling: true}, ErrUnsafeArchive},
+		{"dangling", []archivetest.Entry{{Name: "x", Link: "nothing"}}, Options{}, ErrUnsafeArchive},
+		{"loop", []archivetest.Entry{{Name: "x", Link: "y"}, {Name: "y", Link: "x"}}, Options{AllowDangling: true}, ErrUnsafeArchive},
+		{"too many entries", []archivetest.Entry{{Name: "a/", Dir: true}, {Name: "a/1"}, {Name: "a/2"}, {Name: "a/3"}}, Options{MaxEntries: 3}, ErrArchiveTooLarge},
+		{"too large", []archivetest.Entry{{Name: "big", Body: strings.Repeat("x", 5000)}}, Options{MaxSize: 4096}, ErrArchiveTooLarge},
 	}
 	for _, format := range []string{"tar", "tar.gz", "zip"} {
 		for _, tt := range tests {
@@ -130,7 +130,7 @@ func TestExtractArchiveRefusals(t *testing.T) {
 
 func TestExtractArchiveKeepsInsideLinks(t *testing.T) {
 	t.Parallel()
-	es := []fetchtest.Entry{
+	es := []archivetest.Entry{
 		{Name: "wordpress/", Dir: true},
 		{Name: "wordpress/wp-content/themes/t/style.css", Body: "body{}"},
 		{Name: "wordpress/style.css", Link: "wp-content/themes/t/style.css"},
@@ -158,7 +158,7 @@ func TestExtractArchiveKeepsInsideLinks(t *testing.T) {
 // streaming, it stops at the limit (here 8 MiB of a 64 MiB file).
 func TestExtractArchiveBombStopsAtLimit(t *testing.T) {
 	t.Parallel()
-	bomb, err := fetchtest.GzipBomb("zeros", 64<<20)
+	bomb, err := archivetest.GzipBomb("zeros", 64<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,9 @@
-package fetch
+package archive
 
 import (
 	"testing"
 
-	"github.com/stackagent/stackagent/internal/fetch/fetchtest"
+	"github.com/stackagent/stackagent/internal/archive/archivetest"
 )
 
 // The fuzz targets extract into box/p1/p2/release next to a victim folder
@@ -11,13 +11,13 @@ import (
 // removed outside the release, no release left by a failure, no link
 // resolving outside a release that was accepted. Seeds are the audit's
 // findings. make fuzz runs each for a while:
-// go test -run '^$' -fuzz=FuzzX -fuzzminimizetime=10x ./internal/fetch.
+// go test -run '^$' -fuzz=FuzzX -fuzzminimizetime=10x ./internal/archive.
 
 // seedEntries are the attacks the seeds hold, as entry lists.
-func seedEntries() [][]fetchtest.Entry {
-	return [][]fetchtest.Entry{
-		append(fetchtest.ChainEscape(3, "wp-content", "victim"), fetchtest.Entry{Name: "wp-content/uploads/x", Body: "x"}),
-		fetchtest.ChainEscape(5, "w", ""),
+func seedEntries() [][]archivetest.Entry {
+	return [][]archivetest.Entry{
+		append(archivetest.ChainEscape(3, "wp-content", "victim"), archivetest.Entry{Name: "wp-content/uploads/x", Body: "x"}),
+		archivetest.ChainEscape(5, "w", ""),
 		{{Name: "a", Link: "."}, {Name: "b", Link: "a/.."}, {Name: "b/evil", Body: "x"}},
 		{{Name: "../evil", Body: "x"}},
 		{{Name: "/evil", Body: "x"}},
@@ -50,7 +50,7 @@ func FuzzExtractArchive(f *testing.F) {
 			}
 		}
 	}
-	if b, err := fetchtest.GzipBomb("zeros", 2<<20); err == nil {
+	if b, err := archivetest.GzipBomb("zeros", 2<<20); err == nil {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, archive []byte) {
@@ -84,8 +84,8 @@ var parts = []string{".", "..", "a", "b", "l0", "l1", "l2", "wp-content", "uploa
 // decodeEntries reads triples (kind, name, target): kind%4 is file, dir,
 // symlink or hard link; name and target bytes each pick two components
 // (high and low nibble) from parts.
-func decodeEntries(script []byte) []fetchtest.Entry {
-	var es []fetchtest.Entry
+func decodeEntries(script []byte) []archivetest.Entry {
+	var es []archivetest.Entry
 	for i := 0; i+2 < len(script) && len(es) < 32; i += 3 {
 		name, target := pathOf(script[i+1]), pathOf(script[i+2])
 		if name == "" {
@@ -93,13 +93,13 @@ func decodeEntries(script []byte) []fetchtest.Entry {
 		}
 		switch script[i] % 4 {
 		case 0:
-			es = append(es, fetchtest.Entry{Name: name, Body: target})
+			es = append(es, archivetest.Entry{Name: name, Body: target})
 		case 1:
-			es = append(es, fetchtest.Entry{Name: name, Dir: true})
+			es = append(es, archivetest.Entry{Name: name, Dir: true})
 		case 2:
-			es = append(es, fetchtest.Entry{Name: name, Link: target})
+			es = append(es, archivetest.Entry{Name: name, Link: target})
 		case 3:
-			es = append(es, fetchtest.Entry{Name: name, Hard: target})
+			es = append(es, archivetest.Entry{Name: name, Hard: target})
 		}
 	}
 	return es
@@ -116,12 +116,12 @@ func pathOf(b byte) string {
 	return hi + "/" + lo
 }
 
-func buildArchive(format string, es []fetchtest.Entry) ([]byte, error) {
+func buildArchive(format string, es []archivetest.Entry) ([]byte, error) {
 	switch format {
 	case "tar":
-		return fetchtest.Tar(es...)
+		return archivetest.Tar(es...)
 	case "tar.gz":
-		return fetchtest.TarGz(es...)
+		return archivetest.TarGz(es...)
 	}
-	return fetchtest.Zip(es...)
+	return archivetest.Zip(es...)
 }
