@@ -42,15 +42,27 @@ type Options struct {
 // files, then the instance profile (IMDS) on EC2, resolved lazily on the
 // first call.
 //
-// The region, first found: o.Region; the SDK's (AWS_REGION,
-// AWS_DEFAULT_REGION, the shared config profile); the region in the host
-// of o.URLs, then of o.Endpoint (sqs.eu-west-1.amazonaws.com); o.Instance.
+// The region, first found: o.Region; the region in the host of o.URLs
+// (the queue the agent reads: its region is where the calls must go);
+// o.Instance (the instance's own region, from IMDS); the SDK's
+// (AWS_REGION, AWS_DEFAULT_REGION, the shared config profile); the region
+// in o.Endpoint's host (sqs.eu-west-1.amazonaws.com). This is the order
+// the agent has always used.
 // Load never asks IMDS itself (a host off EC2 fails at once, with
 // ErrNoRegion naming the config key "region").
 func Load(ctx context.Context, o Options) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(awshttp.Client())}
-	if o.Region != "" {
-		opts = append(opts, config.WithRegion(o.Region))
+	region := o.Region
+	for _, u := range o.URLs {
+		if region == "" {
+			region = RegionFromURL(u)
+		}
+	}
+	if region == "" {
+		region = o.Instance
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
 	}
 	if o.Endpoint != "" {
 		u, err := url.Parse(o.Endpoint)
@@ -63,13 +75,8 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
 	}
-	for _, u := range append(append([]string{}, o.URLs...), o.Endpoint) {
-		if cfg.Region == "" {
-			cfg.Region = RegionFromURL(u)
-		}
-	}
 	if cfg.Region == "" {
-		cfg.Region = o.Instance
+		cfg.Region = RegionFromURL(o.Endpoint)
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, ErrNoRegion

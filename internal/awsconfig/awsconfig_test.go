@@ -60,12 +60,15 @@ func TestLoadRegionPrecedence(t *testing.T) {
 	if cfg, err = Load(ctx, Options{URLs: []string{queue}, Endpoint: "https://sqs.eu-west-1.amazonaws.com", Instance: "eu-north-1"}); err != nil || cfg.Region != "us-east-2" {
 		t.Fatalf("queue URL over endpoint and instance: region %q, %v", cfg.Region, err)
 	}
-	if cfg, err = Load(ctx, Options{Endpoint: "http://127.0.0.1:4566", Instance: "eu-north-1"}); err != nil || cfg.Region != "eu-north-1" {
-		t.Fatalf("instance last: region %q, %v", cfg.Region, err)
+	if cfg, err = Load(ctx, Options{Endpoint: "https://sqs.eu-west-1.amazonaws.com", Instance: "eu-north-1"}); err != nil || cfg.Region != "eu-north-1" {
+		t.Fatalf("instance over endpoint: region %q, %v", cfg.Region, err)
 	}
 	t.Setenv("AWS_REGION", "ap-south-1")
-	if cfg, err = Load(ctx, Options{URLs: []string{queue}, Instance: "eu-north-1"}); err != nil || cfg.Region != "ap-south-1" {
-		t.Fatalf("env over queue URL and instance: region %q, %v", cfg.Region, err)
+	if cfg, err = Load(ctx, Options{URLs: []string{queue}, Instance: "eu-north-1"}); err != nil || cfg.Region != "us-east-2" {
+		t.Fatalf("queue URL over env: region %q, %v", cfg.Region, err)
+	}
+	if cfg, err = Load(ctx, Options{Instance: "eu-north-1"}); err != nil || cfg.Region != "eu-north-1" {
+		t.Fatalf("instance over env: region %q, %v", cfg.Region, err)
 	}
 	if cfg, err = Load(ctx, Options{Region: "us-west-1", URLs: []string{queue}}); err != nil || cfg.Region != "us-west-1" {
 		t.Fatalf("config over env: region %q, %v", cfg.Region, err)
