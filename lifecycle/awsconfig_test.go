@@ -1,7 +1,7 @@
 package lifecycle
 
 import (
-	"path/filepath"
+	"github.com/stackagent/stackagent/internal/testutil"
 	"testing"
 	"time"
 
@@ -13,21 +13,7 @@ import (
 	"github.com/stackagent/stackagent/lifecycle/sqstest"
 )
 
-// isolateAWSEnv makes the SDK see no region, profile or files of the host,
-// and never ask IMDS.
-func isolateAWSEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_REGION": "", "AWS_DEFAULT_REGION": "", "AWS_PROFILE": "", "AWS_ENDPOINT_URL": "",
-		"AWS_ENDPOINT_URL_SQS": "", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	} {
-		t.Setenv(k, v)
-	}
-}
+func isolateAWSEnv(t *testing.T) { testutil.IsolateAWSEnv(t) }
 
 // TestLoadAWSConfigAgainstFauxqs: credentials from the environment, the
 // endpoint override reaching both the SQS and the SNS client.

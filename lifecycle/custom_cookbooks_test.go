@@ -2,13 +2,13 @@ package lifecycle
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/stackagent/stackagent/internal/archive/archivetest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -442,10 +442,7 @@ func TestCookbookFetchGitFailureKeepsCurrent(t *testing.T) {
 
 // entry is one archive member: a file (Body), a dir (Dir) or a symlink
 // (Link).
-type entry struct {
-	Name, Body, Link string
-	Dir              bool
-}
+type entry = archivetest.Entry
 
 func tarGz(t *testing.T, entries ...entry) []byte {
 	t.Helper()
@@ -484,34 +481,11 @@ func tarGz(t *testing.T, entries ...entry) []byte {
 
 func zipArchive(t *testing.T, entries ...entry) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		h := &zip.FileHeader{Name: e.Name, Method: zip.Deflate}
-		body := e.Body
-		switch {
-		case e.Dir:
-			h.SetMode(0o755 | os.ModeDir)
-		case e.Link != "":
-			h.SetMode(0o777 | os.ModeSymlink)
-			body = e.Link
-		default:
-			h.SetMode(0o644)
-		}
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !e.Dir {
-			if _, err := w.Write([]byte(body)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := zw.Close(); err != nil {
+	b, err := archivetest.Zip(entries...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return b
 }
 
 // githubStyle is a single top-level folder holding two cookbooks.
