@@ -172,3 +172,65 @@ func newHTTPClient() *http.Client {
 		Transport:     &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2, IdleConnTimeout: time.Minute},
 	}
 }
+
+// check runs the process check, then the web checks, and reports whether
+// the service needs a repair.
+func (w *Watchdog) check(ctx context.Context, s *watched) (bool, string) {
+	up, detail := w.Prober.Alive(ctx, &s.spec)
+	if !up {
+		return false, detail
+	}
+	for i := range s.spec.HTTP {
+		c := &s.spec.HTTP[i]
+		err := checkHTTP(ctx, w.client, c)
+		w.mu.Lock()
+		if err == nil {
+			s.httpFails[c.Name] = 0
+			w.mu.Unlock()
+			continue
+		}
+		s.httpFails[c.Name]++
+		n := s.httpFails[c.Name]
+		w.mu.Unlock()
+		if n >= c.Failures {
+			return false, fmt.Sprintf("web check %s failed %d times in a row: %v", c.Name, n, err)
+		}
+		w.Log.Warn("watchdog: web check failed", "service", s.spec.Name, "check", c.Name, "failures", n, "repair_at", c.Failures, "error", err)
+	}
+	return true, detail
+}
+
+func (w *Watchdog) checkOne(ctx context.Context, s *watched) {
+	up, detail := w.check(ctx, s)
+	now := w.Now()
+	w.mu.Lock()
+	if w.svcs[s.spec.Name] != s {
+		w.mu.Unlock()
+		return // unwatched meanwhile
+	}
+	wasUp, seen := s.up, s.checked
+	s.up, s.checked, s.detail, s.lastCheck = up, true, detail, now
+	handedBack, paused := w.handedBack != nil, w.paused
+	wait := s.nextRepair.Sub(now)
+	w.mu.Unlock()
+	w.Metrics.checked(s.spec.Name, up)
+	if up {
+		if seen && !wasUp {
+			w.Log.Info("watchdog: service is up again", "service", s.spec.Name, "detail", detail)
+		}
+		return
+	}
+	switch {
+	case paused:
+		return
+	case handedBack:
+		if !seen || wasUp {
+			w.Log.Warn("watchdog: service is down; not repairing: the instance was handed back to its Auto Scaling group", "service", s.spec.Name, "detail", detail)
+		}
+		return
+	case wait > 0:
+		w.Log.Info("watchdog: service is down; backing off before the next repair", "service", s.spec.Name, "detail", detail, "retry_in", wait.Round(time.Second))
+		return
+	}
+	w.repair(ctx, s, detail)
+}
