@@ -2,10 +2,7 @@ package resources
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -168,15 +165,8 @@ func (p *deployProvider) planDeploy(ctx context.Context, d *deployment, force bo
 		for _, rel := range set.List() {
 			names = append(names, rel.Name)
 		}
-		if half, left := set.HalfBuilt(), set.leftovers(); len(half)+len(left) > 0 {
-			what := fmt.Sprintf("half-built release %s", strings.Join(half, ", "))
-			if len(half) == 0 {
-				what = fmt.Sprintf("what an interrupted deploy left (%d)", len(left))
-			}
-			steps = append(steps, recipes.Step{
-				Desc:  "remove " + what,
-				Apply: func(context.Context) error { _, err := set.RemoveHalfBuilt(); return err },
-			})
+		if step, ok := leftoversStep(set); ok {
+			steps = append(steps, step)
 		}
 	}
 	known := cur.Revision
@@ -218,6 +208,23 @@ func (p *deployProvider) planDeploy(ctx context.Context, d *deployment, force bo
 	return steps, nil
 }
 
+// leftoversStep removes the half-built releases and what else an
+// interrupted deploy left; ok is false when there is nothing.
+func leftoversStep(set *ReleaseSet) (step recipes.Step, ok bool) {
+	half, left := set.HalfBuilt(), set.leftovers()
+	if len(half)+len(left) == 0 {
+		return recipes.Step{}, false
+	}
+	what := fmt.Sprintf("half-built release %s", strings.Join(half, ", "))
+	if len(half) == 0 {
+		what = fmt.Sprintf("what an interrupted deploy left (%d)", len(left))
+	}
+	return recipes.Step{
+		Desc:  "remove " + what,
+		Apply: func(context.Context) error { _, err := set.RemoveHalfBuilt(); return err },
+	}, true
+}
+
 func shortRev(rev string) string {
 	if len(rev) > 12 {
 		return rev[:12]
@@ -237,182 +244,4 @@ func (d *deployment) pruneStep(old []string, keep int) recipes.Step {
 			return err
 		},
 	}
-}
-
-// build is one new release in the making.
-type build struct {
-	d    *deployment
-	src  *resolvedSource
-	set  *ReleaseSet
-	name string
-}
-
-// build makes the release complete: files, before_migrate, before_symlink,
-// shared dirs and symlinks, owner, then its record. On error the release
-// stays half-built (marked) and the next deploy removes it.
-func (b *build) build(ctx context.Context) error {
-	d := b.d
-	if b.src.fill == nil {
-		return errors.New("source was not fetched") // cannot happen: only unchanged sources skip it
-	}
-	if err := d.mkdir(d.dir); err != nil {
-		return err
-	}
-	set, err := OpenReleaseSet(d.dir)
-	if err != nil {
-		return err
-	}
-	if err := d.mkdir(set.SharedDir()); err != nil {
-		return err
-	}
-	b.set = set
-	if b.name, err = set.NewRelease(d.rc.Now()); err != nil {
-		return fmt.Errorf("new release: %w", err)
-	}
-	dir := set.Path(b.name)
-	d.rc.Log.Info("deploy: building release", "app", d.r.Str("app"), "release", dir, "revision", b.src.revision)
-	if err := b.fill(ctx, dir); err != nil {
-		b.discard(dir)
-		return err
-	}
-	if err := b.hook(ctx, "before_migrate"); err != nil {
-		return err
-	}
-	if err := b.hook(ctx, "before_symlink"); err != nil {
-		return err
-	}
-	if err := b.link(dir); err != nil {
-		b.discard(dir)
-		return err
-	}
-	if d.uid >= 0 || d.gid >= 0 {
-		if err := chownTree(dir, d.uid, d.gid); err != nil {
-			return err
-		}
-	}
-	return set.Finish(b.name, b.src.revision, b.src.desc, d.rc.Now())
-}
-
-// switchCurrent makes the new release current, then runs before_restart.
-func (b *build) switchCurrent(ctx context.Context) error {
-	if err := b.set.Switch(b.name); err != nil {
-		return err
-	}
-	return b.hook(ctx, "before_restart")
-}
-
-// hook runs the release's deploy/<name>.lua when it has one.
-func (b *build) hook(ctx context.Context, name string) error {
-	d := b.d
-	dir := b.set.Path(b.name)
-	file := filepath.Join(dir, "deploy", name+".lua")
-	if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
-		return nil
-	}
-	env := d.r.Map("environment")
-	if env == nil {
-		env = map[string]any{}
-	}
-	err := d.rc.RunLuaFile(ctx, file, map[string]any{
-		"release_path": dir, "shared_path": b.set.SharedDir(), "deploy_to": d.dir,
-		"app": d.r.Str("app"), "environment": env,
-	})
-	if err != nil {
-		return fmt.Errorf("deploy hook %s: %w", name, err)
-	}
-	return nil
-}
-
-// chownTree changes the owner of everything under dir, links included.
-func chownTree(dir string, uid, gid int) error {
-	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, uid, gid)
-	})
-}
-
-func (d *deployment) planRollback() ([]recipes.Step, error) {
-	set := d.set()
-	if set == nil {
-		return nil, fmt.Errorf("roll back %s: %w", d.display, ErrNoCurrent)
-	}
-	cur, _ := set.Current()
-	// The event's id makes the rollback once per event: run again after a
-	// crash between the switch and the event's journal entry, it does not
-	// roll back a second release.
-	event := d.eventID()
-	target, done, err := set.RollbackFor(event, d.r.Str("rollback_to"))
-	if err != nil {
-		return nil, err
-	}
-	if done || target.Name == cur.Name {
-		return nil, nil
-	}
-	return []recipes.Step{{
-		Desc: fmt.Sprintf("roll back %s/current from release %s to release %s", d.display, cur.Name, target.Name),
-		Apply: func(context.Context) error {
-			if event != "" {
-				if err := set.recordRollback(event, cur.Name, target.Name); err != nil {
-					return err
-				}
-			}
-			return set.Switch(target.Name)
-		},
-	}}, nil
-}
-
-// eventID is the id of the event the run is for (node.stackagent.event.id),
-// "" when there is none (a run by hand).
-func (d *deployment) eventID() string {
-	if d.rc.Node == nil {
-		return ""
-	}
-	v, _ := d.rc.Node.Get("stackagent", "event", "id")
-	id, _ := v.(string)
-	return id
-}
-
-func (d *deployment) planUndeploy() ([]recipes.Step, error) {
-	ents, err := os.ReadDir(d.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if d.r.Bool("purge_shared") {
-		return []recipes.Step{{Desc: "remove " + d.display, Apply: func(context.Context) error { return os.RemoveAll(d.dir) }}}, nil
-	}
-	var doomed []string
-	for _, e := range ents {
-		if e.Name() != "shared" {
-			doomed = append(doomed, e.Name())
-		}
-	}
-	if len(doomed) == 0 {
-		return nil, nil
-	}
-	// current first, so nothing points into a half-removed release.
-	slices.SortStableFunc(doomed, func(a, b string) int {
-		switch {
-		case a == "current":
-			return -1
-		case b == "current":
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
-	return []recipes.Step{{
-		Desc: fmt.Sprintf("remove %s from %s (keeping shared/)", strings.Join(doomed, ", "), d.display),
-		Apply: func(context.Context) error {
-			for _, n := range doomed {
-				if err := os.RemoveAll(filepath.Join(d.dir, n)); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}}, nil
 }
