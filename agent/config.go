@@ -167,44 +167,65 @@ func loadConfig(path string, explicit bool, getenv func(string) string, flags ma
 		}
 		return nil, nil, &ConfigError{Source: path, Msg: err.Error()}
 	}
-	// overridden names the flag or variable that last set a key, so that
-	// a value it gives that fails validation is blamed on it, not the file.
-	overridden := map[string]string{}
-	for _, f := range configKeys() {
-		k := keyName(f)
-		env := "STACKAGENT_" + strings.ToUpper(k)
-		if v := getenv(env); v != "" {
-			if err := setField(&cfg, f, v); err != nil {
-				return nil, nil, &ConfigError{Source: "environment " + env, Key: k, Msg: err.Error()}
-			}
-			lines[k] = 0
-			overridden[k] = "environment " + env
-		}
-	}
-	for _, f := range configKeys() {
-		k := keyName(f)
-		if v, ok := flags[k]; ok && v != "" {
-			flag := "flag --" + strings.ReplaceAll(k, "_", "-")
-			if err := setField(&cfg, f, v); err != nil {
-				return nil, nil, &ConfigError{Source: flag, Key: k, Msg: err.Error()}
-			}
-			lines[k] = 0
-			overridden[k] = flag
-		}
+	overridden, err := overrideKeys(&cfg, lines, getenv, flags)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := cfg.validate(); err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) && ce.Source == "" {
-			ce.Source = path
-			if src, ok := overridden[ce.Key]; ok {
-				ce.Source = src
-			} else if l := lines[ce.Key]; l > 0 {
-				ce.Line = l
-			} else if top, _, nested := strings.Cut(ce.Key, "."); nested && lines[top] > 0 {
-				ce.Line = lines[top]
-			}
-		}
+		blame(err, path, overridden, lines)
 		return nil, nil, err
 	}
 	return &cfg, lines, nil
+}
+
+// overrideKeys sets the keys the environment gives, then those the flags
+// give, and returns the flag or variable that last set each key, so that
+// a value it gives that fails validation is blamed on it, not the file.
+func overrideKeys(cfg *Config, lines map[string]int, getenv func(string) string, flags map[string]string) (map[string]string, error) {
+	overridden := map[string]string{}
+	for _, f := range configKeys() {
+		env := "STACKAGENT_" + strings.ToUpper(keyName(f))
+		if err := override(cfg, f, getenv(env), "environment "+env, lines, overridden); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range configKeys() {
+		k := keyName(f)
+		if err := override(cfg, f, flags[k], "flag --"+strings.ReplaceAll(k, "_", "-"), lines, overridden); err != nil {
+			return nil, err
+		}
+	}
+	return overridden, nil
+}
+
+// override sets key f to v ("": not given) from source.
+func override(cfg *Config, f reflect.StructField, v, source string, lines map[string]int, overridden map[string]string) error {
+	if v == "" {
+		return nil
+	}
+	k := keyName(f)
+	if err := setField(cfg, f, v); err != nil {
+		return &ConfigError{Source: source, Key: k, Msg: err.Error()}
+	}
+	lines[k] = 0
+	overridden[k] = source
+	return nil
+}
+
+// blame completes a validation error with where the key was set: the
+// flag or variable that overrode it, else the file and the key's line
+// (or its block's).
+func blame(err error, path string, overridden map[string]string, lines map[string]int) {
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Source != "" {
+		return
+	}
+	ce.Source = path
+	if src, ok := overridden[ce.Key]; ok {
+		ce.Source = src
+	} else if l := lines[ce.Key]; l > 0 {
+		ce.Line = l
+	} else if top, _, nested := strings.Cut(ce.Key, "."); nested && lines[top] > 0 {
+		ce.Line = lines[top]
+	}
 }
