@@ -216,36 +216,70 @@ func pidRunning(pid int) bool {
 
 func (st *agentStatus) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }
+	row := tabRows(tw)
 	row("health:", "%s", st.Summary)
-	if h := st.Health; h != nil {
-		row("state:", "%s since %s (%s)", h.State, h.StateSince.Local().Format(time.DateTime), ago(h.StateSeconds))
-		if ev := h.CurrentEvent; ev != nil {
-			row("current event:", "%s %s%s", ev.Type, ev.ID, appCmd(ev.App, ev.Command))
-		} else {
-			row("current event:", "none")
-		}
-		if h.LastPollAgeSeconds != nil {
-			row("last poll:", "%s ago", ago(*h.LastPollAgeSeconds))
-		} else {
-			row("last poll:", "none yet")
-		}
-		if h.LastReceiveError != "" {
-			row("receive error:", "%s", h.LastReceiveError)
-		}
-		if lr := h.LastResult; lr != nil {
-			row("last run:", "%s %s %s in %s, %s ago", lr.EventType, lr.EventID, lr.Status, ago(lr.DurationSeconds), ago(lr.AgeSeconds))
-		}
-		if h.Version != "" {
-			row("version:", "%s", h.Version)
-		}
-	} else if ip := st.InProgress; ip != nil {
-		running := "not running: the next start runs it again"
-		if ip.Running {
-			running = "running"
-		}
-		row("in progress:", "%s %s since %s (pid %d, %s)", ip.Type, ip.EventID, ip.Started.Local().Format(time.DateTime), ip.PID, running)
+	if st.Health != nil {
+		printHealth(row, st.Health)
+	} else if st.InProgress != nil {
+		printInProgress(row, st.InProgress)
 	}
+	st.printQueueAndLock(row)
+	tw.Flush()
+	fmt.Fprintln(w)
+	if st.Health != nil && st.Health.AutoHeal != nil {
+		// Auto heal: a block of its own (its labels are longer).
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		printAutoHeal(tabRows(tw), st.Health.AutoHeal)
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	printRuns(w, st.Runs)
+}
+
+// rowFunc writes one "label  value" row of a status block.
+type rowFunc func(k, format string, a ...any)
+
+// tabRows writes rows to tw, label and value in two columns.
+func tabRows(tw *tabwriter.Writer) rowFunc {
+	return func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }
+}
+
+// printHealth writes the daemon's state, current event, polls and last run.
+func printHealth(row rowFunc, h *telemetry.HealthReport) {
+	row("state:", "%s since %s (%s)", h.State, h.StateSince.Local().Format(time.DateTime), ago(h.StateSeconds))
+	if ev := h.CurrentEvent; ev != nil {
+		row("current event:", "%s %s%s", ev.Type, ev.ID, appCmd(ev.App, ev.Command))
+	} else {
+		row("current event:", "none")
+	}
+	if h.LastPollAgeSeconds != nil {
+		row("last poll:", "%s ago", ago(*h.LastPollAgeSeconds))
+	} else {
+		row("last poll:", "none yet")
+	}
+	if h.LastReceiveError != "" {
+		row("receive error:", "%s", h.LastReceiveError)
+	}
+	if lr := h.LastResult; lr != nil {
+		row("last run:", "%s %s %s in %s, %s ago", lr.EventType, lr.EventID, lr.Status, ago(lr.DurationSeconds), ago(lr.AgeSeconds))
+	}
+	if h.Version != "" {
+		row("version:", "%s", h.Version)
+	}
+}
+
+// printInProgress writes the event a converge started and did not finish
+// (the daemon not reachable).
+func printInProgress(row rowFunc, ip *inProgressStatus) {
+	running := "not running: the next start runs it again"
+	if ip.Running {
+		running = "running"
+	}
+	row("in progress:", "%s %s since %s (pid %d, %s)", ip.Type, ip.EventID, ip.Started.Local().Format(time.DateTime), ip.PID, running)
+}
+
+// printQueueAndLock writes the event source and the converge lock.
+func (st *agentStatus) printQueueAndLock(row rowFunc) {
 	queue := st.Source
 	if st.Waiting != nil {
 		queue += fmt.Sprintf(" (%d waiting)", *st.Waiting)
@@ -259,22 +293,17 @@ func (st *agentStatus) print(w io.Writer) {
 	default:
 		row("converge lock:", "free (stale record of %s)", st.Lock)
 	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	if st.Health != nil && st.Health.AutoHeal != nil {
-		// Auto heal: a block of its own (its labels are longer).
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		printAutoHeal(func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }, st.Health.AutoHeal)
-		tw.Flush()
-		fmt.Fprintln(w)
-	}
-	if len(st.Runs) == 0 {
+}
+
+// printRuns writes the table of the last runs.
+func printRuns(w io.Writer, runs []*lifecycle.Result) {
+	if len(runs) == 0 {
 		fmt.Fprintln(w, "no runs recorded")
 		return
 	}
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENDED\tEVENT\tTYPE\tSTATUS\tDURATION\tUPDATED\tREASON")
-	for _, r := range st.Runs {
+	for _, r := range runs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", r.End.Local().Format(time.DateTime), r.EventID, r.EventType+appCmd(r.App, r.Command),
 			r.Status, ago(r.End.Sub(r.Start).Seconds()), r.Updated, r.Total, oneLine(r.Reason, 60))
 	}

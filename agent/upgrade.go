@@ -161,64 +161,93 @@ func (u *upgrader) fetch(ctx context.Context, raw string) (_ string, err error) 
 			os.Remove(f.Name())
 		}
 	}()
-	var body io.ReadCloser
+	body, err := u.openPackage(ctx, raw, want)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+	if err := u.copyPackage(f, body, want); err != nil {
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// openPackage opens package_url: an http(s) URL (its response checked
+// against want), s3://bucket/key, or an absolute path or file:// URL.
+func (u *upgrader) openPackage(ctx context.Context, raw, want string) (io.ReadCloser, error) {
 	uu, err := url.Parse(raw)
 	switch {
 	case err == nil && (uu.Scheme == "http" || uu.Scheme == "https"):
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
-		resp, err := u.http.Do(req)
-		if err != nil {
-			return "", err
-		}
-		if resp.StatusCode != http.StatusOK {
-			resp.Body.Close()
-			return "", fmt.Errorf("HTTP %s", resp.Status)
-		}
-		if err := archive.CheckResponse(resp, want, packageChecksumHow); err != nil {
-			resp.Body.Close()
-			return "", err
-		}
-		body = resp.Body
+		return u.openHTTP(ctx, raw, want)
 	case err == nil && uu.Scheme == "s3":
-		c, err := u.s3()
-		if err != nil {
-			return "", err
-		}
-		obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(uu.Host), Key: aws.String(strings.TrimPrefix(uu.Path, "/"))})
-		if err != nil {
-			return "", err
-		}
-		body = obj.Body
-	default:
-		p := strings.TrimPrefix(raw, "file://")
-		if !filepath.IsAbs(p) {
-			return "", errors.New("want an http(s) URL, s3://bucket/key or an absolute path")
-		}
-		if body, err = os.Open(p); err != nil {
-			return "", err
-		}
+		return u.openS3(ctx, uu)
 	}
-	defer body.Close()
+	p := strings.TrimPrefix(raw, "file://")
+	if !filepath.IsAbs(p) {
+		return nil, errors.New("want an http(s) URL, s3://bucket/key or an absolute path")
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// openHTTP GETs the package; a response whose checksum header
+// contradicts want is refused (archive.CheckResponse).
+func (u *upgrader) openHTTP(ctx context.Context, raw, want string) (io.ReadCloser, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	resp, err := u.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("HTTP %s", resp.Status)
+	}
+	if err := archive.CheckResponse(resp, want, packageChecksumHow); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// openS3 reads s3://bucket/key.
+func (u *upgrader) openS3(ctx context.Context, uu *url.URL) (io.ReadCloser, error) {
+	c, err := u.s3()
+	if err != nil {
+		return nil, err
+	}
+	obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(uu.Host), Key: aws.String(strings.TrimPrefix(uu.Path, "/"))})
+	if err != nil {
+		return nil, err
+	}
+	return obj.Body, nil
+}
+
+// copyPackage copies body to dst, at most the download limit, and checks
+// its sha256 against want (when given).
+func (u *upgrader) copyPackage(dst io.Writer, body io.Reader, want string) error {
 	max := u.maxSize
 	if max <= 0 {
 		max = maxPackageBytes
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, max+1))
+	n, err := io.Copy(io.MultiWriter(dst, h), io.LimitReader(body, max+1))
 	if err != nil {
-		return "", err
+		return err
 	}
 	if n > max {
 		limit := fmt.Sprintf("%d bytes", max)
 		if max%(1<<20) == 0 {
 			limit = fmt.Sprintf("%d MiB", max>>20)
 		}
-		return "", fmt.Errorf("the package is larger than %s, the limit of an agent package download; refused, nothing installed", limit)
+		return fmt.Errorf("the package is larger than %s, the limit of an agent package download; refused, nothing installed", limit)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); want != "" && got != want {
-		return "", fmt.Errorf("%w: the package has sha256 %s, package_url says %s", checksum.ErrMismatch, got, want)
+		return fmt.Errorf("%w: the package has sha256 %s, package_url says %s", checksum.ErrMismatch, got, want)
 	}
-	return f.Name(), nil
+	return nil
 }
 
 // binaryVersion runs BINARY version and returns the version it prints
