@@ -107,88 +107,129 @@ var (
 // normalize returns s with Type, Checksum and Subdir in canonical form,
 // or the first field at fault, named prefix.<key>.
 func (s CookbookSource) normalize(prefix string) (CookbookSource, error) {
-	bad := func(field, format string, a ...any) (CookbookSource, error) {
-		return CookbookSource{}, &CookbookSourceError{Field: prefix + "." + field, Msg: fmt.Sprintf(format, a...)}
-	}
 	s.Type = strings.ToLower(strings.TrimSpace(s.Type))
 	s.URL = strings.TrimSpace(s.URL)
 	s.Revision = strings.TrimSpace(s.Revision)
 	s.Checksum = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s.Checksum), "sha256:"))
 	if s.URL == "" {
-		return bad("url", "missing")
+		return CookbookSource{}, sourceError(prefix, "url", "missing")
 	}
 	if strings.HasPrefix(s.URL, "-") {
-		return bad("url", "must not start with '-'")
+		return CookbookSource{}, sourceError(prefix, "url", "must not start with '-'")
 	}
 	scheme := ""
 	if u, err := url.Parse(s.URL); err == nil {
 		scheme = strings.ToLower(u.Scheme)
 	}
-	switch {
-	case s.Type == "https":
-		s.Type = CookbookSourceHTTP
-	case s.Type == CookbookSourceArchive && (scheme == "http" || scheme == "https"):
-		s.Type = CookbookSourceHTTP // OpsWorks' "archive" was an HTTP archive
-	case s.Type == CookbookSourceArchive && scheme == "s3":
-		s.Type = CookbookSourceS3
+	s.Type = canonicalType(s.Type, scheme)
+	for _, check := range []func(string, string) error{s.checkURL, s.checkTypeFields, s.checkLimits} {
+		if err := check(prefix, scheme); err != nil {
+			return CookbookSource{}, err
+		}
 	}
+	subdir, err := cleanSubdir(prefix, s.Subdir)
+	if err != nil {
+		return CookbookSource{}, err
+	}
+	s.Subdir = subdir
+	return s, nil
+}
+
+// sourceError is a fault in prefix.field.
+func sourceError(prefix, field, format string, a ...any) error {
+	return &CookbookSourceError{Field: prefix + "." + field, Msg: fmt.Sprintf(format, a...)}
+}
+
+// canonicalType folds the type's aliases: https is http, and OpsWorks'
+// "archive" of an http(s) or s3 URL is that source.
+func canonicalType(typ, scheme string) string {
+	switch {
+	case typ == "https":
+		return CookbookSourceHTTP
+	case typ == CookbookSourceArchive && (scheme == "http" || scheme == "https"):
+		return CookbookSourceHTTP // OpsWorks' "archive" was an HTTP archive
+	case typ == CookbookSourceArchive && scheme == "s3":
+		return CookbookSourceS3
+	}
+	return typ
+}
+
+// checkURL checks the type and that the URL is one the type reads.
+func (s CookbookSource) checkURL(prefix, scheme string) error {
 	switch s.Type {
 	case "":
-		return bad("type", "missing (want git|s3|http|archive)")
+		return sourceError(prefix, "type", "missing (want git|s3|http|archive)")
 	case CookbookSourceGit:
 	case CookbookSourceS3:
 		if _, _, err := parseS3URL(s.URL); err != nil {
-			return bad("url", "%v", err)
+			return sourceError(prefix, "url", "%v", err)
 		}
 	case CookbookSourceHTTP:
 		if scheme != "http" && scheme != "https" {
-			return bad("url", "want an http(s) URL, got %q", redactURL(s.URL))
+			return sourceError(prefix, "url", "want an http(s) URL, got %q", redactURL(s.URL))
 		}
 		if err := archive.RequireChecksum(s.URL, s.Checksum, "add "+prefix+".checksum (the archive's sha256: sha256sum ARCHIVE prints it)"); err != nil {
-			return bad("checksum", "%v", err)
+			return sourceError(prefix, "checksum", "%v", err)
 		}
 	case CookbookSourceArchive:
 		if p := localPath(s.URL); !filepath.IsAbs(p) {
-			return bad("url", "want an absolute path or file:// URL, got %q", s.URL)
+			return sourceError(prefix, "url", "want an absolute path or file:// URL, got %q", s.URL)
 		}
 	default:
-		return bad("type", "unknown type %q (want git|s3|http|archive)", s.Type)
+		return sourceError(prefix, "type", "unknown type %q (want git|s3|http|archive)", s.Type)
 	}
+	return nil
+}
+
+// checkTypeFields refuses the fields the type does not take: a checksum
+// for git; a revision or ssh_key for an archive.
+func (s CookbookSource) checkTypeFields(prefix, _ string) error {
 	if s.Type == CookbookSourceGit {
 		if s.Checksum != "" {
-			return bad("checksum", "only for s3, http and archive sources (git has its commit sha)")
+			return sourceError(prefix, "checksum", "only for s3, http and archive sources (git has its commit sha)")
 		}
 		if strings.HasPrefix(s.Revision, "-") {
-			return bad("revision", "must not start with '-'")
+			return sourceError(prefix, "revision", "must not start with '-'")
 		}
-	} else {
-		if s.Revision != "" {
-			return bad("revision", "only for git sources")
-		}
-		if s.SSHKey != "" {
-			return bad("ssh_key", "only for git sources")
-		}
-		if s.Checksum != "" && !hexSHA256.MatchString(s.Checksum) {
-			return bad("checksum", "want a sha256 in hex (64 characters), got %q", s.Checksum)
-		}
+		return nil
 	}
+	if s.Revision != "" {
+		return sourceError(prefix, "revision", "only for git sources")
+	}
+	if s.SSHKey != "" {
+		return sourceError(prefix, "ssh_key", "only for git sources")
+	}
+	if s.Checksum != "" && !hexSHA256.MatchString(s.Checksum) {
+		return sourceError(prefix, "checksum", "want a sha256 in hex (64 characters), got %q", s.Checksum)
+	}
+	return nil
+}
+
+// checkLimits refuses negative archive limits.
+func (s CookbookSource) checkLimits(prefix, _ string) error {
 	if s.MaxSize < 0 {
-		return bad("max_size", "want a positive number of bytes (0: the default)")
+		return sourceError(prefix, "max_size", "want a positive number of bytes (0: the default)")
 	}
 	if s.MaxEntries < 0 {
-		return bad("max_entries", "want a positive number (0: the default)")
+		return sourceError(prefix, "max_entries", "want a positive number (0: the default)")
 	}
-	if s.Subdir != "" {
-		clean := path.Clean(strings.TrimSpace(s.Subdir))
-		if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
-			return bad("subdir", "want a relative path inside the repository or archive, got %q", s.Subdir)
-		}
-		if clean == "." {
-			clean = ""
-		}
-		s.Subdir = clean
+	return nil
+}
+
+// cleanSubdir returns subdir cleaned ("" for the top), or an error when
+// it leaves the repository or archive.
+func cleanSubdir(prefix, subdir string) (string, error) {
+	if subdir == "" {
+		return "", nil
 	}
-	return s, nil
+	clean := path.Clean(strings.TrimSpace(subdir))
+	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", sourceError(prefix, "subdir", "want a relative path inside the repository or archive, got %q", subdir)
+	}
+	if clean == "." {
+		clean = ""
+	}
+	return clean, nil
 }
 
 // cookbookSourceKeys maps the keys accepted in node attributes, lower
