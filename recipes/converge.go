@@ -143,34 +143,13 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		rr.Status, rr.SkippedBy = StatusSkipped, skip
 		return false, nil
 	}
-	var steps []Step
-	for attempt := 0; ; attempt++ {
-		rr.Attempts = attempt + 1
-		steps, err = c.planAndApply(ctx, res, action)
-		if err == nil || attempt >= r.Retries || ctx.Err() != nil {
-			break
-		}
-		c.opts.Log.Warn("retrying resource", "resource", c.redactor(res).apply(r.ID()), "action", action, "attempt", attempt+1, "error", c.redactor(res).apply(err.Error()))
-		delay := time.Duration(r.RetryDelay * float64(time.Second))
-		if r.RetryDelay == 0 {
-			delay = 2 * time.Second
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(delay):
-		}
-	}
+	steps, err := c.attempt(ctx, r, res, action, rr)
 	// A resource holding a secret is sensitive as to its content: no diff
 	// (it would show the old value too), no content. Its other values stay
 	// shown: the secrets themselves are hidden everywhere anyway.
 	rr.Sensitive = r.Sensitive || c.holdsSecret(res, reads, steps)
 	rd := c.redactor(res)
-	for _, s := range steps {
-		rr.Changes = append(rr.Changes, rd.apply(s.Desc))
-		if s.Diff != "" && !rr.Sensitive {
-			rr.Diffs = append(rr.Diffs, rd.apply(s.Diff))
-		}
-	}
+	reportSteps(rr, rd, steps)
 	if err != nil {
 		if c.opts.WhyRun && len(steps) == 0 {
 			// In why-run an earlier resource would have changed the host
@@ -187,6 +166,38 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 	}
 	rr.Status = StatusUpdated
 	return true, nil
+}
+
+// attempt plans and applies res, retrying a failure r.Retries times
+// after r.RetryDelay (default 2 s); rr counts the attempts.
+func (c *converger) attempt(ctx context.Context, r, res *Resource, action string, rr *ResourceReport) ([]Step, error) {
+	for attempt := 0; ; attempt++ {
+		rr.Attempts = attempt + 1
+		steps, err := c.planAndApply(ctx, res, action)
+		if err == nil || attempt >= r.Retries || ctx.Err() != nil {
+			return steps, err
+		}
+		c.opts.Log.Warn("retrying resource", "resource", c.redactor(res).apply(r.ID()), "action", action, "attempt", attempt+1, "error", c.redactor(res).apply(err.Error()))
+		delay := time.Duration(r.RetryDelay * float64(time.Second))
+		if r.RetryDelay == 0 {
+			delay = 2 * time.Second
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+	}
+}
+
+// reportSteps adds the steps' changes, and their diffs unless rr is
+// sensitive, to rr, redacted.
+func reportSteps(rr *ResourceReport, rd redactor, steps []Step) {
+	for _, s := range steps {
+		rr.Changes = append(rr.Changes, rd.apply(s.Desc))
+		if s.Diff != "" && !rr.Sensitive {
+			rr.Diffs = append(rr.Diffs, rd.apply(s.Diff))
+		}
+	}
 }
 
 // planAndApply asks the provider for the steps, runs "before" notifications

@@ -26,88 +26,113 @@ import (
 // where otherwise.
 func (rt *runtime) validateTable(L *lua.LState) *lua.LTable {
 	t := L.NewTable()
-	str := func(check func(where, v string) error) lua.LGFunction {
-		return func(L *lua.LState) int {
-			where := L.CheckString(2)
-			v := checkString(L, where)
-			if err := check(where, v); err != nil {
-				L.RaiseError("%s", err.Error())
-			}
-			L.Push(lua.LString(v))
-			return 1
-		}
+	for _, f := range validateFuncs {
+		t.RawSetString(f.name, L.NewFunction(f.fn))
 	}
-	set := func(name string, fn lua.LGFunction) { t.RawSetString(name, L.NewFunction(fn)) }
-	set("path", str(CheckPath))
-	set("relpath", str(CheckRelPath))
-	set("identifier", str(CheckIdentifier))
-	set("module", str(CheckModule))
-	set("line", str(CheckLine))
-	set("word", str(CheckWord))
-	set("package", str(CheckPackage))
-	set("domain", func(L *lua.LState) int {
+	return t
+}
+
+// validateFuncs are the validate table's functions, in the order they are
+// set.
+var validateFuncs = []struct {
+	name string
+	fn   lua.LGFunction
+}{
+	{"path", validateString(CheckPath)},
+	{"relpath", validateString(CheckRelPath)},
+	{"identifier", validateString(CheckIdentifier)},
+	{"module", validateString(CheckModule)},
+	{"line", validateString(CheckLine)},
+	{"word", validateString(CheckWord)},
+	{"package", validateString(CheckPackage)},
+	{"domain", validateDomain},
+	{"name", validateName},
+	{"port", validatePort},
+	{"integer", validateInteger},
+	{"keys", validateKeys},
+	{"php", validatePHP},
+}
+
+// raiseIf raises err as the Lua error, when there is one.
+func raiseIf(L *lua.LState, err error) {
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+}
+
+// validateString makes validate.X(v, where) of a string check: it
+// returns v when check passes.
+func validateString(check func(where, v string) error) lua.LGFunction {
+	return func(L *lua.LState) int {
 		where := L.CheckString(2)
 		v := checkString(L, where)
-		wildcard := false
-		if o, ok := L.Get(3).(*lua.LTable); ok {
-			wildcard = lua.LVAsBool(o.RawGetString("wildcard"))
-		}
-		if err := CheckDomain(where, v, wildcard); err != nil {
-			L.RaiseError("%s", err.Error())
-		}
-		L.Push(lua.LString(strings.ToLower(v)))
-		return 1
-	})
-	set("name", func(L *lua.LState) int {
-		where := L.CheckString(2)
-		v := checkString(L, where)
-		if err := CheckName(where, L.OptString(3, "name"), v); err != nil {
-			L.RaiseError("%s", err.Error())
-		}
+		raiseIf(L, check(where, v))
 		L.Push(lua.LString(v))
 		return 1
-	})
-	set("port", func(L *lua.LState) int {
-		where := L.CheckString(2)
-		n, err := CheckPort(where, scalar(L, L.Get(1)))
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
-		L.Push(lua.LNumber(n))
-		return 1
-	})
-	set("integer", func(L *lua.LState) int {
-		where := L.CheckString(2)
-		n, err := CheckInt(where, scalar(L, L.Get(1)), int64(L.OptNumber(3, 0)), int64(L.OptNumber(4, 1<<53)))
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
-		L.Push(lua.LNumber(n))
-		return 1
-	})
-	set("keys", func(L *lua.LState) int {
-		where, kind := L.CheckString(2), L.CheckString(3)
-		check, ok := keyChecks[kind]
-		if !ok {
-			L.RaiseError("validate.keys: unknown check %q (identifier, word, name, relpath)", kind)
-		}
-		for _, k := range tableKeys(L.Get(1)) {
-			if err := check(where, k); err != nil {
-				L.RaiseError("%s", err.Error())
-			}
-		}
-		return 0
-	})
-	set("php", func(L *lua.LState) int {
-		where := L.CheckString(2)
-		lit, err := PHPLiteral(where, scalar(L, L.Get(1)))
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
-		L.Push(lua.LString(lit))
-		return 1
-	})
-	return t
+	}
+}
+
+// validateDomain is validate.domain(v, where, { wildcard = true }); it
+// returns v lower-cased.
+func validateDomain(L *lua.LState) int {
+	where := L.CheckString(2)
+	v := checkString(L, where)
+	wildcard := false
+	if o, ok := L.Get(3).(*lua.LTable); ok {
+		wildcard = lua.LVAsBool(o.RawGetString("wildcard"))
+	}
+	raiseIf(L, CheckDomain(where, v, wildcard))
+	L.Push(lua.LString(strings.ToLower(v)))
+	return 1
+}
+
+// validateName is validate.name(v, where, kind).
+func validateName(L *lua.LState) int {
+	where := L.CheckString(2)
+	v := checkString(L, where)
+	raiseIf(L, CheckName(where, L.OptString(3, "name"), v))
+	L.Push(lua.LString(v))
+	return 1
+}
+
+// validatePort is validate.port(v, where); it returns a number.
+func validatePort(L *lua.LState) int {
+	where := L.CheckString(2)
+	n, err := CheckPort(where, scalar(L, L.Get(1)))
+	raiseIf(L, err)
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// validateInteger is validate.integer(v, where, min, max).
+func validateInteger(L *lua.LState) int {
+	where := L.CheckString(2)
+	n, err := CheckInt(where, scalar(L, L.Get(1)), int64(L.OptNumber(3, 0)), int64(L.OptNumber(4, 1<<53)))
+	raiseIf(L, err)
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// validateKeys is validate.keys(t, where, check): every key, values unread.
+func validateKeys(L *lua.LState) int {
+	where, kind := L.CheckString(2), L.CheckString(3)
+	check, ok := keyChecks[kind]
+	if !ok {
+		L.RaiseError("validate.keys: unknown check %q (identifier, word, name, relpath)", kind)
+	}
+	for _, k := range tableKeys(L.Get(1)) {
+		raiseIf(L, check(where, k))
+	}
+	return 0
+}
+
+// validatePHP is validate.php(v, where); it returns a PHP literal.
+func validatePHP(L *lua.LState) int {
+	where := L.CheckString(2)
+	lit, err := PHPLiteral(where, scalar(L, L.Get(1)))
+	raiseIf(L, err)
+	L.Push(lua.LString(lit))
+	return 1
 }
 
 // keyChecks are the checks validate.keys applies to keys.

@@ -31,67 +31,85 @@ type compiledTemplate struct {
 // template's.
 func compileERB(src string) (string, error) {
 	var b strings.Builder
-	b.WriteString("local __o = {} local __n = 0 local function __w(v) __n = __n + 1 __o[__n] = v end local function __e(v) if v == nil then return '' end return tostring(v) end ")
-	text := func(s string) {
-		if s == "" {
-			return
-		}
-		s = strings.ReplaceAll(strings.ReplaceAll(s, "<%%", "<%"), "%%>", "%>")
-		b.WriteString("__w(")
-		b.WriteString(luaQuote(s))
-		b.WriteString(") ")
-		b.WriteString(strings.Repeat("\n", strings.Count(s, "\n")))
-	}
+	b.WriteString(erbPrologue)
 	line := 1
 	for {
 		i := indexTag(src)
 		if i < 0 {
-			text(src)
+			erbText(&b, src)
 			break
 		}
-		before := src[:i]
-		rest := src[i+2:]
-		trimLeft := strings.HasPrefix(rest, "-")
-		if trimLeft {
-			rest = rest[1:]
-			if j := strings.LastIndexByte(before, '\n'); strings.TrimLeft(before[j+1:], " \t") == "" {
-				before = before[:j+1]
-			}
-		}
-		text(before)
+		before, rest := splitTag(src, i)
+		erbText(&b, before)
 		line += strings.Count(src[:i], "\n")
 		end := strings.Index(rest, "%>")
 		if end < 0 {
 			return "", fmt.Errorf("line %d: unclosed <%% tag", line)
 		}
 		code := rest[:end]
-		rest = rest[end+2:]
-		if strings.HasSuffix(code, "-") {
-			code = code[:len(code)-1]
-			if strings.HasPrefix(rest, "\r\n") {
-				rest = rest[2:]
-				b.WriteString("\n")
-			} else if strings.HasPrefix(rest, "\n") {
-				rest = rest[1:]
-				b.WriteString("\n")
-			}
-		}
-		switch {
-		case strings.HasPrefix(code, "="):
-			b.WriteString("__w(__e(")
-			b.WriteString(code[1:])
-			b.WriteString(")) ")
-		case strings.HasPrefix(code, "#"):
-		default:
-			b.WriteString(code)
-			b.WriteString(" ")
-		}
-		b.WriteString(strings.Repeat("\n", strings.Count(code, "\n")))
+		src = erbTag(&b, code, rest[end+2:])
 		line += strings.Count(code, "\n")
-		src = rest
 	}
 	b.WriteString(" return table.concat(__o)")
 	return b.String(), nil
+}
+
+// erbPrologue starts a compiled template: __w appends to the output,
+// __e turns a value into its text (nil: none).
+const erbPrologue = "local __o = {} local __n = 0 local function __w(v) __n = __n + 1 __o[__n] = v end local function __e(v) if v == nil then return '' end return tostring(v) end "
+
+// erbText writes the Lua that outputs literal text s ("<%%" and "%%>"
+// unescaped), and its newlines.
+func erbText(b *strings.Builder, s string) {
+	if s == "" {
+		return
+	}
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "<%%", "<%"), "%%>", "%>")
+	b.WriteString("__w(")
+	b.WriteString(luaQuote(s))
+	b.WriteString(") ")
+	b.WriteString(strings.Repeat("\n", strings.Count(s, "\n")))
+}
+
+// splitTag splits src at the tag at i into the text before it and what
+// follows "<%"; "<%-" drops the spaces and tabs before the tag on its line.
+func splitTag(src string, i int) (before, rest string) {
+	before, rest = src[:i], src[i+2:]
+	if strings.HasPrefix(rest, "-") {
+		rest = rest[1:]
+		if j := strings.LastIndexByte(before, '\n'); strings.TrimLeft(before[j+1:], " \t") == "" {
+			before = before[:j+1]
+		}
+	}
+	return before, rest
+}
+
+// erbTag writes the Lua of one tag's code (an expression, a comment or
+// statements) and returns the source after the tag; "-%>" drops the
+// newline that follows.
+func erbTag(b *strings.Builder, code, rest string) string {
+	if strings.HasSuffix(code, "-") {
+		code = code[:len(code)-1]
+		if strings.HasPrefix(rest, "\r\n") {
+			rest = rest[2:]
+			b.WriteString("\n")
+		} else if strings.HasPrefix(rest, "\n") {
+			rest = rest[1:]
+			b.WriteString("\n")
+		}
+	}
+	switch {
+	case strings.HasPrefix(code, "="):
+		b.WriteString("__w(__e(")
+		b.WriteString(code[1:])
+		b.WriteString(")) ")
+	case strings.HasPrefix(code, "#"):
+	default:
+		b.WriteString(code)
+		b.WriteString(" ")
+	}
+	b.WriteString(strings.Repeat("\n", strings.Count(code, "\n")))
+	return rest
 }
 
 // luaQuote quotes s as a Lua string literal that reads back as the same
