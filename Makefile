@@ -41,6 +41,13 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
+# Function length (issue 13): none over 60 lines but table literals, a
+# median of at most 15; testenv/funclen says what it measures and skips.
+# Not yet part of lint (the lead adds it once every branch is merged).
+.PHONY: lint-funclen
+lint-funclen:
+	$(GO) run ./testenv/funclen -max 60 -median 15 .
+
 # Unit tests only: no package installs, no services, no mounts, as root too.
 test-short:
 	$(GO) test -short -count=1 ./...
