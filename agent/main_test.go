@@ -8,21 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stackagent/stackagent/internal/testutil"
 	"github.com/stackagent/stackagent/recipes"
 )
 
 // writeTree writes files (relative path → content) under dir.
 func writeTree(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	for rel, content := range files {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.WriteTree(t, dir, files)
 }
 
 type cli struct {

@@ -4,25 +4,18 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/stackagent/stackagent/internal/testutil"
 )
 
 // writeTree writes files (path → content) under a new temporary root.
 func writeTree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
-	for p, content := range files {
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.WriteTree(t, root, files)
 	return root
 }
 
