@@ -47,8 +47,8 @@ var validateFuncs = []struct {
 	{"package", validateString(CheckPackage)},
 	{"domain", validateDomain},
 	{"name", validateName},
-	{"port", validatePort},
-	{"integer", validateInteger},
+	{"port", validateNumber(checkPort)},
+	{"integer", validateNumber(checkInteger)},
 	{"keys", validateKeys},
 	{"php", validatePHP},
 }
@@ -95,22 +95,25 @@ func validateName(L *lua.LState) int {
 	return 1
 }
 
-// validatePort is validate.port(v, where); it returns a number.
-func validatePort(L *lua.LState) int {
-	where := L.CheckString(2)
-	n, err := CheckPort(where, scalar(L, L.Get(1)))
-	raiseIf(L, err)
-	L.Push(lua.LNumber(n))
-	return 1
+// validateNumber makes validate.X(v, where, …) of a numeric check: it
+// returns the number check makes of v.
+func validateNumber(check func(L *lua.LState, where string, v any) (int64, error)) lua.LGFunction {
+	return func(L *lua.LState) int {
+		where := L.CheckString(2)
+		n, err := check(L, where, scalar(L, L.Get(1)))
+		raiseIf(L, err)
+		L.Push(lua.LNumber(n))
+		return 1
+	}
 }
 
-// validateInteger is validate.integer(v, where, min, max).
-func validateInteger(L *lua.LState) int {
-	where := L.CheckString(2)
-	n, err := CheckInt(where, scalar(L, L.Get(1)), int64(L.OptNumber(3, 0)), int64(L.OptNumber(4, 1<<53)))
-	raiseIf(L, err)
-	L.Push(lua.LNumber(n))
-	return 1
+// checkPort is validate.port(v, where).
+func checkPort(_ *lua.LState, where string, v any) (int64, error) { return CheckPort(where, v) }
+
+// checkInteger is validate.integer(v, where, min, max): min 0 and max
+// 2^53 by default.
+func checkInteger(L *lua.LState, where string, v any) (int64, error) {
+	return CheckInt(where, v, int64(L.OptNumber(3, 0)), int64(L.OptNumber(4, 1<<53)))
 }
 
 // validateKeys is validate.keys(t, where, check): every key, values unread.
