@@ -50,80 +50,99 @@ func run(src, work string, runs int) error {
 	if err != nil {
 		return err
 	}
-	// Warm the page cache for both contenders.
-	if err := exec.Command("cp", "-a", src, filepath.Join(work, "warm")).Run(); err != nil {
-		return fmt.Errorf("cp -a: %w", err)
-	}
-	os.RemoveAll(filepath.Join(work, "warm"))
-
-	// cp -a and deploy alternate, so that a busy machine slows both alike.
 	deployTo := filepath.Join(work, "srv/www/wordpress")
-	if _, err := deploy(src, deployTo); err != nil { // warm-up
+	cp, dep, err := timeRuns(src, work, deployTo, runs)
+	if err != nil {
 		return err
 	}
-	var cp, dep []time.Duration
+	absent, checks, err := watchCurrent(src, deployTo, runs)
+	if err != nil {
+		return err
+	}
+	mc, md := median(cp), median(dep)
+	fmt.Printf("tree            %s: %d files, %.1f MiB\n", src, files, float64(bytes)/(1<<20))
+	fmt.Printf("cp -a           median %v of %d (%v)\n", mc.Round(time.Millisecond), runs, rounded(cp))
+	fmt.Printf("deploy          median %v of %d (%v)\n", md.Round(time.Millisecond), runs, rounded(dep))
+	fmt.Printf("ratio           %.2fx (target <= 1.3x) %s\n", float64(md)/float64(mc), verdict(float64(md) <= 1.3*float64(mc)))
+	fmt.Printf("current absent  %d of %d checks during %d switches (target 0) %s\n", absent, checks, runs, verdict(absent == 0))
+	return nil
+}
+
+// verdict is PASS or MISS.
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+// timeRuns warms the page cache, then times runs of cp -a and of deploy,
+// alternating, so that a busy machine slows both alike.
+func timeRuns(src, work, deployTo string, runs int) (cp, dep []time.Duration, err error) {
+	if err := exec.Command("cp", "-a", src, filepath.Join(work, "warm")).Run(); err != nil {
+		return nil, nil, fmt.Errorf("cp -a: %w", err)
+	}
+	os.RemoveAll(filepath.Join(work, "warm"))
+	if _, err := deploy(src, deployTo); err != nil { // warm-up
+		return nil, nil, err
+	}
 	for i := range runs {
 		dst := filepath.Join(work, fmt.Sprintf("cp-%d", i))
 		t0 := time.Now()
 		if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
-			return fmt.Errorf("cp -a: %v: %s", err, out)
+			return nil, nil, fmt.Errorf("cp -a: %v: %s", err, out)
 		}
 		cp = append(cp, time.Since(t0))
 		os.RemoveAll(dst)
 		d, err := deploy(src, deployTo)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		dep = append(dep, d)
 	}
-	var absent, checks atomic.Int64
+	return cp, dep, nil
+}
+
+// watchCurrent deploys runs times, untimed, while a reader checks in a
+// tight loop that current resolves; it returns the checks that found it
+// absent or dangling, and all the checks.
+func watchCurrent(src, deployTo string, runs int) (absent, checks int64, err error) {
+	var nAbsent, nChecks atomic.Int64
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	go func() { // the reader: current must always resolve
+	go func() {
 		defer close(done)
-		cur := filepath.Join(deployTo, "current")
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := os.Lstat(cur); err != nil {
-				if checks.Load() == 0 {
-					time.Sleep(time.Millisecond) // nothing deployed yet
-					continue
-				}
-				absent.Add(1)
-			} else if _, err := os.Stat(filepath.Join(cur, "index.php")); err != nil {
-				absent.Add(1)
-			}
-			checks.Add(1)
-		}
+		readCurrent(filepath.Join(deployTo, "current"), stop, &nAbsent, &nChecks)
 	}()
-	for range runs { // untimed, with the reader spinning
-		if _, err := deploy(src, deployTo); err != nil {
-			close(stop)
-			return err
+	for range runs {
+		if _, err = deploy(src, deployTo); err != nil {
+			break
 		}
 	}
 	close(stop)
 	<-done
+	return nAbsent.Load(), nChecks.Load(), err
+}
 
-	mc, md := median(cp), median(dep)
-	fmt.Printf("tree            %s: %d files, %.1f MiB\n", src, files, float64(bytes)/(1<<20))
-	fmt.Printf("cp -a           median %v of %d (%v)\n", mc.Round(time.Millisecond), runs, rounded(cp))
-	fmt.Printf("deploy          median %v of %d (%v)\n", md.Round(time.Millisecond), runs, rounded(dep))
-	verdict := "PASS"
-	if float64(md) > 1.3*float64(mc) {
-		verdict = "MISS"
+// readCurrent checks cur and its index.php until stop closes.
+func readCurrent(cur string, stop <-chan struct{}, absent, checks *atomic.Int64) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		if _, err := os.Lstat(cur); err != nil {
+			if checks.Load() == 0 {
+				time.Sleep(time.Millisecond) // nothing deployed yet
+				continue
+			}
+			absent.Add(1)
+		} else if _, err := os.Stat(filepath.Join(cur, "index.php")); err != nil {
+			absent.Add(1)
+		}
+		checks.Add(1)
 	}
-	fmt.Printf("ratio           %.2fx (target <= 1.3x) %s\n", float64(md)/float64(mc), verdict)
-	v2 := "PASS"
-	if absent.Load() > 0 {
-		v2 = "MISS"
-	}
-	fmt.Printf("current absent  %d of %d checks during %d switches (target 0) %s\n", absent.Load(), checks.Load(), runs, v2)
-	return nil
 }
 
 const recipe = `deploy "wordpress" {
