@@ -12,9 +12,10 @@ var helpers = map[string]string{
 	"port_strip":   `local function port_strip(s) return (tostring(s):gsub("^%s+", ""):gsub("%s+$", "")) end`,
 	"port_keys":    `local function port_keys(t) local ks = {} for k in pairs(t) do ks[#ks + 1] = k end table.sort(ks) return ks end`,
 	"port_starts":  `local function port_starts(s, p) return string.sub(s, 1, #p) == p end`,
+	"port_dig":     `local function port_dig(t, ...) for _, k in ipairs({ ... }) do if t == nil then return nil end t = t[k] end return t end`,
 }
 
-var helperOrder = []string{"port_include", "port_empty", "port_strip", "port_keys", "port_starts"}
+var helperOrder = []string{"port_include", "port_empty", "port_strip", "port_keys", "port_starts", "port_dig"}
 
 func (e *emitter) helper(name string, args ...string) string {
 	e.helpers[name] = true
@@ -33,7 +34,7 @@ func (e *emitter) call(x *Call) (string, error) {
 		return e.constCall(c, x)
 	}
 	if path, ok := nodePath(x); ok {
-		if m, ok, err := opsworks(path); ok || err != nil {
+		if m, ok, err := e.opsworks(path); ok || err != nil {
 			return m, err
 		}
 	}

@@ -253,7 +253,7 @@ func (e *emitter) index(x *Index) (string, error) {
 		return "", todo("index with several arguments")
 	}
 	if path, ok := nodePath(x); ok {
-		if mapped, ok, err := opsworks(path); ok || err != nil {
+		if mapped, ok, err := e.opsworks(path); ok || err != nil {
 			return mapped, err
 		}
 	}
@@ -303,25 +303,39 @@ func nodePath(n Node) ([]string, bool) {
 // opsworksMap maps node[:opsworks] paths to stackagent's attributes
 // (docs/operators.md, "node[:opsworks] in recipes").
 var opsworksMap = map[string]string{
-	"activity":                    "node.stackagent.event.type",
-	"instance.id":                 "node.stackagent.instance.id",
-	"instance.aws_instance_id":    "node.stackagent.instance.id",
-	"instance.layers":             "node.stackagent.instance.layers",
-	"instance.hostname":           "node.hostname",
-	"instance.private_ip":         "node.ec2.local_ipv4",
-	"instance.ip":                 "node.ec2.public_ipv4",
-	"instance.availability_zone":  "node.ec2.placement_availability_zone",
-	"instance.region":             "node.ec2.region",
-	"instance.instance_type":      "node.ec2.instance_type",
-	"stack.name":                  "node.stackagent.instance.stack",
-	"deploy_command.command":      "node.stackagent.event.command",
-	"deploy_command.args":         "node.stackagent.event.rollback_to",
-	"instance.architecture":       "node.kernel.machine",
+	"activity":                      "node.stackagent.event.type",
+	"instance.id":                   "node.stackagent.instance.id",
+	"instance.aws_instance_id":      "node.stackagent.instance.id",
+	"instance.layers":               "node.stackagent.instance.layers",
+	"instance.hostname":             "node.hostname",
+	"instance.private_ip":           "node.ec2.local_ipv4",
+	"instance.ip":                   "node.ec2.public_ipv4",
+	"instance.availability_zone":    "node.ec2.placement_availability_zone",
+	"instance.region":               "node.ec2.region",
+	"instance.instance_type":        "node.ec2.instance_type",
+	"stack.name":                    "node.stackagent.instance.stack",
+	"deploy_command.command":        "node.stackagent.event.command",
+	"deploy_command.args":           "node.stackagent.event.rollback_to",
+	"instance.architecture":         "node.kernel.machine",
 	"instance.infrastructure_class": `"ec2"`,
 }
 
 // opsworks translates a node path under opsworks; ok is false for other
 // paths.
+func (e *emitter) opsworks(path []string) (string, bool, error) {
+	m, ok, err := opsworks(path)
+	if !ok || err != nil || !strings.HasPrefix(m, "node.") {
+		return m, ok, err
+	}
+	keys := strings.Split(strings.TrimPrefix(m, "node."), ".")
+	for i, k := range keys {
+		keys[i] = quote(k)
+	}
+	// The event's and instance's attributes are there at converge, not
+	// always at validate: read them without failing on a missing level.
+	return e.helper("port_dig", append([]string{"node"}, keys...)...), true, nil
+}
+
 func opsworks(path []string) (string, bool, error) {
 	if len(path) == 0 || path[0] != "opsworks" {
 		return "", false, nil

@@ -42,6 +42,17 @@ func isResource(e *emitter, n Node) bool {
 // callStmt writes a call used as a statement: a resource, a definition,
 // include_recipe, a loop, or a plain call.
 func (e *emitter) callStmt(x *Call) error {
+	if e.mode == modeHook && x.Recv == nil && x.Name == "run" && len(x.Args) == 1 && x.Block == nil {
+		v, err := e.expr(x.Args[0])
+		if err != nil {
+			return err
+		}
+		e.line("do")
+		e.line("  local r = shell_out(" + v + ")")
+		e.line(`  if r.exitstatus ~= 0 then error("run: exit " .. r.exitstatus .. ": " .. r.stderr) end`)
+		e.line("end")
+		return nil
+	}
 	if x.Recv == nil {
 		if x.Name == "include_recipe" && len(x.Args) > 0 && x.Block == nil {
 			args, err := e.exprs(x.Args)

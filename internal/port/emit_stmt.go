@@ -16,9 +16,9 @@ type Schema interface {
 
 // Stats counts what a conversion did.
 type Stats struct {
-	Resources, ResourcesClean int // resource declarations, and those with no TODO
+	Resources, ResourcesClean    int // resource declarations, and those with no TODO
 	TemplateLines, TemplateClean int // template lines holding Ruby, and those converted
-	Todos                      map[string]int
+	Todos                        map[string]int
 }
 
 func (s *Stats) add(o Stats) {
@@ -39,7 +39,7 @@ type emitter struct {
 	src     string
 	mode    mode
 	schema  Schema
-	defs    map[string]string // definition name → its cookbook
+	defs    map[string]string // definition name → its Lua module (cb.file)
 	b       strings.Builder
 	depth   int
 	scopes  []map[string]bool
@@ -146,8 +146,10 @@ func (e *emitter) try(n Node) error {
 	case *Assign:
 		return e.assign(x)
 	case *If:
+		e.hoist(x)
 		return e.ifStmt(x)
 	case *Case:
+		e.hoist(x)
 		return e.caseStmt(x)
 	case *While:
 		c, err := e.expr(x.Cond)
@@ -321,6 +323,43 @@ func (e *emitter) caseStmt(x *Case) error {
 	return nil
 }
 
+// hoist declares before an if/case the locals its branches assign first
+// (Ruby's are visible after the if; Lua's would not be).
+func (e *emitter) hoist(n Node) {
+	var found []string
+	seen := map[string]bool{}
+	var walk func(ns []Node)
+	walk = func(ns []Node) {
+		for _, n := range ns {
+			switch x := n.(type) {
+			case *Assign:
+				if v, ok := x.Target.(*Var); ok && !e.declared(v.Name) && !seen[v.Name] {
+					seen[v.Name] = true
+					found = append(found, v.Name)
+				}
+			case *If:
+				walk(x.Then)
+				walk(x.Else)
+			case *Case:
+				for _, w := range x.Whens {
+					walk(w.Body)
+				}
+				walk(x.Else)
+			}
+		}
+	}
+	walk([]Node{n})
+	if len(found) == 0 {
+		return
+	}
+	lua := make([]string, len(found))
+	for i, f := range found {
+		e.scopes[len(e.scopes)-1][f] = true
+		lua[i] = localName(f)
+	}
+	e.line("local " + strings.Join(lua, ", "))
+}
+
 // finish returns the Lua with the helpers it uses on top.
 func (e *emitter) finish(header string) string {
 	var top []string
@@ -331,7 +370,7 @@ func (e *emitter) finish(header string) string {
 	}
 	var uses []string
 	for d := range e.uses {
-		uses = append(uses, "local "+d+" = require("+quote(e.defs[d]+".definitions")+")."+d)
+		uses = append(uses, "local "+d+" = require("+quote(e.defs[d])+")."+d)
 	}
 	sort.Strings(uses)
 	top = append(top, uses...)

@@ -30,16 +30,7 @@ func Attributes(src, name string) (string, Stats) {
 // and declares no resources.
 func Hook(src, name string) (string, Stats) {
 	e := newEmitter(src, modeHook, noResources{}, nil)
-	for _, n := range Parse(src) {
-		if c, ok := n.(*Call); ok && c.Recv == nil && c.Name == "run" && len(c.Args) == 1 && c.Block == nil {
-			if v, err := e.expr(c.Args[0]); err == nil {
-				e.line("local r = shell_out(" + v + ")")
-				e.line(`if r.exitstatus ~= 0 then error("run " .. ` + paren(v) + ` .. ": exit " .. r.exitstatus .. ": " .. r.stderr) end`)
-				continue
-			}
-		}
-		e.stmt(n)
-	}
+	e.stmts(Parse(src))
 	return e.finish(fmt.Sprintf(header, name)), e.stats
 }
 
@@ -145,4 +136,3 @@ func DefinitionNames(src string) []string {
 	}
 	return out
 }
-

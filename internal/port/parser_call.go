@@ -4,7 +4,7 @@ package port
 // or command arguments, and a block).
 func (p *parser) identifier() Node {
 	t := p.advance()
-	if p.isLocal(t.text) && !(p.isOp("(") && !p.tok().space) {
+	if p.isLocal(t.text) && !(p.isOp("(") && !p.tok().space) && !p.canStartArg() {
 		return &Var{span: span{t.pos, t.end, t.line}, Name: t.text}
 	}
 	c := &Call{Name: t.text}
