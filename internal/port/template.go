@@ -126,7 +126,7 @@ func (t *tmpl) convert(code string) (string, bool) {
 		return "= " + v, true
 	}
 	switch word, rest, _ := strings.Cut(c, " "); {
-	case c == "end":
+	case c == "end" || c == "}":
 		return t.pop("end")
 	case c == "else":
 		if t.top() {
@@ -153,7 +153,8 @@ func (t *tmpl) convert(code string) (string, bool) {
 		}
 		t.stack = append(t.stack, false)
 		return " if " + v + " then", true
-	case strings.HasSuffix(c, " do") || strings.Contains(c, " do |") && strings.HasSuffix(c, "|") || strings.HasSuffix(c, "{") && strings.Contains(c, ".each"):
+	case strings.HasSuffix(c, " do") || strings.HasSuffix(c, "{") ||
+		(strings.Contains(c, " do |") || strings.Contains(c, "{ |")) && strings.HasSuffix(c, "|"):
 		return t.opener(c)
 	}
 	lua, err := t.stmts(c)

@@ -10,31 +10,6 @@ template "#{mc[:conf_dir]}/memcached.conf" do
   notifies :restart, 'service[memcached]', :delayed
 end
 
-directory '/etc/logrotate.d' do
-  mode '0755'
-  recursive true
-end
-
-template '/etc/logrotate.d/memcached' do
-  source 'logrotate.erb'
-  mode '0644'
-  variables(
-    path: '/var/log/memcached.log',
-    rotate: mc[:logrotate][:rotate],
-    frequency: mc[:logrotate][:frequency]
-  )
-end
-
-directory '/etc/cron.d' do
-  mode '0755'
-end
-
-template '/etc/cron.d/memcached-stats' do
-  source 'cron.erb'
-  mode '0644'
-  variables minute: mc[:cron][:minute], user: mc[:user], port: mc[:port]
-end
-
 service 'memcached' do
   action :nothing
 end

@@ -1,5 +1,5 @@
 # An OpsWorks-style web_app definition: one Apache vhost per app.
-define :web_app, template: 'web_app.conf.erb', enable: true do
+define :web_app, template: 'web_app.conf.erb', enable: true, notify: 'service[apache2]', notify_action: :reload do
   app_name = params[:name]
   template "#{params[:conf_dir]}/#{app_name}.conf" do
     source params[:template]
@@ -13,6 +13,6 @@ define :web_app, template: 'web_app.conf.erb', enable: true do
       port: params[:port],
       log_dir: params[:log_dir]
     )
-    notifies :reload, 'service[apache2]', :delayed
+    notifies params[:notify_action], params[:notify], :delayed
   end
 end

@@ -14,9 +14,11 @@ web_app 'phpapp' do
   docroot node[:phpapp][:docroot]
   port node[:phpapp][:port]
   log_dir node[:phpapp][:log_dir]
+  notify 'log[phpapp vhost changed]'
+  notify_action :write
 end
 
-service 'apache2' do
+log 'phpapp vhost changed' do
   action :nothing
 end
 
