@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sort"
 	"strings"
+
+	"github.com/yuin/gopher-lua/parse"
 )
 
 // Schema tells the emitter which resource kinds and properties the
@@ -82,11 +84,23 @@ func (e *emitter) todoAt(n Node, why string) {
 		text = e.src[sp.start:sp.end]
 	}
 	for _, l := range strings.Split(text, "\n") {
-		e.line("-- " + strings.TrimRight(l, " \t\r"))
+		e.line("-- " + commentSafe(strings.TrimRight(l, " \t\r")))
 	}
 }
 
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+// oneLine makes s fit on one comment line.
+func oneLine(s string) string { return commentSafe(strings.ReplaceAll(s, "\n", " ")) }
+
+// commentSafe replaces the control bytes (a lone \r ends a Lua comment)
+// of text going into a comment.
+func commentSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
 
 func (e *emitter) pushScope(names ...string) {
 	sc := map[string]bool{}
@@ -124,7 +138,15 @@ func (e *emitter) stmts(ns []Node) {
 // stmt writes one statement; what it cannot translate becomes a TODO.
 func (e *emitter) stmt(n Node) {
 	mark := e.b.Len()
-	if err := e.try(n); err != nil {
+	err := e.try(n)
+	if err == nil && e.depth == 0 {
+		// A last check: what was written must be Lua (a translation that is
+		// not, a bug of port, becomes a TODO rather than a broken file).
+		if _, perr := parse.Parse(strings.NewReader(e.b.String()[mark:]), "port"); perr != nil {
+			err = todo("translation is not valid Lua")
+		}
+	}
+	if err != nil {
 		var te *todoError
 		if !errors.As(err, &te) {
 			te = &todoError{err.Error()}
