@@ -129,8 +129,46 @@ func (e *emitter) block(body []Node, params ...string) {
 }
 
 func (e *emitter) stmts(ns []Node) {
+	prev := -1
+	if e.depth == 0 {
+		prev = 0
+	}
 	for _, n := range ns {
+		if sp := n.sp(); prev >= 0 && prev <= sp.start && sp.start <= len(e.src) {
+			e.gap(e.src[prev:sp.start], prev > 0)
+		}
 		e.stmt(n)
+		prev = n.sp().end
+	}
+}
+
+// gap carries the comments and blank lines between two statements over;
+// after a statement, the rest of its own line (a trailing comment) is
+// left out.
+func (e *emitter) gap(text string, afterStmt bool) {
+	lines := strings.Split(text, "\n")
+	if afterStmt {
+		lines = lines[1:]
+	}
+	if len(lines) > 0 {
+		lines = lines[:len(lines)-1] // the start of the next statement's line
+	}
+	blank := false
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "#"):
+			if blank {
+				e.line("")
+			}
+			blank = false
+			e.line("--" + commentSafe(strings.TrimPrefix(l, "#")))
+		case l == "":
+			blank = e.b.Len() > 0
+		}
+	}
+	if blank {
+		e.line("")
 	}
 }
 

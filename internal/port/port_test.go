@@ -87,7 +87,7 @@ func TestRecipeConstructs(t *testing.T) {
 		{"or assign", "x = 1\nx ||= 2", `x = x or 2`},
 		{"array push", "l = []\nl << 'a'", `table.insert(l, "a")`},
 		{"join include empty nil", "l = []\nx = l.join(',') if l.include?('a') && !l.empty? && !l.nil?", `table.concat(l, ",")`},
-		{"comments", "# a comment\npackage 'x' # trailing", `package "x"`},
+		{"comments", "# a comment\npackage 'x' # trailing\n\n# two\npackage 'y'", "-- a comment\npackage \"x\"\n\n-- two\npackage \"y\""},
 		{"begin rescue", "begin\n  a\nrescue\n  b\nend", "TODO(port): syntax: begin is not supported\n-- begin\n--   a\n-- rescue\n--   b\n-- end"},
 		{"lua keyword local", "local = 1\nx = local", "local local_ = 1\nlocal x = local_"},
 		{"unterminated string", "x = 'abc", "TODO(port): syntax: line 1: unterminated string"},
