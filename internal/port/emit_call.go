@@ -24,7 +24,10 @@ func (e *emitter) helper(name string, args ...string) string {
 
 // call translates a method call used as a value.
 func (e *emitter) call(x *Call) (string, error) {
-	if x.Block != nil && x.Name != "lambda" {
+	if x.Block != nil && x.Recv != nil && (x.Name == "map" || x.Name == "collect") && len(x.Args) == 0 {
+		return e.mapBlock(x)
+	}
+	if x.Block != nil {
 		return "", todo("block passed to " + x.Name)
 	}
 	if x.Recv == nil {
@@ -257,4 +260,29 @@ func (e *emitter) binary(x *Binary) (string, error) {
 		return "", todo("operator " + x.Op)
 	}
 	return paren(l) + " " + op + " " + paren(r), nil
+}
+
+// mapBlock translates list.map { |x| expr } and hash.map { |k, v| expr }
+// (keys sorted) to a function building the list.
+func (e *emitter) mapBlock(x *Call) (string, error) {
+	ps := x.Block.Params
+	if len(x.Block.Body) != 1 || len(ps) < 1 || len(ps) > 2 {
+		return "", todo("block passed to " + x.Name)
+	}
+	coll, err := e.expr(x.Recv)
+	if err != nil {
+		return "", err
+	}
+	e.pushScope(ps...)
+	v, err := e.expr(x.Block.Body[0])
+	e.popScope()
+	if err != nil {
+		return "", err
+	}
+	a := localName(ps[0])
+	loop := "for _, " + a + " in ipairs(t) do"
+	if len(ps) == 2 {
+		loop = "for _, " + a + " in ipairs(" + e.helper("port_keys", "t") + ") do local " + localName(ps[1]) + " = t[" + a + "]"
+	}
+	return "(function(t) local r = {} " + loop + " r[#r + 1] = " + v + " end return r end)(" + coll + ")", nil
 }

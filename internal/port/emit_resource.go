@@ -103,14 +103,16 @@ func (e *emitter) loop(x *Call) error {
 	}
 	switch {
 	case (x.Name == "each" || x.Name == "each_pair") && len(ps) == 2:
-		e.line("for " + names[0] + ", " + names[1] + " in pairs(" + coll + ") do")
+		// Sorted keys: Lua's pairs order changes from run to run.
+		e.line("for _, " + names[0] + " in ipairs(" + e.helper("port_keys", coll) + ") do")
+		e.line("  local " + names[1] + " = " + paren(coll) + "[" + names[0] + "]")
 	case x.Name == "each" && len(ps) == 1:
 		e.line("for _, " + names[0] + " in ipairs(" + coll + ") do")
 	case x.Name == "each_with_index" && len(ps) == 2:
 		e.line("for port_i, " + names[0] + " in ipairs(" + coll + ") do")
 		e.line("  local " + names[1] + " = port_i - 1")
 	case x.Name == "each_key" && len(ps) == 1:
-		e.line("for " + names[0] + " in pairs(" + coll + ") do")
+		e.line("for _, " + names[0] + " in ipairs(" + e.helper("port_keys", coll) + ") do")
 	case x.Name == "times" && len(ps) <= 1:
 		v := "_"
 		if len(ps) == 1 {
