@@ -157,12 +157,16 @@ func (e *emitter) resource(kind string, x *Call) error {
 	var order []string
 	var todos []Node
 	var whys []string
+	var shells []string
 	for _, st := range x.Block.Body {
 		name, val, err := e.property(kind, st)
 		if err != nil {
 			todos = append(todos, st)
 			whys = append(whys, err.Error())
 			continue
+		}
+		if shellBuilt(st) {
+			shells = append(shells, name)
 		}
 		if _, seen := props[name]; !seen {
 			order = append(order, name)
@@ -182,10 +186,14 @@ func (e *emitter) resource(kind string, x *Call) error {
 	for i, st := range todos {
 		e.todoAt(st, whys[i])
 	}
+	for _, name := range shells {
+		e.stats.Todos["shell string built from values"]++
+		e.line("-- TODO(port): shell string built from values (" + name + "): pass a list (argv) or check each value with validate.*")
+	}
 	e.depth--
 	e.line("}")
 	e.stats.Resources++
-	if len(todos) == 0 {
+	if len(todos) == 0 && len(shells) == 0 {
 		e.stats.ResourcesClean++
 	}
 	return nil
@@ -274,4 +282,30 @@ func (e *emitter) notification(c *Call) (string, error) {
 		parts = append(parts, v)
 	}
 	return table(parts), nil
+}
+
+// shellBuilt reports whether a command, code or guard property is a shell
+// string with values interpolated: under Chef as here, a value holding
+// $(…) or ; runs as root.
+func shellBuilt(st Node) bool {
+	c, ok := st.(*Call)
+	if !ok || len(c.Args) != 1 || c.Block != nil {
+		return false
+	}
+	switch c.Name {
+	case "command", "code", "only_if", "not_if":
+	default:
+		return false
+	}
+	switch a := c.Args[0].(type) {
+	case *Str:
+		for _, seg := range a.Segs {
+			if seg.Expr != nil {
+				return true
+			}
+		}
+	case *Binary:
+		return isStrNode(a)
+	}
+	return false
 }

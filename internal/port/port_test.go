@@ -54,6 +54,7 @@ func TestRecipeConstructs(t *testing.T) {
 		{"two notifies", "file '/x' do\n  notifies :restart, 'service[a]'\n  notifies :reload, 'service[b]'\nend", `notifies = { { "restart", "service[a]" }, { "reload", "service[b]" } },`},
 		{"resources()", "file '/x' do\n  notifies :restart, resources(service: 'a')\nend", `notifies = { "restart", "service[" .. "a" .. "]" },`},
 		{"subscribes", "service 'a' do\n  subscribes :restart, 'template[/x]', :delayed\nend", `subscribes = { "restart", "template[/x]", "delayed" },`},
+		{"shell string from values", "m = 'x'\nexecute 'en' do\n  command \"a2enmod #{m}\"\nend", "  command = \"a2enmod \" .. tostring(m),\n  -- TODO(port): shell string built from values (command): pass a list (argv) or check each value with validate.*\n}"},
 		{"string guard", "execute 'x' do\n  only_if 'test -f /x'\nend", `only_if = "test -f /x",`},
 		{"block guard", "execute 'x' do\n  not_if { ::File.exist?('/x') }\nend", `not_if = function() return file_exists("/x") end,`},
 		{"system guard", "execute 'x' do\n  only_if { system('pgrep a') }\nend", `only_if = function() return (shell_out("pgrep a").exitstatus == 0) end,`},
