@@ -22,7 +22,7 @@ func TestPortFixturesValidate(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("port: %+v", r)
 	}
-	for _, want := range []string{"2 cookbooks (memcached, phpapp)", "resources: 17 of 18 converted with no TODO", "search", ": 0 errors"} {
+	for _, want := range []string{"2 cookbooks (memcached, phpapp)", "resources: 20 of 21 converted with no TODO", "search", ": 0 errors"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.out)
 		}

@@ -181,6 +181,11 @@ func (cb *cookbook) definitionNames() map[string]string {
 			}
 		}
 	}
+	for _, f := range cb.files("resources") {
+		if kind, mod, ok := resourceKind(cb.name, path.Base(f)); ok && strings.HasSuffix(f, ".rb") && path.Dir(f) == "resources" {
+			out[kind] = cb.name + "." + mod
+		}
+	}
 	return out
 }
 
@@ -299,6 +304,18 @@ func (w *writer) file(f string) error {
 		lua, _, st := Definition(src, display, w.schema, w.defs)
 		w.sum.add(st)
 		w.write(path.Join("libraries", mod+".lua"), []byte(lua))
+	case dir == "resources":
+		kind, mod, ok := resourceKind(w.cb.name, base)
+		if !ok {
+			return fmt.Errorf("port: %s: a custom resource file and its cookbook need Lua names ([A-Za-z_][A-Za-z0-9_]*)", display)
+		}
+		src, err := w.cb.read(f)
+		if err != nil {
+			return err
+		}
+		lua, st := Resource(src, display, kind, w.schema, w.defs)
+		w.sum.add(st)
+		w.write(path.Join("libraries", mod+".lua"), []byte(lua))
 	default:
 		w.sum.Skipped = append(w.sum.Skipped, display+": TODO(port): "+skipReason(dir))
 		w.sum.Todos[skipReason(dir)]++
@@ -310,8 +327,8 @@ func skipReason(dir string) string {
 	switch dir {
 	case "libraries":
 		return "Ruby library (write it as a Lua module in libraries/)"
-	case "resources", "providers":
-		return "custom resource / LWRP (write it as Lua functions or a plugin)"
+	case "providers":
+		return "LWRP provider (write its actions in the resource's Lua function, or a plugin)"
 	}
 	return "Ruby file in " + dir + "/"
 }

@@ -36,6 +36,9 @@ func (e *emitter) call(x *Call) (string, error) {
 	if c, ok := x.Recv.(*Const); ok {
 		return e.constCall(c, x)
 	}
+	if r, ok := x.Recv.(*Call); ok && e.mode == modeResource && r.Recv == nil && r.Name == "new_resource" && len(x.Args) == 0 && len(r.Args) == 0 {
+		return field("params", x.Name), nil
+	}
 	if path, ok := nodePath(x); ok {
 		if m, ok, err := e.opsworks(path); ok || err != nil {
 			return m, err
@@ -119,6 +122,9 @@ func (e *emitter) selfCall(x *Call) (string, error) {
 		return "", err
 	}
 	call := func(fn string) (string, error) { return fn + "(" + strings.Join(args, ", ") + ")", nil }
+	if e.mode == modeResource && e.props[x.Name] && len(args) == 0 {
+		return field("params", x.Name), nil
+	}
 	switch x.Name {
 	case "node":
 		if len(args) == 0 {

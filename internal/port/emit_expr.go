@@ -24,6 +24,7 @@ const (
 	modeTemplate
 	modeDefinition
 	modeHook
+	modeResource
 )
 
 var luaIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

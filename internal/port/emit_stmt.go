@@ -46,12 +46,13 @@ type emitter struct {
 	scopes  []map[string]bool
 	helpers map[string]bool
 	uses    map[string]bool // definitions used
+	props   map[string]bool // a custom resource's properties
 	stats   Stats
 }
 
 func newEmitter(src string, m mode, schema Schema, defs map[string]string) *emitter {
 	return &emitter{src: src, mode: m, schema: schema, defs: defs, scopes: []map[string]bool{{}},
-		helpers: map[string]bool{}, uses: map[string]bool{}, stats: Stats{Todos: map[string]int{}}}
+		helpers: map[string]bool{}, uses: map[string]bool{}, props: map[string]bool{}, stats: Stats{Todos: map[string]int{}}}
 }
 
 func (e *emitter) line(s string) {

@@ -188,3 +188,23 @@ func TestDefinitionAndHook(t *testing.T) {
 	}
 	luaParses(t, hook)
 }
+
+// TestCustomResource: resources/NAME.rb becomes a function taking the
+// properties (defaults, name_property) and running the asked action.
+func TestCustomResource(t *testing.T) {
+	t.Parallel()
+	ruby := "property :path, String, name_property: true\nproperty :mode, String, default: '0644'\naction :create do\n  file new_resource.path do\n    mode mode\n  end\nend\nload_current_value do\nend\n"
+	lua, st := Resource(ruby, "r.rb", "site_conf", testKinds, nil)
+	for _, want := range []string{
+		"function M.site_conf(name)", `local params = { mode = "0644" }`, "if params.path == nil then params.path = name end",
+		"if action == \"create\" then\n        file(params.path) {\n          mode = params.mode,", "TODO(port): custom resource load_current_value",
+	} {
+		if !strings.Contains(lua, want) {
+			t.Errorf("want %q in\n%s", want, lua)
+		}
+	}
+	if st.Todos["custom resource load_current_value"] != 1 {
+		t.Errorf("todos: %v", st.Todos)
+	}
+	luaParses(t, lua)
+}

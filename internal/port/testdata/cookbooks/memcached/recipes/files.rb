@@ -26,3 +26,8 @@ template '/etc/cron.d/memcached-stats' do
   variables minute: mc[:cron][:minute], user: mc[:user], port: mc[:port]
 end
 
+
+memcached_instance 'sessions' do
+  port 11213
+  conf_dir mc[:conf_dir]
+end
