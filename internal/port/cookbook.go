@@ -172,7 +172,7 @@ func (cb *cookbook) definitionNames() map[string]string {
 	out := map[string]string{}
 	for _, f := range cb.files("definitions") {
 		base := strings.TrimSuffix(path.Base(f), ".rb")
-		if !strings.HasSuffix(f, ".rb") || !luaIdent.MatchString(base) {
+		if !strings.HasSuffix(f, ".rb") || !luaName(base) {
 			continue
 		}
 		if src, err := cb.read(f); err == nil {
@@ -298,7 +298,7 @@ func (w *writer) file(f string) error {
 			return err
 		}
 		mod := strings.TrimSuffix(base, ".rb")
-		if !luaIdent.MatchString(mod) {
+		if !luaName(mod) {
 			return fmt.Errorf("port: %s: a definitions file name must be a Lua name ([A-Za-z_][A-Za-z0-9_]*) to become a module", display)
 		}
 		lua, _, st := Definition(src, display, w.schema, w.defs)

@@ -106,13 +106,13 @@ func (e *emitter) property1(c *Call) (string, string, error) {
 		return "", "", nil
 	}
 	for i, k := range opts.Keys {
-		switch key, _ := literalKey(k); key {
+		switch opt, _ := literalKey(k); opt {
 		case "default":
 			v, err := e.expr(opts.Vals[i])
 			if err != nil {
 				return "", "", err
 			}
-			def = name + " = " + v
+			def = key(name) + " = " + v
 		case "name_property", "name_attribute":
 			if l, ok := opts.Vals[i].(*Lit); ok && l.Name == "true" {
 				nameProp = name

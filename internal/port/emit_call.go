@@ -102,9 +102,9 @@ func (e *emitter) method(r, name string, a []string) (string, bool) {
 	case (name == "length" || name == "size" || name == "count") && len(a) == 0:
 		return "#" + paren(r), true
 	case name == "first" && len(a) == 0:
-		return paren(r) + "[1]", true
+		return prefix(r) + "[1]", true
 	case name == "last" && len(a) == 0:
-		return paren(r) + "[#" + paren(r) + "]", true
+		return prefix(r) + "[#" + prefix(r) + "]", true
 	case name == "keys" && len(a) == 0:
 		return e.helper("port_keys", r), true
 	case name == "start_with?" && len(a) == 1:

@@ -75,6 +75,7 @@ func key(s string) string {
 
 // field is x.name or x["name"].
 func field(x, s string) string {
+	x = prefix(x)
 	if luaIdent.MatchString(s) && !luaKeywords[s] {
 		return x + "." + s
 	}
@@ -120,7 +121,13 @@ func (e *emitter) expr(n Node) (string, error) {
 		if len(t) > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '7' {
 			return quote(t), nil // 0644: a mode, as text
 		}
-		return t, nil
+		if i, err := strconv.ParseInt(t, 0, 64); err == nil {
+			return strconv.FormatInt(i, 10), nil // 0x1f, 0b101
+		}
+		if _, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "xXbBoO") {
+			return t, nil
+		}
+		return "", todo("number " + t)
 	case *Lit:
 		if x.Name == "self" {
 			return "", todo("self")
@@ -270,13 +277,14 @@ func (e *emitter) index(x *Index) (string, error) {
 		if err != nil {
 			return "", todo("index " + num.Text)
 		}
+		r = prefix(r)
 		if i < 0 {
 			return r + "[#" + r + " + " + strconv.Itoa(i+1) + "]", nil
 		}
 		return r + "[" + strconv.Itoa(i+1) + "]", nil
 	}
 	k, err := e.expr(x.Args[0])
-	return r + "[" + k + "]", err
+	return prefix(r) + "[" + k + "]", err
 }
 
 // nodePath returns the literal keys of node[:a][:b]… (or node.a.b).
@@ -345,4 +353,16 @@ func opsworks(path []string) (string, bool, error) {
 		return m, true, nil
 	}
 	return "", true, todo("node[:opsworks] " + strings.Join(path[1:], ".") + " has no stackagent equivalent")
+}
+
+// luaName reports whether s can name a Lua variable or function.
+func luaName(s string) bool { return luaIdent.MatchString(s) && !luaKeywords[s] }
+
+// prefix makes x something Lua can index or call: a name, a field or a
+// call chain as it is, anything else in parentheses.
+func prefix(x string) string {
+	if x != "" && (x[0] == '_' || x[0] >= 'a' && x[0] <= 'z' || x[0] >= 'A' && x[0] <= 'Z') && !strings.Contains(x, " ") {
+		return x
+	}
+	return "(" + x + ")"
 }

@@ -3,6 +3,8 @@ package port
 import (
 	"sort"
 	"strings"
+
+	"github.com/yuin/gopher-lua/parse"
 )
 
 // hoist declares before an if/case the locals its branches assign first
@@ -60,5 +62,14 @@ func (e *emitter) finish(header string) string {
 	if len(top) > 0 {
 		out += strings.Join(top, "\n") + "\n"
 	}
-	return out + e.b.String()
+	out += e.b.String()
+	if _, err := parse.Parse(strings.NewReader(out), "port"); err != nil {
+		// A translation bug inside a function body: keep the file valid,
+		// the whole Ruby as a TODO.
+		e.b.Reset()
+		e.depth = 0
+		e.todoAt(&Todo{span: span{0, len(e.src), 1}}, "translation is not valid Lua")
+		return header + e.b.String()
+	}
+	return out
 }

@@ -95,7 +95,7 @@ func Definition(src, file string, schema Schema, defs map[string]string) (string
 			continue
 		}
 		name, ok := literalKey(c.Args[0])
-		if !ok || !luaIdent.MatchString(name) {
+		if !ok || !luaName(name) {
 			e.todoAt(n, "definition name")
 			continue
 		}
@@ -129,7 +129,7 @@ func DefinitionNames(src string) []string {
 	var out []string
 	for _, n := range Parse(src) {
 		if c, ok := n.(*Call); ok && c.Recv == nil && c.Name == "define" && len(c.Args) > 0 {
-			if name, ok := literalKey(c.Args[0]); ok && luaIdent.MatchString(name) {
+			if name, ok := literalKey(c.Args[0]); ok && luaName(name) {
 				out = append(out, name)
 			}
 		}

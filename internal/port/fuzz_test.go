@@ -27,6 +27,12 @@ func FuzzParse(f *testing.F) {
 		luaParses(t, lua)
 		attrs, _ := Attributes(src, "f.rb")
 		luaParses(t, attrs)
+		res, _ := Resource(src, "f.rb", "cb_r", testKinds, nil)
+		luaParses(t, res)
+		def, _, _ := Definition(src, "f.rb", testKinds, nil)
+		luaParses(t, def)
+		hook, _ := Hook(src, "f.rb")
+		luaParses(t, hook)
 		if tpl, _ := Template(src); strings.Count(tpl, "\n") != strings.Count(src, "\n") {
 			t.Fatalf("template line count changed")
 		}
