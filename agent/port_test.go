@@ -128,3 +128,27 @@ func TestCoverageFigure(t *testing.T) {
 			sum.ResourcesClean, sum.Resources, sum.TemplateClean, sum.TemplateLines)
 	}
 }
+
+// TestPortRefusesLinksLeavingTheCookbook: through the CLI, a recipe that
+// is a link to a file outside the cookbook is refused, named, not read,
+// and the run exits 1.
+func TestPortRefusesLinksLeavingTheCookbook(t *testing.T) {
+	t.Parallel()
+	in := t.TempDir()
+	writeTree(t, in, map[string]string{
+		"outside.rb":              "package 'TOP-SECRET'\n",
+		"site/metadata.rb":        "name 'site'\n",
+		"site/recipes/default.rb": "package 'ok'\n",
+	})
+	if err := os.Symlink(filepath.Join(in, "outside.rb"), filepath.Join(in, "site/recipes/leak.rb")); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	r := runCLI(t, "port", "--out", out, filepath.Join(in, "site"))
+	if r.code != 1 || !strings.Contains(r.out, "recipes/leak.rb: refused: a symbolic link leading out of the cookbook") {
+		t.Fatalf("port: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(out, "site/recipes/leak.lua")); err == nil {
+		t.Fatal("the linked file was converted")
+	}
+}

@@ -149,6 +149,9 @@ func openCookbook(dir string) (*cookbook, error) {
 func (cb *cookbook) read(rel string) (string, error) {
 	b, err := cb.root.ReadFile(rel)
 	if err != nil {
+		if fi, lerr := cb.root.Lstat(rel); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return "", fmt.Errorf("port: %s: refused: a symbolic link leading out of the cookbook (%w)", filepath.Join(cb.dir, rel), err)
+		}
 		return "", fmt.Errorf("port: read %s: %w", filepath.Join(cb.dir, rel), err)
 	}
 	return string(b), nil

@@ -42,8 +42,14 @@ func TestSymlinkLeavingCookbookRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Errors) == 0 {
-		t.Fatalf("no error for a link leaving the cookbook")
+	var msgs []string
+	for _, e := range sum.Errors {
+		msgs = append(msgs, e.Error())
+	}
+	all := strings.Join(msgs, "\n")
+	if !strings.Contains(all, "recipes/leak.rb: refused: a symbolic link leading out of the cookbook") ||
+		!strings.Contains(all, "cb/files: refused: a symbolic link leading out of the cookbook") {
+		t.Fatalf("errors = %s", all)
 	}
 	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
