@@ -10,7 +10,7 @@ var helpers = map[string]string{
 	"port_include": `local function port_include(t, v) if type(t) == "string" then return string.find(t, v, 1, true) ~= nil end if t == nil then return false end for k, x in pairs(t) do if x == v or k == v then return true end end return false end`,
 	"port_empty":   `local function port_empty(t) if t == nil or t == "" then return true end if type(t) == "string" then return false end return next(t) == nil end`,
 	"port_strip":   `local function port_strip(s) return (tostring(s):gsub("^%s+", ""):gsub("%s+$", "")) end`,
-	"port_keys":    `local function port_keys(t) local ks = {} for k in pairs(t) do ks[#ks + 1] = k end table.sort(ks) return ks end`,
+	"port_keys":    `local function port_keys(t) local ks = {} if t == nil then return ks end for k in pairs(t) do ks[#ks + 1] = k end table.sort(ks) return ks end`,
 	"port_starts":  `local function port_starts(s, p) return string.sub(s, 1, #p) == p end`,
 	"port_dig":     `local function port_dig(t, ...) for _, k in ipairs({ ... }) do if t == nil then return nil end t = t[k] end return t end`,
 }

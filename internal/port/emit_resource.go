@@ -122,9 +122,53 @@ func (e *emitter) loop(x *Call) error {
 	default:
 		return todo("method ." + x.Name + " with a block")
 	}
-	e.block(x.Block.Body, ps...)
+	e.loopBody(x.Block.Body, ps)
 	e.line("end")
 	return nil
+}
+
+// loopBody writes a loop's body; one that uses next is wrapped in
+// repeat … until true so that next can be a break.
+func (e *emitter) loopBody(body []Node, params []string) {
+	saved := e.nextIsBreak
+	defer func() { e.nextIsBreak = saved }()
+	e.nextIsBreak = false
+	if !usesNext(body) {
+		e.block(body, params...)
+		return
+	}
+	e.depth++
+	e.line("repeat")
+	e.nextIsBreak = true
+	e.block(body, params...)
+	e.line("until true")
+	e.depth--
+}
+
+// usesNext reports whether a loop body holds next outside nested loops.
+func usesNext(ns []Node) bool {
+	for _, n := range ns {
+		switch x := n.(type) {
+		case *Ctrl:
+			if x.Kw == "next" {
+				return true
+			}
+		case *If:
+			if usesNext(x.Then) || usesNext(x.Else) {
+				return true
+			}
+		case *Case:
+			for _, w := range x.Whens {
+				if usesNext(w.Body) {
+					return true
+				}
+			}
+			if usesNext(x.Else) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // resource writes kind "name" { props } (or kind(expr) { … }).

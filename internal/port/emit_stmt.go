@@ -47,7 +47,10 @@ type emitter struct {
 	helpers map[string]bool
 	uses    map[string]bool // definitions used
 	props   map[string]bool // a custom resource's properties
-	stats   Stats
+	// nextIsBreak is set inside a loop body wrapped in repeat … until
+	// true, where Ruby's next is Lua's break.
+	nextIsBreak bool
+	stats       Stats
 }
 
 func newEmitter(src string, m mode, schema Schema, defs map[string]string) *emitter {
@@ -56,6 +59,10 @@ func newEmitter(src string, m mode, schema Schema, defs map[string]string) *emit
 }
 
 func (e *emitter) line(s string) {
+	if s == "" {
+		e.b.WriteByte('\n')
+		return
+	}
 	e.b.WriteString(strings.Repeat("  ", e.depth))
 	e.b.WriteString(s)
 	e.b.WriteByte('\n')
@@ -247,7 +254,10 @@ func (e *emitter) try(n Node) error {
 func (e *emitter) ctrl(x *Ctrl) error {
 	switch x.Kw {
 	case "break":
-		e.line("break")
+		if e.nextIsBreak {
+			return todo("break in a loop that also uses next")
+		}
+		e.line("do break end")
 		return nil
 	case "return":
 		if x.Value == nil {
@@ -259,6 +269,10 @@ func (e *emitter) ctrl(x *Ctrl) error {
 			return err
 		}
 		e.line("do return " + v + " end")
+		return nil
+	}
+	if x.Kw == "next" && e.nextIsBreak && x.Value == nil {
+		e.line("do break end -- next")
 		return nil
 	}
 	return todo(x.Kw + " (Lua 5.1 has no continue)")

@@ -75,6 +75,7 @@ func TestRecipeConstructs(t *testing.T) {
 		{"words loop", "%w[a b].each do |p|\n  package p\nend", "for _, p in ipairs({ \"a\", \"b\" }) do\n  package(p)\nend"},
 		{"brace loop", "list = []\nlist.each { |p| package p }", "for _, p in ipairs(list) do"},
 		{"hash loop", "h = {}\nh.each do |k, v|\n  log k\nend", "for _, k in ipairs(port_keys(h)) do\n  local v = h[k]"},
+		{"next", "l = []\nl.each do |x|\n  next if x == 'a'\n  package x\nend", "for _, x in ipairs(l) do\n  repeat\n    if x == \"a\" then\n      do break end -- next\n    end\n    package(x)\n  until true\nend"},
 		{"map", "h = {}\nx = h.map { |k, v| \"#{k}=#{v}\" }.join(',')", `table.concat((function(t) local r = {} for _, k in ipairs(port_keys(t)) do local v = t[k] r[#r + 1] = tostring(k) .. "=" .. tostring(v) end return r end)(h), ",")`},
 		{"each_with_index", "l = []\nl.each_with_index do |x, i|\n  y = i\nend", "for port_i, x in ipairs(l) do\n  local i = port_i - 1"},
 		{"if elsif else", "a = 1\nif a == 1\n  x = 1\nelsif a != 2\n  x = 2\nelse\n  x = 3\nend", "local x\nif a == 1 then\n  x = 1\nelseif a ~= 2 then\n  x = 2\nelse\n  x = 3\nend"},
