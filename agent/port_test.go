@@ -152,3 +152,32 @@ func TestPortRefusesLinksLeavingTheCookbook(t *testing.T) {
 		t.Fatal("the linked file was converted")
 	}
 }
+
+// TestPortedFixturesPlanChefResources: with --why-run, the converted
+// recipes plan the resources the Ruby declares (listed by hand from the
+// fixtures, as Chef would name them), in the same order.
+func TestPortedFixturesPlanChefResources(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	if r := runCLI(t, "port", "--out", out, portFixtures); r.code != 0 {
+		t.Fatalf("port: %+v", r)
+	}
+	r := runCLI(t, "run-recipe", "--why-run", "--root", t.TempDir(), "--cookbooks", out, "memcached::files", "phpapp::vhost")
+	if r.code != 0 {
+		t.Fatalf("why-run: %+v", r)
+	}
+	want := []string{
+		"directory[/etc/logrotate.d]", "template[/etc/logrotate.d/memcached]", "directory[/etc/cron.d]",
+		"template[/etc/cron.d/memcached-stats]", "template[/etc/memcached_sessions.conf]",
+		"directory[/etc/apache2/sites-available]", "template[/etc/apache2/sites-available/phpapp.conf]",
+		"log[phpapp vhost changed]", "file[/etc/apache2/sites-available/phpapp.ini]",
+	}
+	at := 0
+	for _, id := range want {
+		i := strings.Index(r.out[at:], "* "+id+" action")
+		if i < 0 {
+			t.Fatalf("plan lacks %s (or not in order):\n%s", id, r.out)
+		}
+		at += i
+	}
+}
