@@ -73,5 +73,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newRunRecipeCmd(), newValidateCmd(), newVersionCmd(), newDaemonCmd(), newStatusCmd())
 	root.AddCommand(newEventCmd())
 	root.AddCommand(newDeployCmds()...)
+	root.AddCommand(newPortCmd())
 	return root
 }

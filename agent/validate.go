@@ -62,6 +62,7 @@ func validate(ctx context.Context, f *runFlags, args []string, out io.Writer) er
 			names = append(names, cb.Name)
 		}
 	}
+	warnRuby(books.All(), out)
 	node, _, err := e.baseNode(f.jsonAttrs...)
 	if err != nil {
 		return &exitError{1, err}

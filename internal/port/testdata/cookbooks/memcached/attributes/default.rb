@@ -1,0 +1,9 @@
+default[:memcached][:memory] = 64
+default[:memcached][:port] = 11211
+default[:memcached][:listen] = ['127.0.0.1']
+default[:memcached][:user] = 'memcache'
+default[:memcached][:logrotate][:rotate] = 7
+default[:memcached][:logrotate][:frequency] = 'daily'
+default[:memcached][:cron][:minute] = '*/5'
+default[:memcached][:conf_dir] = '/etc'
+override['memcached']['memory'] = 128

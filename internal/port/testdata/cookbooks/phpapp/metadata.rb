@@ -1,0 +1,6 @@
+name             'phpapp'
+maintainer       'Example Ops'
+license          'Apache-2.0'
+description      'A PHP app behind Apache, as OpsWorks custom cookbooks wrote it'
+version          '1.2.0'
+depends          'memcached'
