@@ -267,7 +267,7 @@ func (c *converger) resolve(ctx context.Context, r *Resource) (*Resource, error)
 // skips the resource, or "".
 func (c *converger) guarded(ctx context.Context, r *Resource) (string, error) {
 	for _, g := range r.Guards {
-		ok, err := c.evalGuard(ctx, g)
+		ok, err := c.evalGuard(ctx, r, g)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", g.Kind, err)
 		}
@@ -278,7 +278,7 @@ func (c *converger) guarded(ctx context.Context, r *Resource) (string, error) {
 	return "", nil
 }
 
-func (c *converger) evalGuard(ctx context.Context, g Guard) (bool, error) {
+func (c *converger) evalGuard(ctx context.Context, r *Resource, g Guard) (bool, error) {
 	if g.Fn != nil {
 		v, err := c.rt.call(ctx, g.Fn)
 		if err != nil {
@@ -286,7 +286,12 @@ func (c *converger) evalGuard(ctx context.Context, g Guard) (bool, error) {
 		}
 		return v != nil && v != false, nil
 	}
-	res, err := c.opts.Runner.Run(ctx, Command{Path: "/bin/sh", Args: []string{"-c", g.Command}})
+	var cmd Command
+	if r.Kind.GuardBase != nil {
+		cmd = r.Kind.GuardBase(r)
+	}
+	cmd.Path, cmd.Args = "/bin/sh", []string{"-c", g.Command}
+	res, err := c.opts.Runner.Run(ctx, cmd)
 	if err != nil {
 		return false, err
 	}

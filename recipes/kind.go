@@ -119,6 +119,11 @@ type Kind struct {
 	// alone cannot show (a template that is not in the cookbook, say). It
 	// must not change the host. Lazy properties are not resolved yet.
 	Validate func(rc *RunContext, r *Resource) error
+	// GuardBase, when set, is the command a string only_if/not_if of the
+	// resource starts from (Chef's guard interpreter: execute's guards
+	// inherit its cwd, environment, user and group). The engine sets Path
+	// and Args to /bin/sh -c GUARD.
+	GuardBase func(r *Resource) Command
 	// Doc is a one-line description shown by validate and the docs.
 	Doc string
 }
