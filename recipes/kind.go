@@ -36,9 +36,9 @@ const (
 	List
 	// Func accepts a Lua function; the provider sees *LuaFunc.
 	Func
-	// Mode accepts a file mode: "0644", "644" or the number 644 (read as octal
-	// digits, since Lua has no octal literals); the provider sees a string of
-	// octal digits.
+	// Mode accepts a file mode: a string of octal digits ("0644", "644",
+	// "2755") or a number that is the mode's value, as in Chef (420 is
+	// 0644); the provider sees a string of four octal digits.
 	Mode
 	// Any accepts any value.
 	Any
@@ -47,7 +47,7 @@ const (
 var typeNames = map[Type]string{
 	String: "string", Bool: "boolean", Int: "integer", Number: "number",
 	StringList: "string or list of strings", Map: "table", List: "list",
-	Func: "function", Mode: "file mode (e.g. \"0644\")", Any: "any",
+	Func: "function", Mode: "file mode (\"0644\", or 420 as in Chef)", Any: "any",
 }
 
 func (t Type) String() string { return typeNames[t] }
