@@ -232,16 +232,25 @@ func safeCall(f func() error) (err error) {
 	return f()
 }
 
-// resolve computes lazy properties and checks their types.
+// resolve computes lazy properties, and lazy values inside tables, and
+// checks their types.
 func (c *converger) resolve(ctx context.Context, r *Resource) (*Resource, error) {
 	var res *Resource
 	for name, v := range r.props {
 		lz, ok := v.(*Lazy)
-		if !ok {
+		if !ok && !hasLazy(v) {
 			continue
 		}
 		if res == nil {
 			res = r.clone()
+		}
+		if !ok {
+			nv, err := c.resolveNested(ctx, v, name)
+			if err != nil {
+				return nil, err
+			}
+			res.props[name] = nv
+			continue
 		}
 		got, err := c.rt.call(ctx, lz.fn)
 		if err != nil {
