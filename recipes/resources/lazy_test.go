@@ -7,7 +7,6 @@ import (
 	"github.com/stackagent/stackagent/recipes/recipestest"
 )
 
-
 // TestLazyInsideVariables: lazy values inside a template's variables, at
 // any depth and in lists, are computed at converge time and rendered as
 // their values (Chef's lazy in a variables hash).
