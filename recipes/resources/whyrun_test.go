@@ -36,6 +36,7 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 	os.WriteFile(filepath.Join(src, "index.php"), []byte("v1\n"), 0o644)
 	gitT(t, src, "add", ".")
 	gitT(t, src, "commit", "-q", "-m", "one")
+	os.MkdirAll(filepath.Join(root, "var/spool/cron/crontabs"), 0o755)
 	return map[string]whyRunCase{
 		"log":           {recipe: `log "hello"`, unchanged: true},
 		"lua_block":     {recipe: `lua_block "b" { block = function() error("ran in why-run") end }`},
@@ -48,6 +49,7 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 		"git":           {recipe: fmt.Sprintf(`git "/srv/app" { repository = %q, revision = "main" }`, src)},
 		"deploy":        {recipe: deployRecipe(localApp(t, root, "v1"))},
 		"cron":          {recipe: `cron "job" { minute = "5", command = "true" }`},
+		"cron_d":        {recipe: `cron_d "job" { minute = "5", command = "true" }`},
 		"apt_update":    {recipe: `apt_update "lists" { frequency = 3600 }`, record: true},
 		"package": {recipe: `package "stackagent-nosuch"`, record: true,
 			stdout: map[string]string{"apt-cache policy stackagent-nosuch": "stackagent-nosuch:\n  Installed: (none)\n  Candidate: 1.0-1\n"}},
