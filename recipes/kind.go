@@ -72,6 +72,8 @@ type Prop struct {
 	Public bool
 	// OneOf, when set, lists the accepted values of a String property.
 	OneOf []string
+	// Note is shown in the reference (docs/resources.md).
+	Note string
 }
 
 // Step is one change a provider would make. The context given to Plan is
