@@ -105,7 +105,7 @@ func (c *converger) runAction(ctx context.Context, r *Resource, action string, b
 		rr.Error = rd.apply(err.Error())
 		rr.declaration = rd.apply(r.Redacted())
 		if r.IgnoreFailure {
-			rr.IgnoredFailure = true
+			rr.IgnoredFailure, rr.QuietFailure = true, r.QuietFailure
 			err = nil
 		} else {
 			err = &ResourceError{Resource: r, Action: action, Err: errors.New(rr.Error), display: rr.ID}

@@ -198,6 +198,6 @@ func (g *Registry) Names() []string {
 // them.
 var commonProps = map[string]Type{
 	"action": StringList, "only_if": Any, "not_if": Any, "notifies": List,
-	"subscribes": List, "ignore_failure": Bool, "retries": Int,
+	"subscribes": List, "ignore_failure": Any, "retries": Int,
 	"retry_delay": Number, "sensitive": Bool,
 }

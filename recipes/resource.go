@@ -63,6 +63,9 @@ type Resource struct {
 	Decl     Pos
 
 	IgnoreFailure bool
+	// QuietFailure (ignore_failure = "quiet"): the failure is recorded in
+	// the report but not shown on the console, as Chef's :quiet.
+	QuietFailure bool
 	Retries       int
 	RetryDelay    float64
 	Sensitive     bool
