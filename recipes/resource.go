@@ -66,11 +66,11 @@ type Resource struct {
 	// QuietFailure (ignore_failure = "quiet"): the failure is recorded in
 	// the report but not shown on the console, as Chef's :quiet.
 	QuietFailure bool
-	Retries       int
-	RetryDelay    float64
-	Sensitive     bool
-	Guards        []Guard
-	Notifies      []*Notification
+	Retries      int
+	RetryDelay   float64
+	Sensitive    bool
+	Guards       []Guard
+	Notifies     []*Notification
 
 	props     map[string]any
 	set       map[string]bool
