@@ -21,6 +21,9 @@ type Opts struct {
 	WhyRun  bool
 	// Normal attributes (as -j gives them).
 	Normal map[string]any
+	// Automatic attributes over the host's facts (platform_family = "rhel"
+	// to plan as on another platform).
+	Automatic map[string]any
 	// Runner, when set, replaces the real command runner.
 	Runner recipes.Runner
 	// Secrets resolves {"secret": REF} attributes.
@@ -74,6 +77,9 @@ func Converge(t testing.TB, reg *recipes.Registry, files map[string]string, o Op
 	node := Node()
 	if o.Normal != nil {
 		node.Merge(recipes.Normal, o.Normal)
+	}
+	if o.Automatic != nil {
+		node.Merge(recipes.Automatic, o.Automatic)
 	}
 	var out bytes.Buffer
 	runner := o.Runner

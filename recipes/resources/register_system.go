@@ -12,5 +12,8 @@ func registerSystem(g *recipes.Registry) {
 	} {
 		g.Register(k)
 	}
+	for _, k := range packageAliasKinds() {
+		g.Register(k)
+	}
 	g.Register(deployKind())
 }

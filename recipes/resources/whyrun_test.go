@@ -20,8 +20,11 @@ type whyRunCase struct {
 	recipe string
 	files  []string // cookbook path, content, …
 	record bool
-	// stdout answers the recording runner's queries, by command line.
+	// stdout and exits answer the recording runner's queries, by command line.
 	stdout map[string]string
+	exits  map[string]int
+	// automatic attributes, e.g. another platform_family.
+	automatic map[string]any
 	// unchanged: the kind has nothing to change (log only writes output).
 	unchanged bool
 }
@@ -53,6 +56,12 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 		"apt_update":    {recipe: `apt_update "lists" { frequency = 3600 }`, record: true},
 		"package": {recipe: `package "stackagent-nosuch"`, record: true,
 			stdout: map[string]string{"apt-cache policy stackagent-nosuch": "stackagent-nosuch:\n  Installed: (none)\n  Candidate: 1.0-1\n"}},
+		"apt_package": {recipe: `apt_package "stackagent-nosuch"`, record: true, automatic: map[string]any{"platform_family": "debian"},
+			stdout: map[string]string{"apt-cache policy stackagent-nosuch": "stackagent-nosuch:\n  Installed: (none)\n  Candidate: 1.0-1\n"}},
+		"dnf_package": {recipe: `dnf_package "stackagent-nosuch"`, record: true, automatic: map[string]any{"platform_family": "rhel"},
+			stdout: rpmNotInstalled(), exits: map[string]int{"rpm -q --queryformat %{VERSION}-%{RELEASE}\n stackagent-nosuch": 1}},
+		"yum_package": {recipe: `yum_package "stackagent-nosuch"`, record: true, automatic: map[string]any{"platform_family": "amazon"},
+			stdout: rpmNotInstalled(), exits: map[string]int{"rpm -q --queryformat %{VERSION}-%{RELEASE}\n stackagent-nosuch": 1}},
 		"service": {recipe: `service "stackagent-nosuch" { action = "restart" }`, record: true},
 		"execute": {recipe: `execute "touch /tmp/stackagent-whyrun"`, record: true},
 		"bash":    {recipe: `bash "b" { code = "touch /tmp/stackagent-whyrun" }`, record: true},
@@ -64,7 +73,7 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 }
 
 // readOnlyCommands are the queries a why-run may ask the host.
-var readOnlyCommands = []string{"dpkg-query ", "getent ", "id ", "pgrep ", "systemctl is-", "findmnt ", "mountpoint ", "/etc/init.d/stackagent-nosuch status", "apt-cache ", "rpm -q"}
+var readOnlyCommands = []string{"dpkg-query ", "getent ", "id ", "pgrep ", "systemctl is-", "findmnt ", "mountpoint ", "/etc/init.d/stackagent-nosuch status", "apt-cache ", "rpm -q", "dnf -q list ", "yum -q list "}
 
 func readOnly(cmd string) bool {
 	for _, p := range readOnlyCommands {
@@ -98,8 +107,8 @@ func TestWhyRunEveryKind(t *testing.T) {
 			for i := 0; i+1 < len(c.files); i += 2 {
 				files[c.files[i]] = c.files[i+1]
 			}
-			o := recipestest.Opts{Root: root, WhyRun: true}
-			rr := &recordRunner{stdout: c.stdout}
+			o := recipestest.Opts{Root: root, WhyRun: true, Automatic: c.automatic}
+			rr := &recordRunner{stdout: c.stdout, exits: c.exits}
 			if c.record {
 				o.Runner = rr
 			}
@@ -125,4 +134,11 @@ func TestWhyRunEveryKind(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rpmNotInstalled answers dnf's (or yum's) list of a package it offers.
+func rpmNotInstalled() map[string]string {
+	list := "stackagent-nosuch.x86_64  1.0-1.el9  baseos\n"
+	return map[string]string{"dnf -q list --available --showduplicates stackagent-nosuch": list,
+		"yum -q list --available --showduplicates stackagent-nosuch": list}
 }
