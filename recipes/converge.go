@@ -67,6 +67,9 @@ outer:
 			failure = err
 		}
 	}
+	if err := c.rc.runDeferred(ctx); err != nil && failure == nil {
+		failure = err
+	}
 	return failure
 }
 

@@ -62,14 +62,15 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 			stdout: rpmNotInstalled(), exits: map[string]int{"rpm -q --queryformat %{VERSION}-%{RELEASE}\n stackagent-nosuch": 1}},
 		"yum_package": {recipe: `yum_package "stackagent-nosuch"`, record: true, automatic: map[string]any{"platform_family": "amazon"},
 			stdout: rpmNotInstalled(), exits: map[string]int{"rpm -q --queryformat %{VERSION}-%{RELEASE}\n stackagent-nosuch": 1}},
-		"sysctl":  {recipe: `sysctl "kernel.printk_ratelimit_burst" { value = 123457 }`, record: true},
-		"service": {recipe: `service "stackagent-nosuch" { action = "restart" }`, record: true},
-		"execute": {recipe: `execute "touch /tmp/stackagent-whyrun"`, record: true},
-		"bash":    {recipe: `bash "b" { code = "touch /tmp/stackagent-whyrun" }`, record: true},
-		"user":    {recipe: `user "stackagent-nosuch"`, record: true},
-		"group":   {recipe: `group "stackagent-nosuch"`, record: true},
-		"mount":   {recipe: `mount "/srv/m" { device = "tmpfs", fstype = "tmpfs", action = {"mount", "enable"} }`, record: true},
-		"reboot":  {recipe: `reboot "now" { action = "reboot_now", reason = "kernel" }`, record: true},
+		"sysctl":       {recipe: `sysctl "kernel.printk_ratelimit_burst" { value = 123457 }`, record: true},
+		"systemd_unit": {recipe: `systemd_unit "sa-whyrun.service" { content = "[Service]\nExecStart=/bin/true\n", action = "create" }`, record: true},
+		"service":      {recipe: `service "stackagent-nosuch" { action = "restart" }`, record: true},
+		"execute":      {recipe: `execute "touch /tmp/stackagent-whyrun"`, record: true},
+		"bash":         {recipe: `bash "b" { code = "touch /tmp/stackagent-whyrun" }`, record: true},
+		"user":         {recipe: `user "stackagent-nosuch"`, record: true},
+		"group":        {recipe: `group "stackagent-nosuch"`, record: true},
+		"mount":        {recipe: `mount "/srv/m" { device = "tmpfs", fstype = "tmpfs", action = {"mount", "enable"} }`, record: true},
+		"reboot":       {recipe: `reboot "now" { action = "reboot_now", reason = "kernel" }`, record: true},
 	}
 }
 
