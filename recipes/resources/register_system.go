@@ -12,7 +12,7 @@ func registerSystem(g *recipes.Registry) {
 	} {
 		g.Register(k)
 	}
-	for _, k := range packageAliasKinds() {
+	for _, k := range append(packageAliasKinds(), scriptKinds()...) {
 		g.Register(k)
 	}
 	g.Register(deployKind())
