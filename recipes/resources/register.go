@@ -8,6 +8,7 @@ import "github.com/stackagent/stackagent/recipes"
 func Register(g *recipes.Registry) {
 	g.Register(logKind())
 	g.Register(luaBlockKind())
+	g.Register(notifyGroupKind())
 	registerFiles(g)
 	registerSystem(g)
 }

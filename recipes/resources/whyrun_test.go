@@ -65,6 +65,7 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 		"script":       {recipe: `script "s" { interpreter = "sh", code = "touch /tmp/stackagent-whyrun" }`, record: true},
 		"python":       {recipe: `python "p" { code = "open('/tmp/stackagent-whyrun', 'w')" }`, record: true},
 		"perl":         {recipe: `perl "p" { code = "open(F, '>/tmp/stackagent-whyrun')" }`, record: true},
+		"notify_group": {recipe: `notify_group "g" { action = "run" }`},
 		"sysctl":       {recipe: `sysctl "kernel.printk_ratelimit_burst" { value = 123457 }`, record: true},
 		"systemd_unit": {recipe: `systemd_unit "sa-whyrun.service" { content = "[Service]\nExecStart=/bin/true\n", action = "create" }`, record: true},
 		"service":      {recipe: `service "stackagent-nosuch" { action = "restart" }`, record: true},
