@@ -66,6 +66,7 @@ func Markdown(reg *recipes.Registry) string {
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString(chefCoreMarkdown())
 	return b.String()
 }
 
