@@ -5,6 +5,7 @@ package recipestest
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"testing"
 	"testing/fstest"
 
@@ -24,6 +25,8 @@ type Opts struct {
 	// Automatic attributes over the host's facts (platform_family = "rhel"
 	// to plan as on another platform).
 	Automatic map[string]any
+	// HTTP, when set, is the run's HTTP client (a TLS test server's).
+	HTTP *http.Client
 	// Runner, when set, replaces the real command runner.
 	Runner recipes.Runner
 	// Secrets resolves {"secret": REF} attributes.
@@ -89,7 +92,7 @@ func Converge(t testing.TB, reg *recipes.Registry, files map[string]string, o Op
 	rep, err := recipes.Run(context.Background(), recipes.Options{
 		Registry: reg, Cookbooks: set, Node: node, RunList: items, WhyRun: o.WhyRun,
 		Root: o.Root, Runner: runner, Events: recipes.NewDocFormatter(&out), Secrets: o.Secrets,
-		StagingParent: o.StagingParent,
+		StagingParent: o.StagingParent, HTTP: o.HTTP,
 	})
 	return Result{Report: rep, Err: err, Output: out.String()}
 }

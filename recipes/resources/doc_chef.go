@@ -13,7 +13,7 @@ var chefCore = []struct{ name, here, notes string }{
 	{"alternatives", "no", ""},
 	{"apt_package", "yes", "package's properties and actions; Chef's default_release, overwrite_config_files, response_file not supported; fails on a non-debian platform_family"},
 	{"apt_preference", "no", ""},
-	{"apt_repository", "no", "planned: signed-by keyrings"},
+	{"apt_repository", "yes", "add, remove; repo_name, uri, distribution, components, arch, deb_src, key (https URL, kept as the repository's signed-by keyring, never apt-key), cache_rebuild; keyserver, trusted, cookbook key files not supported"},
 	{"apt_update", "yes", "periodic, update; frequency"},
 	{"archive_file", "no", "deploy unpacks archives (limits on size and entries)"},
 	{"bash", "yes", "code, flags, cwd, environment, user, group, creates, timeout, returns; guard_interpreter, umask, password, live_stream not supported; string guards inherit cwd/environment/user/group"},

@@ -69,6 +69,7 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 		"remote_directory": {recipe: `remote_directory "/srv/tree" { source = "tree" }`, files: []string{"test/files/tree/a", "a\n"}},
 		"sudo":             {recipe: `sudo "deploy" { users = "deploy" }`, record: true},
 		"hostname":         {recipe: `hostname "stackagent-whyrun.example.com" { ipaddress = "10.9.9.9" }`, record: true},
+		"apt_repository":   {recipe: `apt_repository "sa" { uri = "https://example.com/debian", distribution = "bookworm", components = {"main"} }`, record: true},
 		"sysctl":           {recipe: `sysctl "kernel.printk_ratelimit_burst" { value = 123457 }`, record: true},
 		"systemd_unit":     {recipe: `systemd_unit "sa-whyrun.service" { content = "[Service]\nExecStart=/bin/true\n", action = "create" }`, record: true},
 		"service":          {recipe: `service "stackagent-nosuch" { action = "restart" }`, record: true},
