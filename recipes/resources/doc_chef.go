@@ -56,7 +56,7 @@ var chefCore = []struct{ name, here, notes string }{
 	{"selinux_* (boolean, fcontext, module, port, state, …)", "no", ""},
 	{"service", "yes", "enable, disable, start, stop, restart, reload; service_name, pattern, init_command, supports, status/start/stop/restart/reload_command, timeout; systemd or init scripts"},
 	{"snap_package, zypper_package, pacman_package and other platforms' packages", "no", ""},
-	{"ssh_known_hosts_entry", "no", "planned"},
+	{"ssh_known_hosts_entry", "yes", "create; host, key (default: ssh-keyscan), key_type, port, file_location, timeout; hash_entries, owner, group, mode not supported"},
 	{"subversion", "no", ""},
 	{"sudo", "yes", "create, delete; filename, users, groups, commands, host, runas, nopasswd, noexec, setenv, env_keep_add, config_prefix; validated with visudo -cf; command_aliases, defaults, template not supported"},
 	{"swap_file", "no", "planned"},
