@@ -35,7 +35,7 @@ var chefCore = []struct{ name, here, notes string }{
 	{"git", "yes", "sync, checkout, export; repository, revision, remote, checkout_branch, depth, enable_submodules, user, group, ssh_key (Chef: ssh_wrapper), environment, timeout"},
 	{"group", "yes", "create, remove, modify, manage; group_name, gid, members, append, system; excluded_members not supported"},
 	{"hostname", "yes", "set; hostname, ipaddress, aliases, fqdn_hostsfile; compile_time and Windows properties not supported"},
-	{"http_request", "no", "planned"},
+	{"http_request", "yes", "get, post, put, patch, delete, head, options; url, message (the body of post, put, patch), headers; fails outside 2xx"},
 	{"ifconfig, route", "no", ""},
 	{"kernel_module", "no", ""},
 	{"link", "yes", "create, delete; target_file, to, link_type, owner, group"},

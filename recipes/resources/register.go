@@ -9,6 +9,7 @@ func Register(g *recipes.Registry) {
 	g.Register(logKind())
 	g.Register(luaBlockKind())
 	g.Register(notifyGroupKind())
+	g.Register(httpRequestKind())
 	registerFiles(g)
 	registerSystem(g)
 }
