@@ -72,6 +72,7 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 		"apt_repository":        {recipe: `apt_repository "sa" { uri = "https://example.com/debian", distribution = "bookworm", components = {"main"} }`, record: true},
 		"ssh_known_hosts_entry": {recipe: `ssh_known_hosts_entry "github.com" { key_type = "ed25519", key = "AAAAC3Nz" }`},
 		"http_request":          {recipe: fmt.Sprintf(`http_request "%s/hook" { action = "post" }`, srv.URL)},
+		"yum_repository":        {recipe: `yum_repository "sa" { baseurl = "https://example.com/el9" }`},
 		"sysctl":                {recipe: `sysctl "kernel.printk_ratelimit_burst" { value = 123457 }`, record: true},
 		"systemd_unit":          {recipe: `systemd_unit "sa-whyrun.service" { content = "[Service]\nExecStart=/bin/true\n", action = "create" }`, record: true},
 		"service":               {recipe: `service "stackagent-nosuch" { action = "restart" }`, record: true},
