@@ -59,7 +59,7 @@ var chefCore = []struct{ name, here, notes string }{
 	{"ssh_known_hosts_entry", "yes", "create; host, key (default: ssh-keyscan), key_type, port, file_location, timeout; hash_entries, owner, group, mode not supported"},
 	{"subversion", "no", ""},
 	{"sudo", "yes", "create, delete; filename, users, groups, commands, host, runas, nopasswd, noexec, setenv, env_keep_add, config_prefix; validated with visudo -cf; command_aliases, defaults, template not supported"},
-	{"swap_file", "no", "planned"},
+	{"swap_file", "yes", "create, remove; path, size, persist, timeout; swappiness not supported (use sysctl vm.swappiness)"},
 	{"sysctl", "yes", "apply, remove; key, value, comment, conf_dir; ignore_error not supported"},
 	{"systemd_unit", "yes", "create, delete, enable, disable, start, stop, restart, reload; unit_name, content (string or table), verify, triggers_reload (one daemon-reload per run); user units, mask, preset not supported"},
 	{"template", "yes", "source (ERB, Lua inside), cookbook, variables (lazy values at any depth), backup and file's properties; helpers, local not supported"},

@@ -73,6 +73,7 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 		"ssh_known_hosts_entry": {recipe: `ssh_known_hosts_entry "github.com" { key_type = "ed25519", key = "AAAAC3Nz" }`},
 		"http_request":          {recipe: fmt.Sprintf(`http_request "%s/hook" { action = "post" }`, srv.URL)},
 		"yum_repository":        {recipe: `yum_repository "sa" { baseurl = "https://example.com/el9" }`},
+		"swap_file":             {recipe: `swap_file "/srv/swap.img" { size = 8 }`, record: true},
 		"sysctl":                {recipe: `sysctl "kernel.printk_ratelimit_burst" { value = 123457 }`, record: true},
 		"systemd_unit":          {recipe: `systemd_unit "sa-whyrun.service" { content = "[Service]\nExecStart=/bin/true\n", action = "create" }`, record: true},
 		"service":               {recipe: `service "stackagent-nosuch" { action = "restart" }`, record: true},
