@@ -131,6 +131,9 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		rr.Status, rr.SkippedBy = StatusSkipped, "action nothing"
 		return false, nil
 	}
+	if err := c.rc.beforeResource(ctx, r.Kind.Name); err != nil {
+		return false, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.ResourceTimeout)
 	defer cancel()
 	reads := c.rt.secretReads

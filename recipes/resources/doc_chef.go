@@ -61,7 +61,7 @@ var chefCore = []struct{ name, here, notes string }{
 	{"sudo", "yes", "create, delete; filename, users, groups, commands, host, runas, nopasswd, noexec, setenv, env_keep_add, config_prefix; validated with visudo -cf; command_aliases, defaults, template not supported"},
 	{"swap_file", "yes", "create, remove; path, size, persist, timeout; swappiness not supported (use sysctl vm.swappiness)"},
 	{"sysctl", "yes", "apply, remove; key, value, comment, conf_dir; ignore_error not supported"},
-	{"systemd_unit", "yes", "create, delete, enable, disable, start, stop, restart, reload; unit_name, content (string or table), verify, triggers_reload (one daemon-reload per run); user units, mask, preset not supported"},
+	{"systemd_unit", "yes", "create, delete, enable, disable, start, stop, restart, reload; unit_name, content (string or table), verify, triggers_reload (one daemon-reload for units changed in a row); user units, mask, preset not supported"},
 	{"template", "yes", "source (ERB, Lua inside), cookbook, variables (lazy values at any depth), backup and file's properties; helpers, local not supported"},
 	{"user", "yes", "create, remove, modify, manage, lock, unlock; username, uid, gid, home, shell, comment, system, manage_home, password"},
 	{"user_ulimit", "no", ""},

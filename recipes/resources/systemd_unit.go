@@ -17,9 +17,10 @@ const daemonReload = "systemd daemon-reload"
 
 // systemdUnitKind is Chef's systemd_unit: the unit file in
 // /etc/systemd/system, checked with systemd-analyze verify (when present)
-// before it is written; one systemctl daemon-reload per run however many
-// units changed (before this kind's first systemctl action, else at the
-// end of the run), and only where PID 1 is systemd. The service actions
+// before it is written; one systemctl daemon-reload however many units
+// changed in a row (before this kind's first systemctl action or the next
+// resource of another kind, else at the end of the run), and only where
+// PID 1 is systemd. The service actions
 // need systemd as PID 1; on another init they fail saying so.
 func systemdUnitKind(systemd func() bool) *recipes.Kind {
 	return &recipes.Kind{

@@ -88,6 +88,17 @@ systemd_unit "d.service" { content = "[Service]\nExecStart=/bin/true\n", action 
 	if got := strings.Join(rr.recorded(), "; "); res.Err != nil || got != "systemctl daemon-reload" {
 		t.Fatalf("at the end of the run: %s (%v)", got, res.Err)
 	}
+	// A resource of another kind (a service starting the unit) comes after
+	// the reload.
+	reg.Register(executeKind())
+	rr = &recordRunner{}
+	res = recipestest.Converge(t, reg, map[string]string{"test/recipes/default.lua": `
+systemd_unit "e.service" { content = "[Service]\nExecStart=/bin/true\n", action = "create", verify = false }
+execute "start e" { command = { "systemctl", "start", "e.service" } }
+`}, recipestest.Opts{Root: root, Runner: rr})
+	if got := strings.Join(rr.recorded(), "; "); res.Err != nil || got != "systemctl daemon-reload; systemctl start e.service" {
+		t.Fatalf("before the next kind: %s (%v)", got, res.Err)
+	}
 }
 
 func hasCommand(name string) bool { _, err := exec.LookPath(name); return err == nil }
