@@ -13,16 +13,30 @@ import (
 // by the higher level's, as in Chef.
 type Level int
 
-// The precedence levels, lowest first.
+// The precedence levels, lowest first, as Chef orders them
+// (https://docs.chef.io/attribute_precedence/): a role's default beats the
+// cookbooks' default, force_default beats a role's; normal (-j, the
+// event's attributes, attribute files, recipes); a role's override beats
+// the cookbooks' override, force_override beats a role's; automatic (ohai)
+// beats everything. Recipes set default, force_default, normal, override
+// and force_override; roles set RoleDefault and RoleOverride.
 const (
 	Default Level = iota
+	RoleDefault
+	ForceDefault
 	Normal
 	Override
+	RoleOverride
+	ForceOverride
 	Automatic
 	numLevels
 )
 
-var levelNames = [numLevels]string{"default", "normal", "override", "automatic"}
+var levelNames = [numLevels]string{"default", "role_default", "force_default", "normal",
+	"override", "role_override", "force_override", "automatic"}
+
+// recipeLevels are the levels a recipe or attributes file sets, by name.
+var recipeLevels = []Level{Default, ForceDefault, Normal, Override, ForceOverride}
 
 func (l Level) String() string { return levelNames[l] }
 

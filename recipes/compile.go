@@ -68,15 +68,15 @@ func (rt *runtime) compile(rc *RunContext, runList []string) error {
 }
 
 // loadAttributes runs attributes/default.lua then the other attributes
-// files of each cookbook, dependencies first, with default, normal and
-// override bound to the node's levels.
+// files of each cookbook, dependencies first, with default, force_default, normal,
+// override and force_override bound to the node's levels.
 func (rt *runtime) loadAttributes(books []*Cookbook) error {
 	g := rt.L.G.Global
-	for _, lvl := range []Level{Default, Normal, Override} {
+	for _, lvl := range recipeLevels {
 		g.RawSetString(lvl.String(), rt.pushView(rt.L, &attrView{node: rt.node, level: lvl}))
 	}
 	defer func() {
-		for _, lvl := range []Level{Default, Normal, Override} {
+		for _, lvl := range recipeLevels {
 			g.RawSetString(lvl.String(), nil)
 		}
 	}()

@@ -67,6 +67,9 @@ outer:
 			failure = err
 		}
 	}
+	if err := c.rc.runDeferred(ctx); err != nil && failure == nil {
+		failure = err
+	}
 	return failure
 }
 
@@ -105,7 +108,7 @@ func (c *converger) runAction(ctx context.Context, r *Resource, action string, b
 		rr.Error = rd.apply(err.Error())
 		rr.declaration = rd.apply(r.Redacted())
 		if r.IgnoreFailure {
-			rr.IgnoredFailure = true
+			rr.IgnoredFailure, rr.QuietFailure = true, r.QuietFailure
 			err = nil
 		} else {
 			err = &ResourceError{Resource: r, Action: action, Err: errors.New(rr.Error), display: rr.ID}
@@ -127,6 +130,9 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 	if action == "nothing" {
 		rr.Status, rr.SkippedBy = StatusSkipped, "action nothing"
 		return false, nil
+	}
+	if err := c.rc.beforeResource(ctx, r.Kind.Name); err != nil {
+		return false, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.ResourceTimeout)
 	defer cancel()
@@ -243,16 +249,25 @@ func safeCall(f func() error) (err error) {
 	return f()
 }
 
-// resolve computes lazy properties and checks their types.
+// resolve computes lazy properties, and lazy values inside tables, and
+// checks their types.
 func (c *converger) resolve(ctx context.Context, r *Resource) (*Resource, error) {
 	var res *Resource
 	for name, v := range r.props {
 		lz, ok := v.(*Lazy)
-		if !ok {
+		if !ok && !hasLazy(v) {
 			continue
 		}
 		if res == nil {
 			res = r.clone()
+		}
+		if !ok {
+			nv, err := c.resolveNested(ctx, v, name)
+			if err != nil {
+				return nil, err
+			}
+			res.props[name] = nv
+			continue
 		}
 		got, err := c.rt.call(ctx, lz.fn)
 		if err != nil {
@@ -278,7 +293,7 @@ func (c *converger) resolve(ctx context.Context, r *Resource) (*Resource, error)
 // skips the resource, or "".
 func (c *converger) guarded(ctx context.Context, r *Resource) (string, error) {
 	for _, g := range r.Guards {
-		ok, err := c.evalGuard(ctx, g)
+		ok, err := c.evalGuard(ctx, r, g)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", g.Kind, err)
 		}
@@ -289,7 +304,7 @@ func (c *converger) guarded(ctx context.Context, r *Resource) (string, error) {
 	return "", nil
 }
 
-func (c *converger) evalGuard(ctx context.Context, g Guard) (bool, error) {
+func (c *converger) evalGuard(ctx context.Context, r *Resource, g Guard) (bool, error) {
 	if g.Fn != nil {
 		v, err := c.rt.call(ctx, g.Fn)
 		if err != nil {
@@ -297,7 +312,12 @@ func (c *converger) evalGuard(ctx context.Context, g Guard) (bool, error) {
 		}
 		return v != nil && v != false, nil
 	}
-	res, err := c.opts.Runner.Run(ctx, Command{Path: "/bin/sh", Args: []string{"-c", g.Command}})
+	var cmd Command
+	if r.Kind.GuardBase != nil {
+		cmd = r.Kind.GuardBase(r)
+	}
+	cmd.Path, cmd.Args = "/bin/sh", []string{"-c", g.Command}
+	res, err := c.opts.Runner.Run(ctx, cmd)
 	if err != nil {
 		return false, err
 	}

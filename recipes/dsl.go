@@ -220,7 +220,17 @@ func (rt *runtime) setCommon(r *Resource, key string, v any) error {
 		}
 		switch key {
 		case "ignore_failure":
-			r.IgnoreFailure = cv.(bool)
+			switch x := cv.(type) {
+			case bool:
+				r.IgnoreFailure = x
+			case string:
+				if x != "quiet" {
+					return fmt.Errorf("property ignore_failure: want true, false or \"quiet\", got %q", x)
+				}
+				r.IgnoreFailure, r.QuietFailure = true, true
+			default:
+				return fmt.Errorf("property ignore_failure: want true, false or \"quiet\", got %s", describe(cv))
+			}
 		case "retries":
 			r.Retries = int(cv.(int64))
 		case "retry_delay":

@@ -79,7 +79,7 @@ func TestNodeIsReadOnly(t *testing.T) {
 func TestPropertyTypes(t *testing.T) {
 	t.Parallel()
 	set := books(t, map[string]string{"app/recipes/default.lua": `
-probe "a" { mode = 644, tags = "one", count = 3 }
+probe "a" { mode = 420, tags = "one", count = 3 }
 probe "b" { mode = "0750", tags = {"x", "y"}, color = "blue" }
 `})
 	reg := NewRegistry()
@@ -97,7 +97,9 @@ probe "b" { mode = "0750", tags = {"x", "y"}, color = "blue" }
 		t.Errorf("b: %v", res[1].props)
 	}
 	bad := []struct{ src, want string }{
-		{`probe "x" { mode = 999 }`, "want a file mode of octal digits"},
+		{`probe "x" { mode = "999" }`, "want a file mode of octal digits"},
+		{`probe "x" { mode = 644 }`, `644 is 01204: write the octal digits as a string ("0644")`},
+		{`probe "x" { mode = 1.5 }`, "want file mode"},
 		{`probe "x" { count = 1.5 }`, "property count: want integer, got number 1.5"},
 		{`probe "x" { color = "green" }`, `"green" is not one of red, blue`},
 		{`probe "x" { tags = {1, {}} }`, "property tags: item 2: want string, got table"},

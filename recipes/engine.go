@@ -118,6 +118,8 @@ type RunContext struct {
 	staging *staging
 	reboot  *rebootRequest
 	tmpl    map[string]*compiledTemplate
+	// deferred is work providers asked to run once at the end.
+	deferred deferredWork
 }
 
 type rebootRequest struct {

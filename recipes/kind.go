@@ -36,9 +36,9 @@ const (
 	List
 	// Func accepts a Lua function; the provider sees *LuaFunc.
 	Func
-	// Mode accepts a file mode: "0644", "644" or the number 644 (read as octal
-	// digits, since Lua has no octal literals); the provider sees a string of
-	// octal digits.
+	// Mode accepts a file mode: a string of octal digits ("0644", "644",
+	// "2755") or a number that is the mode's value, as in Chef (420 is
+	// 0644); the provider sees a string of four octal digits.
 	Mode
 	// Any accepts any value.
 	Any
@@ -47,7 +47,7 @@ const (
 var typeNames = map[Type]string{
 	String: "string", Bool: "boolean", Int: "integer", Number: "number",
 	StringList: "string or list of strings", Map: "table", List: "list",
-	Func: "function", Mode: "file mode (e.g. \"0644\")", Any: "any",
+	Func: "function", Mode: "file mode (\"0644\", or 420 as in Chef)", Any: "any",
 }
 
 func (t Type) String() string { return typeNames[t] }
@@ -72,6 +72,8 @@ type Prop struct {
 	Public bool
 	// OneOf, when set, lists the accepted values of a String property.
 	OneOf []string
+	// Note is shown in the reference (docs/resources.md).
+	Note string
 }
 
 // Step is one change a provider would make. The context given to Plan is
@@ -119,6 +121,11 @@ type Kind struct {
 	// alone cannot show (a template that is not in the cookbook, say). It
 	// must not change the host. Lazy properties are not resolved yet.
 	Validate func(rc *RunContext, r *Resource) error
+	// GuardBase, when set, is the command a string only_if/not_if of the
+	// resource starts from (Chef's guard interpreter: execute's guards
+	// inherit its cwd, environment, user and group). The engine sets Path
+	// and Args to /bin/sh -c GUARD.
+	GuardBase func(r *Resource) Command
 	// Doc is a one-line description shown by validate and the docs.
 	Doc string
 }
@@ -191,6 +198,6 @@ func (g *Registry) Names() []string {
 // them.
 var commonProps = map[string]Type{
 	"action": StringList, "only_if": Any, "not_if": Any, "notifies": List,
-	"subscribes": List, "ignore_failure": Bool, "retries": Int,
+	"subscribes": List, "ignore_failure": Any, "retries": Int,
 	"retry_delay": Number, "sensitive": Bool,
 }

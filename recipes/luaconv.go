@@ -143,6 +143,30 @@ func funcSource(fn *lua.LFunction, fallback Pos) Pos {
 
 var reMode = regexp.MustCompile(`^0?[0-7]{3,4}$`)
 
+// coerceMode reads a file mode as Chef does: a string of octal digits
+// ("0644", "644", "2755"), or a number, which is the mode's value (Ruby's
+// 0644 is 420, 0755 is 493). A number above 511 (0777) is refused: 644
+// written as a number is 01204 in Chef, never what was meant, and the
+// special bits are clearer as a string ("2755").
+func coerceMode(v any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		if !reMode.MatchString(x) {
+			return nil, fmt.Errorf("want a file mode of octal digits such as \"0644\", got %q", x)
+		}
+		if len(x) == 3 {
+			x = "0" + x
+		}
+		return x, nil
+	case int64:
+		if x < 0 || x > 0o777 {
+			return nil, fmt.Errorf("want a file mode: a number is the mode's value as in Chef (0644 is 420, 0755 is 493); %d is %#o: write the octal digits as a string (\"0%d\")", x, x, x)
+		}
+		return fmt.Sprintf("%04o", x), nil
+	}
+	return nil, fmt.Errorf("want %s, got %s", Mode, describe(v))
+}
+
 // coerce checks a Go value (from toGo) against a property type and returns
 // it in the shape the provider expects. Lazy values pass; they are checked
 // again once computed.
@@ -217,22 +241,7 @@ func coerce(t Type, v any) (any, error) {
 			return f, nil
 		}
 	case Mode:
-		var s string
-		switch x := v.(type) {
-		case string:
-			s = x
-		case int64:
-			s = strconv.FormatInt(x, 10)
-		default:
-			return bad()
-		}
-		if !reMode.MatchString(s) {
-			return nil, fmt.Errorf("want a file mode of octal digits such as \"0644\", got %q", s)
-		}
-		if len(s) == 3 {
-			s = "0" + s
-		}
-		return s, nil
+		return coerceMode(v)
 	}
 	return bad()
 }

@@ -85,11 +85,11 @@ func (rt *runtime) viewIndex(L *lua.LState) int {
 		return 1
 	}
 	if v.merged && len(v.path) == 0 {
-		switch k {
-		case "default", "normal", "override":
-			lvl, _ := ParseLevel(k)
-			L.Push(rt.pushView(L, &attrView{node: v.node, level: lvl}))
-			return 1
+		for _, lvl := range recipeLevels {
+			if k == lvl.String() {
+				L.Push(rt.pushView(L, &attrView{node: v.node, level: lvl}))
+				return 1
+			}
 		}
 	}
 	c := v.child(k)

@@ -100,6 +100,10 @@ func (d *DocFormatter) ResourceFinished(rr *ResourceReport) {
 		}
 	case StatusFailed:
 		b.WriteString("\n")
+		if rr.QuietFailure {
+			b.WriteString("    (failed; ignore_failure = \"quiet\")\n")
+			break
+		}
 		if rr.IgnoredFailure {
 			fmt.Fprintf(&b, "    [ignored failure] %s\n", rr.Error)
 			break

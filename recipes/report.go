@@ -43,6 +43,7 @@ type ResourceReport struct {
 	NotifiedBy     string   `json:"notified_by,omitempty"`
 	Error          string   `json:"error,omitempty"`
 	IgnoredFailure bool     `json:"ignored_failure,omitempty"`
+	QuietFailure   bool     `json:"quiet_failure,omitempty"`
 	Sensitive      bool     `json:"sensitive,omitempty"`
 	Cookbook       string   `json:"cookbook,omitempty"`
 	Recipe         string   `json:"recipe,omitempty"`

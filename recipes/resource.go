@@ -63,11 +63,14 @@ type Resource struct {
 	Decl     Pos
 
 	IgnoreFailure bool
-	Retries       int
-	RetryDelay    float64
-	Sensitive     bool
-	Guards        []Guard
-	Notifies      []*Notification
+	// QuietFailure (ignore_failure = "quiet"): the failure is recorded in
+	// the report but not shown on the console, as Chef's :quiet.
+	QuietFailure bool
+	Retries      int
+	RetryDelay   float64
+	Sensitive    bool
+	Guards       []Guard
+	Notifies     []*Notification
 
 	props     map[string]any
 	set       map[string]bool

@@ -59,8 +59,8 @@ func ExpandRunList(items []RunListItem, rolesDir string, node *Node) ([]string, 
 			if err != nil {
 				return err
 			}
-			node.Merge(Default, role.DefaultAttributes)
-			node.Merge(Override, role.OverrideAttributes)
+			node.Merge(RoleDefault, role.DefaultAttributes)
+			node.Merge(RoleOverride, role.OverrideAttributes)
 			sub, err := ParseRunList(role.RunList...)
 			if err != nil {
 				return fmt.Errorf("%s: field run_list: %w", file, err)

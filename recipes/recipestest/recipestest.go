@@ -5,6 +5,7 @@ package recipestest
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"testing"
 	"testing/fstest"
 
@@ -21,6 +22,11 @@ type Opts struct {
 	WhyRun  bool
 	// Normal attributes (as -j gives them).
 	Normal map[string]any
+	// Automatic attributes over the host's facts (platform_family = "rhel"
+	// to plan as on another platform).
+	Automatic map[string]any
+	// HTTP, when set, is the run's HTTP client (a TLS test server's).
+	HTTP *http.Client
 	// Runner, when set, replaces the real command runner.
 	Runner recipes.Runner
 	// Secrets resolves {"secret": REF} attributes.
@@ -75,6 +81,9 @@ func Converge(t testing.TB, reg *recipes.Registry, files map[string]string, o Op
 	if o.Normal != nil {
 		node.Merge(recipes.Normal, o.Normal)
 	}
+	if o.Automatic != nil {
+		node.Merge(recipes.Automatic, o.Automatic)
+	}
 	var out bytes.Buffer
 	runner := o.Runner
 	if runner == nil {
@@ -83,7 +92,7 @@ func Converge(t testing.TB, reg *recipes.Registry, files map[string]string, o Op
 	rep, err := recipes.Run(context.Background(), recipes.Options{
 		Registry: reg, Cookbooks: set, Node: node, RunList: items, WhyRun: o.WhyRun,
 		Root: o.Root, Runner: runner, Events: recipes.NewDocFormatter(&out), Secrets: o.Secrets,
-		StagingParent: o.StagingParent,
+		StagingParent: o.StagingParent, HTTP: o.HTTP,
 	})
 	return Result{Report: rep, Err: err, Output: out.String()}
 }

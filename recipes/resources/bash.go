@@ -19,9 +19,10 @@ func bashKind() *recipes.Kind {
 	}, execProps()...)
 	return &recipes.Kind{
 		Name: "bash", Actions: []string{"run"}, DefaultAction: "run",
-		Doc:      "run a bash script",
-		Props:    props,
-		Provider: recipes.ProviderFunc(planBash),
+		Doc:       "run a bash script",
+		Props:     props,
+		Provider:  recipes.ProviderFunc(planBash),
+		GuardBase: execGuardBase,
 	}
 }
 

@@ -3,112 +3,154 @@ package resources
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/user"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/stackagent/stackagent/recipes"
-
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/recipes"
 )
 
-// cronKind is Chef's cron, implemented as Chef's cron_d does: each job is
-// its own file /etc/cron.d/NAME (mode 0644, dots in the name turned into
-// dashes as cron ignores such files) with a header, the environment lines
-// and one crontab line that names the user. We chose cron_d over editing
-// users' crontabs with crontab(1) because a whole file is written
-// atomically, is idempotent by comparing content, and never touches the
-// jobs that people or packages keep in their crontabs.
+// cronKind is Chef's cron: an entry in the user's crontab, marked with a
+// "# Chef Name: NAME" line as Chef marks it (so crontabs Chef managed
+// keep working), followed by its environment lines and the job line.
+// Other lines of the crontab are left as they are. The crontab is the
+// spool file crontab(1) keeps (/var/spool/cron/crontabs/USER on Debian,
+// /var/spool/cron/USER on RHEL), replaced atomically with the owner and
+// mode crontab(1) gives it; cron rereads it when the directory changes.
 func cronKind() *recipes.Kind {
+	props := append([]recipes.Prop{
+		// time (Chef's :daily, :reboot, …) replaces the five fields.
+		{Name: "time", Type: recipes.String, OneOf: cronTimes},
+	}, cronScheduleProps()...)
 	return &recipes.Kind{
 		Name: "cron", Actions: []string{"create", "delete"}, DefaultAction: "create",
-		Doc: "manage a cron job in /etc/cron.d",
-		Props: []recipes.Prop{
-			{Name: "minute", Type: recipes.String, Default: "*"},
-			{Name: "hour", Type: recipes.String, Default: "*"},
-			{Name: "day", Type: recipes.String, Default: "*"},
-			{Name: "month", Type: recipes.String, Default: "*"},
-			{Name: "weekday", Type: recipes.String, Default: "*"},
-			// predefined_value (@reboot, @daily, …) replaces the five fields.
-			{Name: "predefined_value", Type: recipes.String},
-			{Name: "command", Type: recipes.String},
-			{Name: "user", Type: recipes.String, Default: "root"},
-			{Name: "mailto", Type: recipes.String},
-			{Name: "path", Type: recipes.String},
-			{Name: "home", Type: recipes.String},
-			{Name: "shell", Type: recipes.String},
-			{Name: "environment", Type: recipes.Map},
-		},
+		Doc:      "manage an entry of a user's crontab",
+		Props:    props,
 		Provider: recipes.ProviderFunc(planCron),
+		Validate: func(_ *recipes.RunContext, r *recipes.Resource) error {
+			if strings.ContainsAny(r.Name, "\n\r") {
+				return errors.New("the name of a cron entry must be one line")
+			}
+			return checkCronEntry(r, cronTime(r))
+		},
 	}
 }
 
-// cronFile is the file of a cron job in /etc/cron.d.
-func cronFile(name string) (string, error) {
-	n := strings.ReplaceAll(name, ".", "-")
-	if n == "" || strings.ContainsAny(n, "/ \t\n") {
-		return "", fmt.Errorf("cron name %q cannot name a file in /etc/cron.d", name)
+func cronTime(r *recipes.Resource) string {
+	if t := r.Str("time"); t != "" {
+		return "@" + t
 	}
-	return "/etc/cron.d/" + n, nil
+	return ""
 }
 
-// cronContent renders a job's cron.d file.
-func cronContent(r *recipes.Resource) ([]byte, error) {
-	if r.Str("command") == "" {
-		return nil, fmt.Errorf("cron %s: command is required", r.Name)
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Crontab for %s managed by stackagent. Changes will be overwritten.\n", r.Name)
-	for _, kv := range [][2]string{{"MAILTO", "mailto"}, {"PATH", "path"}, {"SHELL", "shell"}, {"HOME", "home"}} {
-		if v := r.Str(kv[1]); v != "" {
-			fmt.Fprintf(&b, "%s=%s\n", kv[0], v)
+const cronMarker = "# Chef Name: "
+
+// cronSpool is the host's crontab spool directory.
+func cronSpool(rc *recipes.RunContext) (string, error) {
+	for _, d := range []string{"/var/spool/cron/crontabs", "/var/spool/cron"} {
+		if fi, err := os.Stat(rc.Path(d)); err == nil && fi.IsDir() {
+			return d, nil
 		}
 	}
-	for _, e := range envList(r.Map("environment")) {
-		b.WriteString(e + "\n")
+	return "", errors.New("no crontab spool directory (/var/spool/cron/crontabs or /var/spool/cron): install cron first")
+}
+
+// cronEntry renders the entry's lines.
+func cronEntry(r *recipes.Resource) []string {
+	var b bytes.Buffer
+	b.WriteString(cronMarker + r.Name + "\n")
+	cronEnvLines(&b, r)
+	fmt.Fprintf(&b, "%s %s\n", cronSchedule(r, cronTime(r)), r.Str("command"))
+	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+}
+
+// findCronEntry returns the lines [i, j) of the entry named name: its
+// marker, the variable lines after it and the job line.
+func findCronEntry(lines []string, name string) (int, int, bool) {
+	i := slices.Index(lines, cronMarker+name)
+	if i < 0 {
+		return 0, 0, false
 	}
-	when := r.Str("predefined_value")
-	if when == "" {
-		when = strings.Join([]string{r.Str("minute"), r.Str("hour"), r.Str("day"), r.Str("month"), r.Str("weekday")}, " ")
+	j := i + 1
+	for j < len(lines) && cronEnvKey.MatchString(strings.TrimSpace(strings.SplitN(lines[j], "=", 2)[0])) && strings.Contains(lines[j], "=") {
+		j++
 	}
-	fmt.Fprintf(&b, "%s %s %s\n", when, r.Str("user"), r.Str("command"))
-	return b.Bytes(), nil
+	if j < len(lines) {
+		j++ // the job line
+	}
+	return i, j, true
 }
 
 func planCron(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, action string) ([]recipes.Step, error) {
-	name, err := cronFile(r.Name)
+	spool, err := cronSpool(rc)
 	if err != nil {
 		return nil, err
 	}
-	file := rc.Path(name)
+	u := r.Str("user")
+	file := rc.Path(filepath.Join(spool, u))
 	cur, err := os.ReadFile(file)
 	if err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
-	present := err == nil
-	if action == "delete" {
-		if !present {
-			return nil, nil
-		}
-		return []recipes.Step{{Desc: "delete file " + name, Apply: func(context.Context) error { return os.Remove(file) }}}, nil
+	var lines []string
+	if len(cur) > 0 {
+		lines = strings.Split(strings.TrimSuffix(string(cur), "\n"), "\n")
 	}
-	want, err := cronContent(r)
-	if err != nil {
-		return nil, err
-	}
-	fi, _ := os.Stat(file)
-	if present && bytes.Equal(cur, want) && fi.Mode().Perm() == 0o644 {
+	i, j, found := findCronEntry(lines, r.Name)
+	var next []string
+	switch {
+	case action == "delete" && !found:
 		return nil, nil
+	case action == "delete":
+		next = slices.Concat(lines[:i], lines[j:])
+	case found && slices.Equal(lines[i:j], cronEntry(r)):
+		return nil, nil
+	case found:
+		next = slices.Concat(lines[:i], cronEntry(r), lines[j:])
+	default:
+		next = append(slices.Clone(lines), cronEntry(r)...)
 	}
-	desc := "create cron.d file " + name
-	if present {
-		desc = "update cron.d file " + name
+	verb := map[bool]string{true: "update", false: "add"}[found]
+	if action == "delete" {
+		verb = "remove"
 	}
-	return []recipes.Step{{Desc: desc, Apply: func(context.Context) error {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			return err
+	var data []byte
+	if len(next) > 0 {
+		data = []byte(strings.Join(next, "\n") + "\n")
+	}
+	return []recipes.Step{{Desc: fmt.Sprintf("%s crontab entry %q of user %s", verb, r.Name, u),
+		Apply: func(context.Context) error { return writeCrontab(file, u, data) }}}, nil
+}
+
+// writeCrontab replaces a user's crontab as crontab(1) leaves it: owned by
+// the user (group crontab where it exists), mode 0600.
+func writeCrontab(file, name string, data []byte) error {
+	uid, gid := -1, -1
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup(name)
+		if err != nil {
+			return fmt.Errorf("crontab of %s: %w", name, err)
 		}
-		return atomicfile.WriteFile(file, want, 0o644)
-	}}}, nil
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
+		if g, err := user.LookupGroup("crontab"); err == nil && strings.HasSuffix(filepath.Dir(file), "crontabs") {
+			gid, _ = strconv.Atoi(g.Gid)
+		}
+	}
+	return atomicfile.Write(file, 0o600, func(w io.Writer) error {
+		if f, ok := w.(*os.File); ok && uid >= 0 {
+			if err := f.Chown(uid, gid); err != nil {
+				return err
+			}
+		}
+		_, err := w.Write(data)
+		return err
+	})
 }

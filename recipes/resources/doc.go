@@ -51,6 +51,9 @@ func Markdown(reg *recipes.Registry) string {
 			if len(p.OneOf) > 0 {
 				notes = append(notes, "one of "+strings.Join(p.OneOf, ", "))
 			}
+			if p.Note != "" {
+				notes = append(notes, p.Note)
+			}
 			def := ""
 			switch v := p.Default.(type) {
 			case nil:
@@ -63,6 +66,7 @@ func Markdown(reg *recipes.Registry) string {
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString(chefCoreMarkdown())
 	return b.String()
 }
 

@@ -2,6 +2,7 @@ package resources
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stackagent/stackagent/recipes"
@@ -30,6 +31,19 @@ func TestResourcesDoc(t *testing.T) {
 		kind, _ := reg.Lookup(k)
 		if kind.Doc == "" {
 			t.Errorf("kind %s has no Doc", k)
+		}
+	}
+}
+
+// TestChefTableNamesEveryKind: each registered kind has its row in the
+// table of Chef's core resources.
+func TestChefTableNamesEveryKind(t *testing.T) {
+	reg := recipes.NewRegistry()
+	Register(reg)
+	table := chefCoreMarkdown()
+	for _, k := range reg.Names() {
+		if !strings.Contains(table, "`"+k) && !strings.Contains(table, ", "+k) && !strings.Contains(table, " "+k+" ") {
+			t.Errorf("kind %s has no row in chefCore (doc_chef.go)", k)
 		}
 	}
 }

@@ -31,9 +31,10 @@ func execProps() []recipes.Prop {
 func executeKind() *recipes.Kind {
 	return &recipes.Kind{
 		Name: "execute", Actions: []string{"run"}, DefaultAction: "run",
-		Doc:      "run a command (a shell string, or a list: argv without a shell)",
-		Props:    append([]recipes.Prop{{Name: "command", Type: recipes.Any, NameProperty: true}}, execProps()...),
-		Provider: recipes.ProviderFunc(planExecute),
+		Doc:       "run a command (a shell string, or a list: argv without a shell)",
+		Props:     append([]recipes.Prop{{Name: "command", Type: recipes.Any, NameProperty: true}}, execProps()...),
+		Provider:  recipes.ProviderFunc(planExecute),
+		GuardBase: execGuardBase,
 		Validate: func(_ *recipes.RunContext, r *recipes.Resource) error {
 			if _, lazy := r.Get("command").(*recipes.Lazy); lazy {
 				return nil
@@ -88,9 +89,16 @@ func planCommand(rc *recipes.RunContext, r *recipes.Resource, desc string, apply
 	if c := r.Str("creates"); c != "" && pathExists(rc.Path(c)) {
 		return nil, nil
 	}
-	base := recipes.Command{Dir: r.Str("cwd"), Env: envList(r.Map("environment")),
-		User: r.Str("user"), Group: r.Str("group"), Timeout: secondsProp(r, "timeout")}
+	base := execGuardBase(r)
+	base.Timeout = secondsProp(r, "timeout")
 	return []recipes.Step{{Desc: desc, Apply: func(ctx context.Context) error { return apply(ctx, base) }}}, nil
+}
+
+// execGuardBase is the command a string guard of execute, bash and the
+// script kinds starts from: the resource's cwd, environment, user and
+// group, as Chef's guard interpreter gives them.
+func execGuardBase(r *recipes.Resource) recipes.Command {
+	return recipes.Command{Dir: r.Str("cwd"), Env: envList(r.Map("environment")), User: r.Str("user"), Group: r.Str("group")}
 }
 
 // runCommand runs c and checks its exit status against returns.

@@ -141,6 +141,7 @@ type managedFile struct {
 	attrs   attrs
 	verify  string
 	atomic  bool
+	backup  *backups // nil: none kept
 }
 
 func newManagedFile(r *recipes.Resource) (*managedFile, error) {
@@ -254,8 +255,13 @@ func contentProvider(load contentLoader) recipes.Provider {
 		if err != nil {
 			return nil, err
 		}
+		b, err := newBackups(rc, r)
+		if err != nil {
+			return nil, err
+		}
 		if action == "delete" {
-			return planDeleteFile(display, path)
+			steps, err := planDeleteFile(display, path)
+			return backupBeforeDelete(steps, b, display, path), err
 		}
 		cur, err := statFile(rc, display, path)
 		if err != nil {
@@ -268,6 +274,7 @@ func contentProvider(load contentLoader) recipes.Provider {
 		if err != nil {
 			return nil, err
 		}
+		m.backup = b
 		want, err := load(ctx, rc, r, cur)
 		if err != nil {
 			return nil, err
@@ -302,7 +309,7 @@ func hostPath(rc *recipes.RunContext, p string) (string, error) {
 func contentKind(name, doc string, load contentLoader, own ...recipes.Prop) *recipes.Kind {
 	return &recipes.Kind{
 		Name: name, Actions: []string{"create", "create_if_missing", "delete", "touch"}, DefaultAction: "create",
-		Doc: doc, Props: fileProps(own...), Provider: contentProvider(load),
+		Doc: doc, Props: fileProps(own...), Provider: contentProvider(load), Validate: validateBackup,
 	}
 }
 
@@ -316,5 +323,6 @@ func fileProps(own ...recipes.Prop) []recipes.Prop {
 		{Name: "mode", Type: recipes.Mode, Public: true},
 		{Name: "verify", Type: recipes.String},
 		{Name: "atomic_update", Type: recipes.Bool, Default: true},
+		backupProp(),
 	}, own...)
 }

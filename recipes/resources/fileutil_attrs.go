@@ -24,7 +24,12 @@ type attrs struct {
 // resolveAttrs reads owner, group and (when the kind has it) mode from r and
 // resolves names to ids.
 func resolveAttrs(r *recipes.Resource) (attrs, error) {
-	a := attrs{owner: r.Str("owner"), group: r.Str("group"), mode: r.Str("mode"), uid: -1, gid: -1}
+	return attrsOf(r.Str("owner"), r.Str("group"), r.Str("mode"))
+}
+
+// attrsOf resolves an owner, group and mode ("" each: leave alone).
+func attrsOf(owner, group, mode string) (attrs, error) {
+	a := attrs{owner: owner, group: group, mode: mode, uid: -1, gid: -1}
 	var err error
 	if a.owner != "" {
 		if a.uid, err = recipes.LookupUID(a.owner); err != nil {

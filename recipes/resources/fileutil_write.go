@@ -39,6 +39,11 @@ func (m *managedFile) write(ctx context.Context, rc *recipes.RunContext, cur fil
 	if err := m.runVerify(ctx, rc, tmp); err != nil {
 		return err
 	}
+	if cur.exists {
+		if err := m.backup.save(m.display, cur.path); err != nil {
+			return err
+		}
+	}
 	if !m.atomic && cur.exists {
 		if err := copyInto(cur.path, tmp); err != nil {
 			return fmt.Errorf("write %s: %w", m.display, err)

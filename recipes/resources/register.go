@@ -8,6 +8,8 @@ import "github.com/stackagent/stackagent/recipes"
 func Register(g *recipes.Registry) {
 	g.Register(logKind())
 	g.Register(luaBlockKind())
+	g.Register(notifyGroupKind())
+	g.Register(httpRequestKind())
 	registerFiles(g)
 	registerSystem(g)
 }

@@ -3,7 +3,7 @@ package resources
 import "github.com/stackagent/stackagent/recipes"
 
 // registerFiles adds the file-system kinds: file, directory, link,
-// template, cookbook_file, remote_file.
+// template, cookbook_file, remote_file, remote_directory.
 func registerFiles(g *recipes.Registry) {
 	g.Register(fileKind())
 	g.Register(directoryKind())
@@ -11,4 +11,5 @@ func registerFiles(g *recipes.Registry) {
 	g.Register(templateKind())
 	g.Register(cookbookFileKind())
 	g.Register(remoteFileKind())
+	g.Register(remoteDirectoryKind())
 }

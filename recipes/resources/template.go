@@ -32,6 +32,9 @@ func renderTemplate(ctx context.Context, rc *recipes.RunContext, r *recipes.Reso
 // the resource's source is in the cookbook.
 func checkSource(ext string, check func(rc *recipes.RunContext, cookbook, source string) error) func(*recipes.RunContext, *recipes.Resource) error {
 	return func(rc *recipes.RunContext, r *recipes.Resource) error {
+		if err := validateBackup(rc, r); err != nil {
+			return err
+		}
 		if !needsSource(r) {
 			return nil
 		}

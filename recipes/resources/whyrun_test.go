@@ -20,8 +20,11 @@ type whyRunCase struct {
 	recipe string
 	files  []string // cookbook path, content, …
 	record bool
-	// stdout answers the recording runner's queries, by command line.
+	// stdout and exits answer the recording runner's queries, by command line.
 	stdout map[string]string
+	exits  map[string]int
+	// automatic attributes, e.g. another platform_family.
+	automatic map[string]any
 	// unchanged: the kind has nothing to change (log only writes output).
 	unchanged bool
 }
@@ -36,6 +39,7 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 	os.WriteFile(filepath.Join(src, "index.php"), []byte("v1\n"), 0o644)
 	gitT(t, src, "add", ".")
 	gitT(t, src, "commit", "-q", "-m", "one")
+	os.MkdirAll(filepath.Join(root, "var/spool/cron/crontabs"), 0o755)
 	return map[string]whyRunCase{
 		"log":           {recipe: `log "hello"`, unchanged: true},
 		"lua_block":     {recipe: `lua_block "b" { block = function() error("ran in why-run") end }`},
@@ -48,21 +52,42 @@ func whyRunCases(t *testing.T, root string) map[string]whyRunCase {
 		"git":           {recipe: fmt.Sprintf(`git "/srv/app" { repository = %q, revision = "main" }`, src)},
 		"deploy":        {recipe: deployRecipe(localApp(t, root, "v1"))},
 		"cron":          {recipe: `cron "job" { minute = "5", command = "true" }`},
+		"cron_d":        {recipe: `cron_d "job" { minute = "5", command = "true" }`},
 		"apt_update":    {recipe: `apt_update "lists" { frequency = 3600 }`, record: true},
 		"package": {recipe: `package "stackagent-nosuch"`, record: true,
 			stdout: map[string]string{"apt-cache policy stackagent-nosuch": "stackagent-nosuch:\n  Installed: (none)\n  Candidate: 1.0-1\n"}},
-		"service": {recipe: `service "stackagent-nosuch" { action = "restart" }`, record: true},
-		"execute": {recipe: `execute "touch /tmp/stackagent-whyrun"`, record: true},
-		"bash":    {recipe: `bash "b" { code = "touch /tmp/stackagent-whyrun" }`, record: true},
-		"user":    {recipe: `user "stackagent-nosuch"`, record: true},
-		"group":   {recipe: `group "stackagent-nosuch"`, record: true},
-		"mount":   {recipe: `mount "/srv/m" { device = "tmpfs", fstype = "tmpfs", action = {"mount", "enable"} }`, record: true},
-		"reboot":  {recipe: `reboot "now" { action = "reboot_now", reason = "kernel" }`, record: true},
+		"apt_package": {recipe: `apt_package "stackagent-nosuch"`, record: true, automatic: map[string]any{"platform_family": "debian"},
+			stdout: map[string]string{"apt-cache policy stackagent-nosuch": "stackagent-nosuch:\n  Installed: (none)\n  Candidate: 1.0-1\n"}},
+		"dnf_package": {recipe: `dnf_package "stackagent-nosuch"`, record: true, automatic: map[string]any{"platform_family": "rhel"},
+			stdout: rpmNotInstalled(), exits: map[string]int{"rpm -q --queryformat %{VERSION}-%{RELEASE}\n stackagent-nosuch": 1}},
+		"yum_package": {recipe: `yum_package "stackagent-nosuch"`, record: true, automatic: map[string]any{"platform_family": "amazon"},
+			stdout: rpmNotInstalled(), exits: map[string]int{"rpm -q --queryformat %{VERSION}-%{RELEASE}\n stackagent-nosuch": 1}},
+		"script":                {recipe: `script "s" { interpreter = "sh", code = "touch /tmp/stackagent-whyrun" }`, record: true},
+		"python":                {recipe: `python "p" { code = "open('/tmp/stackagent-whyrun', 'w')" }`, record: true},
+		"perl":                  {recipe: `perl "p" { code = "open(F, '>/tmp/stackagent-whyrun')" }`, record: true},
+		"notify_group":          {recipe: `notify_group "g" { action = "run" }`},
+		"remote_directory":      {recipe: `remote_directory "/srv/tree" { source = "tree" }`, files: []string{"test/files/tree/a", "a\n"}},
+		"sudo":                  {recipe: `sudo "deploy" { users = "deploy" }`, record: true},
+		"hostname":              {recipe: `hostname "stackagent-whyrun.example.com" { ipaddress = "10.9.9.9" }`, record: true},
+		"apt_repository":        {recipe: `apt_repository "sa" { uri = "https://example.com/debian", distribution = "bookworm", components = {"main"} }`, record: true},
+		"ssh_known_hosts_entry": {recipe: `ssh_known_hosts_entry "github.com" { key_type = "ed25519", key = "AAAAC3Nz" }`},
+		"http_request":          {recipe: fmt.Sprintf(`http_request "%s/hook" { action = "post" }`, srv.URL)},
+		"yum_repository":        {recipe: `yum_repository "sa" { baseurl = "https://example.com/el9" }`},
+		"swap_file":             {recipe: `swap_file "/srv/swap.img" { size = 8 }`, record: true},
+		"sysctl":                {recipe: `sysctl "kernel.printk_ratelimit_burst" { value = 123457 }`, record: true},
+		"systemd_unit":          {recipe: `systemd_unit "sa-whyrun.service" { content = "[Service]\nExecStart=/bin/true\n", action = "create" }`, record: true},
+		"service":               {recipe: `service "stackagent-nosuch" { action = "restart" }`, record: true},
+		"execute":               {recipe: `execute "touch /tmp/stackagent-whyrun"`, record: true},
+		"bash":                  {recipe: `bash "b" { code = "touch /tmp/stackagent-whyrun" }`, record: true},
+		"user":                  {recipe: `user "stackagent-nosuch"`, record: true},
+		"group":                 {recipe: `group "stackagent-nosuch"`, record: true},
+		"mount":                 {recipe: `mount "/srv/m" { device = "tmpfs", fstype = "tmpfs", action = {"mount", "enable"} }`, record: true},
+		"reboot":                {recipe: `reboot "now" { action = "reboot_now", reason = "kernel" }`, record: true},
 	}
 }
 
 // readOnlyCommands are the queries a why-run may ask the host.
-var readOnlyCommands = []string{"dpkg-query ", "getent ", "id ", "pgrep ", "systemctl is-", "findmnt ", "mountpoint ", "/etc/init.d/stackagent-nosuch status", "apt-cache ", "rpm -q"}
+var readOnlyCommands = []string{"dpkg-query ", "getent ", "id ", "pgrep ", "systemctl is-", "findmnt ", "mountpoint ", "/etc/init.d/stackagent-nosuch status", "apt-cache ", "rpm -q", "dnf -q list ", "yum -q list "}
 
 func readOnly(cmd string) bool {
 	for _, p := range readOnlyCommands {
@@ -96,8 +121,8 @@ func TestWhyRunEveryKind(t *testing.T) {
 			for i := 0; i+1 < len(c.files); i += 2 {
 				files[c.files[i]] = c.files[i+1]
 			}
-			o := recipestest.Opts{Root: root, WhyRun: true}
-			rr := &recordRunner{stdout: c.stdout}
+			o := recipestest.Opts{Root: root, WhyRun: true, Automatic: c.automatic}
+			rr := &recordRunner{stdout: c.stdout, exits: c.exits}
 			if c.record {
 				o.Runner = rr
 			}
@@ -123,4 +148,11 @@ func TestWhyRunEveryKind(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rpmNotInstalled answers dnf's (or yum's) list of a package it offers.
+func rpmNotInstalled() map[string]string {
+	list := "stackagent-nosuch.x86_64  1.0-1.el9  baseos\n"
+	return map[string]string{"dnf -q list --available --showduplicates stackagent-nosuch": list,
+		"yum -q list --available --showduplicates stackagent-nosuch": list}
 }
