@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/procstatus"
 )
 
 // Watchdog defaults.
@@ -507,7 +508,7 @@ func waitReaped(ctx context.Context, pidfile string, limit time.Duration) {
 	pid := strings.TrimSpace(string(b))
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if _, state, err := procStat("/proc/" + pid + "/stat"); err != nil || state != 'Z' {
+		if _, state, err := procstatus.Stat("/proc/" + pid + "/stat"); err != nil || state != 'Z' {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
