@@ -55,7 +55,9 @@ func TestHashFileReusesBuffer(t *testing.T) {
 		}
 	}
 	runtime.ReadMemStats(&after)
-	if per := (after.TotalAlloc - before.TotalAlloc) / n; per >= 4096 {
-		t.Errorf("hashFile allocates %d bytes per file, want < 4096 (a copy buffer per call?)", per)
+	// Under 16 KiB, not near 0: the race detector makes sync.Pool drop
+	// a quarter of what is put back (8 KiB a call on average).
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per >= 16<<10 {
+		t.Errorf("hashFile allocates %d bytes per file, want < 16 KiB (a 32 KiB copy buffer per call?)", per)
 	}
 }
