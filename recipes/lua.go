@@ -224,7 +224,7 @@ func (rt *runtime) runFile(cb *Cookbook, rel string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", cb.Display(rel), err)
 	}
-	fn, err := rt.L.Load(strings.NewReader(string(src)), cb.Display(rel))
+	fn, err := compiledChunks.load(rt.L, string(src), cb.Display(rel))
 	if err != nil {
 		return atEOF(luaError(err), string(src))
 	}
@@ -385,7 +385,7 @@ func (rt *runtime) addLibrarySearcher(L *lua.LState) {
 			L.Push(lua.LString("\n\tno file " + cb.Display(rel)))
 			return 1
 		}
-		fn, err := L.Load(strings.NewReader(string(src)), cb.Display(rel))
+		fn, err := compiledChunks.load(L, string(src), cb.Display(rel))
 		if err != nil {
 			L.RaiseError("%s", luaError(err).Error())
 		}

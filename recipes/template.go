@@ -205,7 +205,7 @@ func (rt *runtime) compileTemplate(src, name string) (*compiledTemplate, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	fn, err := rt.L.Load(strings.NewReader(code), name)
+	fn, err := compiledChunks.load(rt.L, code, name)
 	if err != nil {
 		return nil, atEOF(luaError(err), src)
 	}

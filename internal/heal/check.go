@@ -3,7 +3,6 @@ package heal
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,8 +11,9 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/stackagent/stackagent/internal/procstatus"
 )
 
 // Prober tells whether a service's processes run.
@@ -77,7 +77,7 @@ func (p InitProber) Alive(ctx context.Context, s *Service) (bool, string) {
 		return false, "systemctl is-active " + unit + ": " + err.Error()
 	}
 	if s.PIDFile != "" {
-		return p.pidAlive(s.PIDFile, s.Process)
+		return procstatus.PIDAlive(p.ProcRoot, s.PIDFile, s.Process)
 	}
 	init := s.InitCommand
 	if init == "" {
@@ -87,55 +87,6 @@ func (p InitProber) Alive(ctx context.Context, s *Service) (bool, string) {
 		return false, init + " status: " + err.Error()
 	}
 	return true, init + " status"
-}
-
-// pidAlive reads the pid file and looks the process up: kill(pid, 0),
-// then /proc/PID/stat for its command and state.
-func (p InitProber) pidAlive(pidfile, process string) (bool, string) {
-	b, err := os.ReadFile(pidfile)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return false, "no pid file " + pidfile
-		}
-		return false, err.Error()
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return false, fmt.Sprintf("pid file %s holds no pid", pidfile)
-	}
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return false, fmt.Sprintf("pid %d (from %s) is not running", pid, pidfile)
-	}
-	proc := p.ProcRoot
-	if proc == "" {
-		proc = "/proc"
-	}
-	comm, state, err := procStat(proc + "/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false, fmt.Sprintf("pid %d (from %s) is not running", pid, pidfile)
-	}
-	switch state {
-	case 'Z', 'X', 'x':
-		return false, fmt.Sprintf("pid %d (from %s) is dead (state %c)", pid, pidfile, state)
-	}
-	if process != "" && comm != process {
-		return false, fmt.Sprintf("pid %d (from %s) is %s, not %s (stale pid file)", pid, pidfile, comm, process)
-	}
-	return true, fmt.Sprintf("pid %d running", pid)
-}
-
-// procStat returns the command name and the state letter of
-// /proc/PID/stat ("PID (COMM) S ..."; COMM may hold spaces and parens).
-func procStat(file string) (string, byte, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", 0, err
-	}
-	open, close := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-	if open < 0 || close < open || close+2 >= len(b) {
-		return "", 0, fmt.Errorf("%s: unexpected format", file)
-	}
-	return string(b[open+1 : close]), b[close+2], nil
 }
 
 // checkHTTP runs one web check against 127.0.0.1.

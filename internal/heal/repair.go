@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/stackagent/stackagent/internal/procstatus"
 )
 
 // Repairer restarts a service.
@@ -221,7 +223,7 @@ func waitReaped(ctx context.Context, pidfile string, limit time.Duration) {
 	pid := strings.TrimSpace(string(b))
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if _, state, err := procStat("/proc/" + pid + "/stat"); err != nil || state != 'Z' {
+		if _, state, err := procstatus.Stat("/proc/" + pid + "/stat"); err != nil || state != 'Z' {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

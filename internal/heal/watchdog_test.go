@@ -19,6 +19,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/stackagent/stackagent/internal/procstatus"
 )
 
 // startSleep starts a real process and writes its pid file; it is killed
@@ -66,7 +68,7 @@ func TestProberPIDFile(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGKILL)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_, state, _ := procStat(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+		_, state, _ := procstatus.Stat(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
 		if state == 'Z' || time.Now().After(deadline) {
 			break
 		}

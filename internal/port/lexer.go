@@ -77,7 +77,6 @@ type lexer struct {
 	line   int
 	resume int // where the lexer goes on at the next newline (after heredoc bodies)
 	toks   []token
-	paren  int
 }
 
 // tokenize returns the tokens of src, or the first error.

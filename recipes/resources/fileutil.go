@@ -113,10 +113,21 @@ func hashFile(path string) (string, error) {
 	h := sha256.New()
 	bp := hashBufs.Get().(*[]byte)
 	defer hashBufs.Put(bp)
-	if _, err := io.CopyBuffer(h, f, *bp); err != nil {
-		return "", err
+	// Not io.CopyBuffer: *os.File is an io.WriterTo, so CopyBuffer would
+	// ignore the pooled buffer and allocate 32 KiB per file anyway.
+	buf := *bp
+	for {
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])), nil
 }
 
 // hashBufs recycles hashFile's copy buffers: a no-op converge hashes

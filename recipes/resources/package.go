@@ -65,7 +65,7 @@ func planPackage(ctx context.Context, rc *recipes.RunContext, r *recipes.Resourc
 	var pm pkgManager
 	switch fam := platformFamily(rc); {
 	case fam == "debian":
-		pm = aptManager{}
+		pm = aptManager{db: hostDpkg}
 	case isRPMFamily(fam):
 		pm = dnfManager{yum: !hasDNF()}
 	default:

@@ -7,20 +7,20 @@ import (
 	"github.com/stackagent/stackagent/recipes"
 )
 
-// aptManager is the package provider of the debian family: dpkg-query for
-// what is installed, apt-cache policy for candidates, apt-get to change.
-type aptManager struct{}
+// aptManager is the package provider of the debian family: dpkg's
+// status file (dpkg-query when it cannot be read in-process) for what is
+// installed, apt-cache policy for candidates, apt-get to change.
+type aptManager struct {
+	db *dpkgDB // nil: always dpkg-query
+}
 
 var _ pkgManager = aptManager{}
 
-func (aptManager) state(ctx context.Context, rc *recipes.RunContext, names []string, always bool) ([]pkgState, error) {
-	// dpkg-query exits 1 when some name is unknown to dpkg; the known ones
-	// are still listed.
-	q, err := runWant(ctx, rc, newCmd("dpkg-query", append([]string{"-W", "-f=${Package}\t${Status}\t${Version}\n"}, names...)...), []int{0, 1}, false)
+func (m aptManager) state(ctx context.Context, rc *recipes.RunContext, names []string, always bool) ([]pkgState, error) {
+	installed, err := m.installed(ctx, rc, names)
 	if err != nil {
 		return nil, err
 	}
-	installed := parseDpkgQuery(string(q.Stdout))
 	if !always && allInstalled(installed, names) {
 		out := make([]pkgState, len(names))
 		for i, n := range names {
@@ -44,6 +44,25 @@ func (aptManager) state(ctx context.Context, rc *recipes.RunContext, names []str
 		out[i] = st
 	}
 	return out, nil
+}
+
+// installed is dpkg's state of the packages, read from its status file,
+// or from dpkg-query when that file is not usable as it stands.
+func (m aptManager) installed(ctx context.Context, rc *recipes.RunContext, names []string) (map[string]pkgState, error) {
+	if m.db != nil {
+		pkgs, err := m.db.lookup(names)
+		if err == nil {
+			return pkgs, nil
+		}
+		rc.Log.Warn("package: reading dpkg's database with dpkg-query", "reason", err)
+	}
+	// dpkg-query exits 1 when some name is unknown to dpkg; the known ones
+	// are still listed.
+	q, err := runWant(ctx, rc, newCmd("dpkg-query", append([]string{"-W", "-f=${Package}\t${Status}\t${Version}\n"}, names...)...), []int{0, 1}, false)
+	if err != nil {
+		return nil, err
+	}
+	return parseDpkgQuery(string(q.Stdout)), nil
 }
 
 // parseDpkgQuery reads `dpkg-query -W -f='${Package}\t${Status}\t${Version}\n'`

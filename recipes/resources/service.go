@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/procstatus"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -31,6 +32,12 @@ func serviceKind(systemd func() bool) *recipes.Kind {
 			{Name: "service_name", Type: recipes.String, NameProperty: true},
 			// pattern is what pgrep -f looks for when there is no status.
 			{Name: "pattern", Type: recipes.String},
+			// pid_file: where the service writes its pid; a running
+			// process there (named process_name, default the service's
+			// name) answers "running" without spawning the status
+			// command. Anything else still asks the status command.
+			{Name: "pid_file", Type: recipes.String},
+			{Name: "process_name", Type: recipes.String},
 			// init_command replaces /etc/init.d/NAME.
 			{Name: "init_command", Type: recipes.String},
 			// supports: {status=…, restart=…, reload=…}; a false value makes
@@ -144,9 +151,13 @@ func initCommand(r *recipes.Resource) string {
 	return "/etc/init.d/" + r.Str("service_name")
 }
 
-// running asks, in order: the status_command, the init script's status
-// (unless supports.status is false), pgrep -f pattern.
+// running asks, in order: the pid file (see pidFileRunning), the
+// status_command, the init script's status (unless supports.status is
+// false), pgrep -f pattern.
 func (sysvInit) running(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource) (bool, error) {
+	if pidFileRunning(rc, r) {
+		return true, nil
+	}
 	c, ok := customCmd(r, "status")
 	switch {
 	case ok:
@@ -188,4 +199,25 @@ func (sysvInit) commands(r *recipes.Resource, action string) []recipes.Command {
 		}
 	}
 	return []recipes.Command{newCmd(init, action)}
+}
+
+// pidFileRunning tells whether the pid file declared by pid_file names
+// a live process of the service (process_name, default service_name),
+// from /proc: 30 µs instead of an init script's status (16 ms). Only a
+// yes is trusted; no pid file, a dead or foreign pid falls through to
+// the status command, so a start is never decided on the pid file alone.
+func pidFileRunning(rc *recipes.RunContext, r *recipes.Resource) bool {
+	pf := r.Str("pid_file")
+	if pf == "" {
+		return false
+	}
+	proc := r.Str("process_name")
+	if proc == "" {
+		proc = r.Str("service_name")
+	}
+	ok, why := procstatus.PIDAlive("", pf, proc)
+	if !ok {
+		rc.Log.Debug("service: pid file does not say running; asking the status command", "service", r.ID(), "reason", why)
+	}
+	return ok
 }

@@ -5,7 +5,11 @@ local wp = node.wordpress
 
 package { "apache2", "php", "libapache2-mod-php", "php-mysql" }
 
-service "apache2" { action = { "enable", "start" } }
+service "apache2" {
+  action = { "enable", "start" },
+  -- running is read from the pid file and /proc (no init script call)
+  pid_file = "/var/run/apache2/apache2.pid",
+}
 
 directory "/srv/www/wordpress/shared/uploads" {
   owner = "www-data", group = "www-data", mode = "0755", recursive = true,
