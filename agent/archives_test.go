@@ -21,7 +21,7 @@ func resultText(r *lifecycle.Result) string {
 	if r == nil {
 		return "<no result>"
 	}
-	return r.Status + " " + r.Reason + " " + r.Output
+	return string(r.Status) + " " + r.Reason + " " + r.Output
 }
 
 // An update_custom_cookbooks archive whose template is a chain of links

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -24,7 +23,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stackagent/stackagent/internal/awsconfig"
-	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/internal/sdnotify"
 	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
@@ -109,7 +107,7 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 		if err != nil {
 			return &exitError{1, err}
 		}
-		tel.instrument(d)
+		tel.instrument(d.Daemon, d.engine)
 		tel.health.SetPollWait(pollWait(cfg))
 		stopHeal, buildCleanup := startHeal(parent, cfg, d, tel, log), cleanup
 		cleanup = func() { stopHeal(); buildCleanup() }
@@ -122,19 +120,19 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 		}
 		reloaded = true
 		src, prev := sourceName(cfg), d.OnState
-		d.OnState = func(state string, ev *lifecycle.Event) {
+		d.OnState = func(state lifecycle.State, ev *lifecycle.Event) {
 			if prev != nil {
 				prev(state, ev)
 			}
 			switch state {
-			case "polling":
+			case lifecycle.StatePolling:
 				ready.Do(func() { notify.Ready() }) // systemd: started once the source is being polled
 				notify.Status("polling " + src)
-			case "converging":
+			case lifecycle.StateConverging:
 				if ev != nil {
 					notify.Status("converging " + ev.Type + " " + lifecycle.ShortID(ev.ID))
 				}
-			case "backing-off":
+			case lifecycle.StateBackingOff:
 				notify.Status("receive failing; backing off")
 			}
 		}
@@ -258,26 +256,25 @@ func inboxDir(cfg *Config) string {
 	return filepath.Join(cfg.StateDir, "inbox")
 }
 
+// wiredDaemon is a lifecycle.Daemon and the engine behind its Converger,
+// handed explicitly to what hooks into the engine (telemetry, heal), so
+// that nothing asserts the Converger's concrete type.
+type wiredDaemon struct {
+	*lifecycle.Daemon
+	engine *engine
+}
+
 // buildDaemon wires a lifecycle.Daemon from the config.
-func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writer) (*lifecycle.Daemon, func(), error) {
+func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writer) (*wiredDaemon, func(), error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("state_dir: %w", err)
 	}
 	auto := ohai.Collect(ctx, ohai.Options{IMDSEndpoint: cfg.IMDSEndpoint, Logger: log})
-	id := lifecycle.Identity{InstanceID: cfg.InstanceID, Stack: cfg.Stack, Layers: cfg.Layers}
-	if len(id.Layers) == 0 {
-		id.Layers = []string{lifecycle.BaseLayer}
+	id := configIdentity(cfg, auto)
+	if len(cfg.Layers) == 0 {
 		log.Info("no layers configured: this instance is in the base layer (setup lays out the agent's directories)")
 	}
-	if id.InstanceID == "" {
-		id.InstanceID = instanceIDFrom(auto)
-	}
-	e := &engine{
-		siteDirs: cfg.CookbookDirs, customDir: filepath.Join(cfg.StateDir, "custom-cookbooks", "current"),
-		rolesDir: cfg.RolesDir, dataBagsDir: cfg.DataBagsDir, attrsDir: cfg.AttributesDir,
-		lockPath: filepath.Join(cfg.StateDir, "converge.lock"), automatic: auto, log: log, out: out,
-		stateDir: cfg.StateDir,
-	}
+	e := configEngine(cfg, auto, "", log, out)
 	if cfg.QueueURL == "" {
 		e.inboxDir = inboxDir(cfg)
 	}
@@ -296,10 +293,7 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 		Results:   &lifecycle.ResultStore{Dir: filepath.Join(cfg.StateDir, "runs"), Keep: cfg.KeepRuns},
 		BootSetup: cfg.BootSetup, VisibilityExtend: cfg.VisibilityTimeout, ConfigureSettle: cfg.ConfigureSettle,
 		BaseAttributes: func() map[string]any {
-			attrs := lifecycle.DefaultLayers()
-			if node, _, err := e.baseNode(); err == nil {
-				jsontree.Merge(attrs, node.Merged())
-			}
+			attrs, _ := e.baseAttributes() // an unreadable file fails the Converge that follows
 			return attrs
 		},
 	}
@@ -360,7 +354,7 @@ func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writ
 			}
 			return newS3Client(awsCfg), nil
 		}}).Upgrade
-	return d, cleanup, nil
+	return &wiredDaemon{Daemon: d, engine: e}, cleanup, nil
 }
 
 // instanceIDFrom takes the EC2 instance id from the automatic attributes,
@@ -376,54 +370,4 @@ func instanceIDFrom(auto map[string]any) string {
 	}
 	h, _ := os.Hostname()
 	return h
-}
-
-// cookbookFetcher returns update_custom_cookbooks: the source is the
-// event's stackagent.custom_cookbooks attribute, else the config's.
-func cookbookFetcher(cfg *Config, auto map[string]any, log *slog.Logger) func(context.Context, *lifecycle.Event) (string, error) {
-	return func(ctx context.Context, ev *lifecycle.Event) (string, error) {
-		src := cfg.CustomCookbooks
-		if sa, ok := ev.Attributes["stackagent"].(map[string]any); ok {
-			if cc, ok := sa["custom_cookbooks"].(map[string]any); ok {
-				s, err := lifecycle.CookbookSourceFromAttributes(cc)
-				if err != nil {
-					return "", err
-				}
-				src = s
-			}
-		}
-		if src == nil {
-			return "", errors.New("update_custom_cookbooks: no source: set custom_cookbooks in agent.yaml or stackagent.custom_cookbooks in the stack's attributes")
-		}
-		f := &lifecycle.CookbookFetcher{Dir: filepath.Join(cfg.StateDir, "custom-cookbooks"), Log: log}
-		if c := cfg.CustomCookbooks; c != nil { // agent.yaml's limits hold for any source
-			f.MaxSize, f.MaxEntries = c.MaxSize, c.MaxEntries
-		}
-		if src.Type == "s3" {
-			if awsCfg, err := awsconfig.Load(ctx, cfg.awsOptions(auto)); err == nil {
-				f.S3 = newS3Client(awsCfg)
-			}
-		}
-		res, err := f.Fetch(ctx, *src)
-		if err != nil {
-			return "", err
-		}
-		if !res.Changed {
-			return fmt.Sprintf("custom cookbooks up to date at %s", res.Revision), nil
-		}
-		return fmt.Sprintf("custom cookbooks updated to %s in %s", res.Revision, res.Dir), nil
-	}
-}
-
-// newS3Client builds the S3 client custom cookbook archives are read with
-// (path-style when an endpoint is overridden, as S3-compatible servers
-// need).
-func newS3Client(cfg aws.Config) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
-}
-
-// awsOptions are the config's AWS settings and the instance's region
-// (from the automatic attributes) for awsconfig.Load.
-func (c *Config) awsOptions(auto map[string]any) awsconfig.Options {
-	return awsconfig.Options{Region: c.Region, Endpoint: c.Endpoint, URLs: []string{c.QueueURL}, Instance: awsconfig.InstanceRegion(auto)}
 }

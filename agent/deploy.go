@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stackagent/stackagent/internal/awsconfig"
-	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/internal/names"
 	"github.com/stackagent/stackagent/internal/secrets"
 	"github.com/stackagent/stackagent/lifecycle"
@@ -99,35 +98,22 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 		return &exitError{1, fmt.Errorf("state_dir: %w", err)}
 	}
 	auto := ohai.Collect(ctx, ohai.Options{IMDSEndpoint: cfg.IMDSEndpoint, Logger: log})
-	e := &engine{
-		root: f.root, siteDirs: cfg.CookbookDirs, customDir: filepath.Join(cfg.StateDir, "custom-cookbooks", "current"),
-		rolesDir: cfg.RolesDir, dataBagsDir: cfg.DataBagsDir, attrsDir: cfg.AttributesDir,
-		lockPath: filepath.Join(cfg.StateDir, "converge.lock"), automatic: auto, log: log, out: stdout,
-		stateDir: cfg.StateDir,
-	}
+	e := configEngine(cfg, auto, f.root, log, stdout)
 	// Secret references (a database password, a deploy key) resolve as in
 	// the daemon: the config's region, else the queue URL's, else the
 	// instance's; credentials are looked up only when a secret is read.
 	if awsCfg, err := awsconfig.Load(ctx, cfg.awsOptions(auto)); err == nil {
 		e.secrets = secrets.NewFromConfig(awsCfg)
 	}
-	id := lifecycle.Identity{InstanceID: cfg.InstanceID, Stack: cfg.Stack, Layers: cfg.Layers}
-	if len(id.Layers) == 0 {
-		id.Layers = []string{lifecycle.BaseLayer}
-	}
-	if id.InstanceID == "" {
-		id.InstanceID = instanceIDFrom(auto)
-	}
+	id := configIdentity(cfg, auto)
 	ev := &lifecycle.Event{
 		ID: fmt.Sprintf("cli-%s-%d", command, time.Now().UnixNano()), Type: lifecycle.TypeDeploy,
 		App: app, Command: command, RollbackTo: f.to, Stack: id.Stack, IssuedAt: time.Now().UTC(),
 	}
-	node, _, err := e.baseNode()
+	attrs, err := e.baseAttributes()
 	if err != nil {
 		return &exitError{1, err}
 	}
-	attrs := lifecycle.DefaultLayers()
-	jsontree.Merge(attrs, node.Merged())
 	runList, err := lifecycle.RunList(ev, attrs, id.Layers)
 	if err != nil {
 		return &exitError{1, err}

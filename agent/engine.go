@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/stackagent/stackagent/cookbooks"
 	"github.com/stackagent/stackagent/internal/hostlock"
+	"github.com/stackagent/stackagent/internal/jsontree"
 	"github.com/stackagent/stackagent/lifecycle"
 	"github.com/stackagent/stackagent/recipes"
 	"github.com/stackagent/stackagent/recipes/plugins"
@@ -54,6 +56,72 @@ type engine struct {
 	// onNode, when set, is given each daemon run's node after the run
 	// (auto heal reads the services the cookbooks declare watched).
 	onNode func(job *lifecycle.Job, node *recipes.Node)
+	// readAttrs reads one attribute file (nil: lifecycle.ReadAttributeFile;
+	// tests count the reads through it).
+	readAttrs func(file string) (map[string]any, error)
+
+	// mu guards base: the node baseAttributes read for the run list, kept
+	// for the Converge that follows it, so that an event reads the
+	// attribute files once.
+	mu   sync.Mutex
+	base *recipes.Node
+}
+
+// configEngine is the engine of a converge the config describes: the
+// daemon's, deploy's and rollback's (run-recipe builds its own from its
+// flags, runFlags.engine). root prefixes every path the run touches.
+func configEngine(cfg *Config, auto map[string]any, root string, log *slog.Logger, out io.Writer) *engine {
+	return &engine{
+		root: root, siteDirs: cfg.CookbookDirs, customDir: filepath.Join(cfg.StateDir, "custom-cookbooks", "current"),
+		rolesDir: cfg.RolesDir, dataBagsDir: cfg.DataBagsDir, attrsDir: cfg.AttributesDir,
+		lockPath: filepath.Join(cfg.StateDir, "converge.lock"), automatic: auto, log: log, out: out,
+		stateDir: cfg.StateDir,
+	}
+}
+
+// configIdentity is this instance as the config and the automatic
+// attributes say: no layers is the base layer; no instance id is EC2's,
+// else the host name.
+func configIdentity(cfg *Config, auto map[string]any) lifecycle.Identity {
+	id := lifecycle.Identity{InstanceID: cfg.InstanceID, Stack: cfg.Stack, Layers: cfg.Layers}
+	if len(id.Layers) == 0 {
+		id.Layers = []string{lifecycle.BaseLayer}
+	}
+	if id.InstanceID == "" {
+		id.InstanceID = instanceIDFrom(auto)
+	}
+	return id
+}
+
+// baseAttributes are the attributes an event's run list is built from:
+// the built-in layers, then the base node (automatic facts, attributes.d).
+// The node read is kept for the next Converge (the daemon's BaseAttributes
+// and deploy/rollback call this right before it).
+func (e *engine) baseAttributes() (map[string]any, error) {
+	attrs := lifecycle.DefaultLayers()
+	node, _, err := e.baseNode()
+	e.mu.Lock()
+	e.base = node
+	e.mu.Unlock()
+	if err != nil {
+		return attrs, err
+	}
+	jsontree.Merge(attrs, node.Merged())
+	return attrs, nil
+}
+
+// takeBase returns the node baseAttributes read, or reads it when there
+// is none (a Converge not preceded by baseAttributes).
+func (e *engine) takeBase() (*recipes.Node, error) {
+	e.mu.Lock()
+	node := e.base
+	e.base = nil
+	e.mu.Unlock()
+	if node != nil {
+		return node, nil
+	}
+	node, _, err := e.baseNode()
+	return node, err
 }
 
 // baseNode gathers the node: automatic facts, then attributes.d/*.json in
@@ -69,7 +137,11 @@ func (e *engine) baseNode(files ...string) (*recipes.Node, []string, error) {
 	all = append(all, files...)
 	var runList []string
 	for _, file := range all {
-		m, err := lifecycle.ReadAttributeFile(file)
+		read := e.readAttrs
+		if read == nil {
+			read = lifecycle.ReadAttributeFile
+		}
+		m, err := read(file)
 		if err != nil {
 			return nil, nil, fmt.Errorf("attributes: %w", err)
 		}
@@ -224,7 +296,7 @@ func (e *engine) Converge(ctx context.Context, job *lifecycle.Job) *lifecycle.Ou
 		return fail(err)
 	}
 	defer l.Release()
-	node, _, err := e.baseNode()
+	node, err := e.takeBase()
 	if err != nil {
 		return fail(err)
 	}

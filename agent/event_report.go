@@ -30,7 +30,7 @@ type hostReport struct {
 	Instance string `json:"instance"`
 	// Status: the agent's (success, failed, refused, superseded, skipped)
 	// or "missing".
-	Status string `json:"status"`
+	Status lifecycle.Status `json:"status"`
 	// Targeted is false for a host that answered without being one of
 	// the event's --instance values (it does not count).
 	Targeted        bool    `json:"targeted"`
@@ -66,7 +66,7 @@ type eventReport struct {
 }
 
 // statusMissing is the status of a targeted host that has not answered.
-const statusMissing = "missing"
+const statusMissing lifecycle.Status = "missing"
 
 func buildReport(t eventTargets, results []*lifecycle.Result) *eventReport {
 	rep := &eventReport{EventID: t.eventID, Hosts: []*hostReport{}}
@@ -175,7 +175,7 @@ func (rep *eventReport) printText(w io.Writer) {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "FAILED HOST\tSTATUS\tEXIT\tREASON")
 		for _, h := range failed {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", printable(h.Instance), printable(h.Status), h.ExitCode, oneLine(printable(h.Reason), 100))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", printable(h.Instance), printable(string(h.Status)), h.ExitCode, oneLine(printable(h.Reason), 100))
 		}
 		tw.Flush()
 		for _, h := range failed {
@@ -205,7 +205,7 @@ func (rep *eventReport) printJSON(w io.Writer) error {
 // resources updated/total, duration, and the reason when there is one.
 func formatResult(r *lifecycle.Result) string {
 	s := fmt.Sprintf("%s  %s  exit %d  %d/%d resources updated  %s",
-		printable(orDefault(r.InstanceID, "(no instance id)")), printable(r.Status), r.ExitCode, r.Updated, r.Total, runTime(r).Round(100*time.Millisecond))
+		printable(orDefault(r.InstanceID, "(no instance id)")), printable(string(r.Status)), r.ExitCode, r.Updated, r.Total, runTime(r).Round(100*time.Millisecond))
 	if r.Reason != "" {
 		s += "  " + oneLine(printable(r.Reason), 200)
 	}

@@ -257,7 +257,7 @@ func postResult(t *testing.T, srv *sqstest.Server, replyURL string, r *lifecycle
 	}
 }
 
-func result(eventID, instance, status string, exit int) *lifecycle.Result {
+func result(eventID, instance string, status lifecycle.Status, exit int) *lifecycle.Result {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	return &lifecycle.Result{EventID: eventID, EventType: "deploy", InstanceID: instance, Status: status,
 		ExitCode: exit, Start: start, End: start.Add(12300 * time.Millisecond), Updated: 3, Total: 12}

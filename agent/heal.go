@@ -33,11 +33,11 @@ const (
 // watchdog over the services the converges declare, and, when
 // drift_interval is set, the periodic configure runs. stop ends both.
 // Call it after tel.instrument(d): it chains the daemon's hooks.
-func startHeal(ctx context.Context, cfg *Config, d *lifecycle.Daemon, tel *daemonTelemetry, log *slog.Logger) (stop func()) {
+func startHeal(ctx context.Context, cfg *Config, w *wiredDaemon, tel *daemonTelemetry, log *slog.Logger) (stop func()) {
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	stop = func() { cancel(); wg.Wait() }
-	e, _ := d.Converger.(*engine)
+	d, e := w.Daemon, w.engine
 	attrsPath := filepath.Join(cfg.StateDir, healAttrsFile)
 
 	wd := &heal.Watchdog{
@@ -107,12 +107,12 @@ func startHeal(ctx context.Context, cfg *Config, d *lifecycle.Daemon, tel *daemo
 	var mu sync.Mutex
 	var current *lifecycle.Event
 	prevState, prevResult := d.OnState, d.OnResult
-	d.OnState = func(state string, ev *lifecycle.Event) {
+	d.OnState = func(state lifecycle.State, ev *lifecycle.Event) {
 		if prevState != nil {
 			prevState(state, ev)
 		}
-		wd.Pause(state == "converging")
-		if state == "converging" {
+		wd.Pause(state == lifecycle.StateConverging)
+		if state == lifecycle.StateConverging {
 			mu.Lock()
 			current = ev
 			mu.Unlock()

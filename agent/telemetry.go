@@ -152,20 +152,20 @@ func (t *daemonTelemetry) shutdown() {
 
 // instrument hooks the daemon's state, results, receives and the engine's
 // reports to the metrics and health.
-func (t *daemonTelemetry) instrument(d *lifecycle.Daemon) {
+func (t *daemonTelemetry) instrument(d *lifecycle.Daemon, e *engine) {
 	t.mu.Lock()
 	t.runs = d.Results
 	t.mu.Unlock()
-	d.OnState = func(state string, ev *lifecycle.Event) {
-		t.metrics.SetState(state)
-		t.metrics.BackingOff(state == telemetry.StateBackingOff)
-		t.health.SetState(state, ev)
+	d.OnState = func(state lifecycle.State, ev *lifecycle.Event) {
+		t.metrics.SetState(string(state))
+		t.metrics.BackingOff(state == lifecycle.StateBackingOff)
+		t.health.SetState(string(state), ev)
 	}
 	d.OnResult = func(r *lifecycle.Result) {
 		t.metrics.ObserveResult(r)
 		t.health.ObserveResult(r)
 	}
-	if e, ok := d.Converger.(*engine); ok {
+	if e != nil {
 		e.onReport = func(job *lifecycle.Job, rep *recipes.Report) { t.metrics.ObserveReport(job.Event.Type, rep) }
 	}
 	switch src := d.Source.(type) {

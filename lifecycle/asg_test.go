@@ -195,7 +195,7 @@ func TestLifecycleCompleterRefusesBadInput(t *testing.T) {
 
 func TestHookResult(t *testing.T) {
 	t.Parallel()
-	for status, want := range map[string]string{
+	for status, want := range map[Status]string{
 		StatusSuccess: HookContinue, StatusSkipped: HookContinue, StatusFailed: HookAbandon, StatusRefused: HookContinue,
 	} {
 		if got := HookResult(&Result{Status: status}); got != want {

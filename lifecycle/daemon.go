@@ -9,67 +9,7 @@ import (
 	"time"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
-	"github.com/stackagent/stackagent/internal/jsontree"
 )
-
-// Job is one converge the daemon asks for.
-type Job struct {
-	Event   *Event
-	RunList []string
-	// Attributes are merged at normal level for the run (the event's stack
-	// configuration and what the run is: stackagent.event, …).
-	Attributes map[string]any
-	// Interrupt is closed when the daemon is asked to stop: the converge
-	// ends before its next resource, leaving the event for redelivery.
-	Interrupt <-chan struct{}
-}
-
-// Outcome is how a converge ended.
-type Outcome struct {
-	// Status is StatusSuccess, StatusFailed or "interrupted".
-	Status   string
-	ExitCode int
-	Updated  int
-	Total    int
-	// Output is the run's output (the daemon keeps its last 2 KiB); the
-	// converger redacts sensitive values.
-	Output string
-	Err    error
-	// RunList is what ran (filled in by the daemon).
-	RunList []string
-}
-
-// StatusInterrupted is an Outcome cut short by the daemon's stop.
-const StatusInterrupted = "interrupted"
-
-// ErrRestart is returned by Daemon.Run when the agent must restart itself
-// (after upgrade_agent installed a new version); by Upgrade to ask for it.
-var ErrRestart = errors.New("agent restart requested")
-
-// Converger runs jobs; the agent wires the recipes engine (and the
-// host-wide converge lock) behind it.
-type Converger interface {
-	Converge(ctx context.Context, job *Job) *Outcome
-}
-
-// Rejecter is a Source that sets aside a message that is not an event
-// (the inbox moves it to failed/). SQS has no Reject: such a message is
-// left for the queue's redrive policy.
-type Rejecter interface {
-	Reject(ctx context.Context, m *Message, reason string) error
-}
-
-// ResultRecorder is a Source that keeps the result with the message (the
-// inbox writes processed/NAME.result.json).
-type ResultRecorder interface {
-	RecordResult(m *Message, r *Result) error
-}
-
-// HookCompleter completes Auto Scaling lifecycle actions.
-type HookCompleter interface {
-	Complete(ctx context.Context, hook *LifecycleHook, result string) error
-	Heartbeat(ctx context.Context, hook *LifecycleHook) error
-}
 
 // Daemon turns messages of a Source into converges, once in effect.
 type Daemon struct {
@@ -114,9 +54,9 @@ type Daemon struct {
 	BootIDFile string
 	// MaxAttempts bounds runs of one event after crashes (default 3).
 	MaxAttempts int
-	// OnState is told what the daemon is doing: "polling", "converging",
-	// "backing-off", "stopped" (for health and metrics).
-	OnState func(state string, ev *Event)
+	// OnState is told what the daemon is doing (StatePolling, …) for
+	// health and metrics.
+	OnState func(state State, ev *Event)
 	// OnResult is told every result (for metrics).
 	OnResult func(r *Result)
 	// Drain, when closed, makes Run return once the event being converged
@@ -151,8 +91,6 @@ type Daemon struct {
 	recordFailures int
 }
 
-const statusRestart = "restart"
-
 // EnvelopeDrift is the envelope of the daemon's own periodic configure
 // events (drift correction).
 const EnvelopeDrift = "drift"
@@ -186,7 +124,7 @@ func (d *Daemon) defaults() {
 		d.BaseAttributes = DefaultLayers
 	}
 	if d.OnState == nil {
-		d.OnState = func(string, *Event) {}
+		d.OnState = func(State, *Event) {}
 	}
 	if d.DrainMax <= 0 {
 		d.DrainMax = DefaultDrainMax
@@ -216,7 +154,7 @@ func (d *Daemon) inProgressPath() string { return filepath.Join(d.StateDir, "in-
 // current resource and its event is handed back for redelivery.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.defaults()
-	defer d.OnState("stopped", nil)
+	defer d.OnState(StateStopped, nil)
 	if err := d.recover(ctx); err != nil {
 		d.Log.Error("recovering the in-progress event", "error", err)
 	}
@@ -230,15 +168,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// stop (ctx).
 	rctx, rcancel := context.WithCancel(ctx)
 	defer rcancel()
-	if d.Drain != nil {
-		go func() {
-			select {
-			case <-d.Drain:
-				rcancel()
-			case <-rctx.Done():
-			}
-		}()
-	}
+	d.watchDrain(rctx, rcancel)
 	for rctx.Err() == nil {
 		select {
 		case ev := <-d.Periodic:
@@ -246,42 +176,70 @@ func (d *Daemon) Run(ctx context.Context) error {
 			continue
 		default:
 		}
-		d.OnState("polling", nil)
-		msgs, err := d.Source.Receive(rctx)
-		if err != nil {
-			if rctx.Err() != nil {
-				break
-			}
-			wait := d.Backoff.Next()
-			d.OnState("backing-off", nil)
-			msg := "receive failed; backing off"
-			if errors.Is(err, ErrStalled) {
-				msg = "receive stalled: the event source did not answer within the deadline; backing off"
-			}
-			d.Log.Warn(msg, "error", err, "retry_in", wait.Round(time.Millisecond), "failures", d.Backoff.Failures())
-			select {
-			case <-rctx.Done():
-			case <-time.After(wait):
-			}
-			continue
-		}
-		if d.Backoff.Failures() > 0 {
-			d.Log.Info("receiving again", "after_failures", d.Backoff.Failures())
-		}
-		d.Backoff.Reset()
-		if rctx.Err() != nil && ctx.Err() == nil {
-			// Draining: hand back what arrived, untouched.
-			for _, m := range msgs {
-				d.release(m)
-			}
+		if !d.receive(ctx, rctx) {
 			break
 		}
-		d.serve(ctx, rctx, msgs)
 		if d.restart {
 			return ErrRestart
 		}
 	}
 	return nil
+}
+
+// watchDrain ends receiving (rcancel) when Drain is closed.
+func (d *Daemon) watchDrain(rctx context.Context, rcancel func()) {
+	if d.Drain == nil {
+		return
+	}
+	go func() {
+		select {
+		case <-d.Drain:
+			rcancel()
+		case <-rctx.Done():
+		}
+	}()
+}
+
+// receive takes one receive's messages and serves them; false when the
+// loop must end (stopping, or draining).
+func (d *Daemon) receive(ctx, rctx context.Context) bool {
+	d.OnState(StatePolling, nil)
+	msgs, err := d.Source.Receive(rctx)
+	if err != nil {
+		if rctx.Err() != nil {
+			return false
+		}
+		d.backOff(rctx, err)
+		return true
+	}
+	if d.Backoff.Failures() > 0 {
+		d.Log.Info("receiving again", "after_failures", d.Backoff.Failures())
+	}
+	d.Backoff.Reset()
+	if rctx.Err() != nil && ctx.Err() == nil {
+		// Draining: hand back what arrived, untouched.
+		for _, m := range msgs {
+			d.release(m)
+		}
+		return false
+	}
+	d.serve(ctx, rctx, msgs)
+	return true
+}
+
+// backOff waits after a failed receive.
+func (d *Daemon) backOff(rctx context.Context, err error) {
+	wait := d.Backoff.Next()
+	d.OnState(StateBackingOff, nil)
+	msg := "receive failed; backing off"
+	if errors.Is(err, ErrStalled) {
+		msg = "receive stalled: the event source did not answer within the deadline; backing off"
+	}
+	d.Log.Warn(msg, "error", err, "retry_in", wait.Round(time.Millisecond), "failures", d.Backoff.Failures())
+	select {
+	case <-rctx.Done():
+	case <-time.After(wait):
+	}
 }
 
 // triage parses a message and settles every case that needs no converge.
@@ -338,10 +296,24 @@ func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
 func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	start := d.Now()
 	ip := d.inProgress(ev, m, start)
+	if !d.recordStart(ctx, m, ev, ip) {
+		return
+	}
+	d.OnState(StateConverging, ev)
+	stopBeats := d.heartbeats(ctx, m, ev)
+	out := d.run(ctx, ev)
+	stopBeats()
+	if d.handBack(m, ev, ip, out) {
+		return
+	}
+	d.settle(ctx, m, ev, out, start)
+}
+
+// recordStart writes the in-progress record; on failure (a full state
+// dir) it waits, 1 s doubling to 30 s, and hands the message back, so the
+// same message does not come straight back and spin.
+func (d *Daemon) recordStart(ctx context.Context, m *Message, ev *Event, ip *InProgress) bool {
 	if err := SaveInProgress(d.inProgressPath(), ip); err != nil {
-		// A full state dir: wait before handing the message back, 1 s
-		// doubling to 30 s, so the same message does not come straight
-		// back and spin.
 		d.recordFailures++
 		wait := min(time.Second<<min(d.recordFailures-1, 5), 30*time.Second)
 		d.Log.Error("cannot record the in-progress event; not running it", "event", ShortID(ev.ID), "error", err, "retry_in", wait)
@@ -350,33 +322,40 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 		case <-time.After(wait):
 		}
 		d.release(m)
-		return
+		return false
 	}
 	d.recordFailures = 0
-	d.OnState("converging", ev)
-	stopBeats := d.heartbeats(ctx, m, ev)
-	out := d.run(ctx, ev)
-	stopBeats()
-	if out.Status == statusRestart {
+	return true
+}
+
+// handBack releases an event that did not end here: an upgrade that
+// restarts the agent, or a stop. The in-progress record stays so the next
+// start runs the event again.
+func (d *Daemon) handBack(m *Message, ev *Event, ip *InProgress, out *Outcome) bool {
+	switch out.Status {
+	case statusRestart:
 		d.Log.Warn("restarting the agent to finish the event", "event", ShortID(ev.ID), "detail", out.Output)
 		d.release(m)
 		ip.Attempts--
 		SaveInProgress(d.inProgressPath(), ip)
 		d.restart = true
-		return
-	}
-	if out.Status == StatusInterrupted {
+		return true
+	case StatusInterrupted:
 		d.Log.Warn("stopped before the event finished; handing it back for redelivery", "event", ShortID(ev.ID))
 		d.release(m)
-		// The in-progress record stays so the next start runs the event
-		// again. The attempt counts toward MaxAttempts like a crash: a
-		// recipe that restarts the agent must not loop forever.
+		// The attempt counts toward MaxAttempts like a crash: a recipe
+		// that restarts the agent must not loop forever.
 		ip.Interrupted++
 		if err := SaveInProgress(d.inProgressPath(), ip); err != nil {
 			d.Log.Error("recording the interruption", "event", ShortID(ev.ID), "error", err)
 		}
-		return
+		return true
 	}
+	return false
+}
+
+// settle turns a finished run into its result and finishes the event.
+func (d *Daemon) settle(ctx context.Context, m *Message, ev *Event, out *Outcome, start time.Time) {
 	res := d.result(ev, out.Status, "", out, start)
 	if out.Err != nil && out.Status != StatusSuccess {
 		res.Reason = out.Err.Error()
@@ -397,153 +376,6 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	if ev.Type == TypeSetup && out.Status == StatusSuccess {
 		if err := atomicfile.WriteFile(filepath.Join(d.StateDir, "setup.succeeded"), []byte(d.Now().UTC().Format(time.RFC3339)+"\n"), 0o640); err != nil {
 			d.Log.Error("recording that setup succeeded", "error", err)
-		}
-	}
-}
-
-// run builds the run list and converges, or fetches custom cookbooks.
-func (d *Daemon) run(ctx context.Context, ev *Event) *Outcome {
-	if ev.Type == TypeUpgradeAgent {
-		if d.Upgrade == nil {
-			return &Outcome{Status: StatusFailed, ExitCode: 1, Err: errors.New("upgrade_agent: this agent cannot upgrade itself")}
-		}
-		msg, err := d.Upgrade(context.WithoutCancel(ctx), ev)
-		switch {
-		case errors.Is(err, ErrRestart):
-			return &Outcome{Status: statusRestart, Output: msg}
-		case err != nil:
-			return &Outcome{Status: StatusFailed, ExitCode: 1, Err: err, Output: msg + "\n" + err.Error()}
-		}
-		return &Outcome{Status: StatusSuccess, Output: msg}
-	}
-	if ev.Type == TypeUpdateCustomCookbooks {
-		if d.FetchCookbooks == nil {
-			return &Outcome{Status: StatusFailed, ExitCode: 1, Err: errors.New("update_custom_cookbooks: no custom cookbook source configured")}
-		}
-		msg, err := d.FetchCookbooks(context.WithoutCancel(ctx), ev)
-		if err != nil {
-			return &Outcome{Status: StatusFailed, ExitCode: 1, Err: err, Output: err.Error()}
-		}
-		return &Outcome{Status: StatusSuccess, Output: msg}
-	}
-	out := d.converge(ctx, ev)
-	if out.Status != StatusSuccess || ev.Type != TypeSetup || !bringsOnline(ev) {
-		return out
-	}
-	// An instance coming online (Auto Scaling launch, first boot) deploys
-	// the stack's apps after setup, as OpsWorks did, before it reports.
-	dep := *ev
-	dep.Type, dep.App, dep.Command = TypeDeploy, "", CommandDeploy
-	more := d.converge(ctx, &dep)
-	more.RunList = append(append([]string{}, out.RunList...), more.RunList...)
-	more.Updated += out.Updated
-	more.Total += out.Total
-	more.Output = out.Output + "\n" + more.Output
-	return more
-}
-
-// bringsOnline tells whether a setup event is an instance coming online.
-func bringsOnline(ev *Event) bool {
-	return (ev.Hook != nil && ev.Hook.Transition == TransitionLaunching) || ev.Envelope == "boot"
-}
-
-// converge builds the event's run list and converges it.
-func (d *Daemon) converge(ctx context.Context, ev *Event) *Outcome {
-	attrs := d.BaseAttributes()
-	jsontree.Merge(attrs, ev.Attributes)
-	runList, err := RunList(ev, attrs, d.Identity.Layers)
-	if err != nil && !errors.Is(err, ErrNoRunList) {
-		return &Outcome{Status: StatusFailed, ExitCode: 1, Err: err, Output: err.Error()}
-	}
-	if len(runList) == 0 {
-		return &Outcome{Status: StatusSuccess, Output: "nothing to run: the run list for " + ev.Type + " is empty"}
-	}
-	job := &Job{Event: ev, RunList: runList, Attributes: ev.NodeAttributes(d.Identity), Interrupt: ctx.Done()}
-	// The converge itself is not cancelled by the stop: Interrupt ends it
-	// between resources, so the running resource finishes.
-	out := d.Converger.Converge(context.WithoutCancel(ctx), job)
-	if out == nil {
-		out = &Outcome{Status: StatusFailed, ExitCode: 1, Err: errors.New("converger returned nothing")}
-	}
-	out.RunList = runList
-	return out
-}
-
-func (d *Daemon) result(ev *Event, status, reason string, out *Outcome, start time.Time) *Result {
-	r := &Result{EventID: ev.ID, EventType: ev.Type, App: ev.App, Command: ev.Command, InstanceID: d.Identity.InstanceID,
-		Stack: d.Identity.Stack, Status: status, Reason: reason, Start: start.UTC(), End: d.Now().UTC()}
-	if out != nil {
-		r.ExitCode, r.Updated, r.Total, r.Output = out.ExitCode, out.Updated, out.Total, Tail(out.Output, 2048)
-		r.RunList = out.RunList
-	}
-	return r
-}
-
-// finish settles an event: the result is kept locally, reported, the
-// lifecycle hook completed, the id journaled, the in-progress record
-// cleared and the message deleted — in that order, so a crash at any
-// point leads at worst to a repeated report, never to a lost or doubled
-// run.
-func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
-	stop := ctx
-	ctx = context.WithoutCancel(ctx)
-	if d.Results != nil {
-		if _, err := d.Results.Save(r); err != nil {
-			d.Log.Error("saving the result", "event", ShortID(ev.ID), "error", err)
-		}
-	}
-	if rr, ok := d.Source.(ResultRecorder); ok && m != nil {
-		if err := rr.RecordResult(m, r); err != nil {
-			d.Log.Error("recording the result with the message", "event", ShortID(ev.ID), "error", err)
-		}
-	}
-	if d.Reporter != nil && Reportable(ev, r) {
-		rctx, cancel := context.WithTimeout(ctx, d.CallTimeout)
-		err := d.Reporter.Report(rctx, r)
-		cancel()
-		if err != nil {
-			d.Log.Error("reporting the result", "event", ShortID(ev.ID), "error", err)
-		}
-	}
-	if ev.Hook != nil && d.Hooks != nil && (r.Status == StatusSuccess || r.Status == StatusFailed) {
-		hctx, cancel := context.WithTimeout(ctx, d.CallTimeout)
-		err := d.Hooks.Complete(hctx, ev.Hook, HookResult(r))
-		cancel()
-		if err != nil {
-			d.Log.Error("completing the lifecycle action", "event", ShortID(ev.ID), "error", err)
-		}
-	}
-	if ev.ID != "" {
-		if err := d.journal(stop, ev, r.Status); err != nil {
-			d.notAcknowledged(m, ev, err)
-			return
-		}
-	}
-	if ip, _ := LoadInProgress(d.inProgressPath()); ip != nil && ip.Event.ID == ev.ID {
-		ClearInProgress(d.inProgressPath())
-	}
-	d.delete(ctx, m)
-	d.OnResult(r)
-	d.Log.Info("event finished", "event", ShortID(ev.ID), "type", ev.Type, "status", r.Status, "exit_code", r.ExitCode,
-		"updated", r.Updated, "total", r.Total, "seconds", r.End.Sub(r.Start).Seconds())
-}
-
-func (d *Daemon) delete(ctx context.Context, m *Message) {
-	if m == nil {
-		return
-	}
-	if err := d.Source.Delete(context.WithoutCancel(ctx), m); err != nil {
-		d.Log.Error("deleting the message", "message", m.ID, "error", err)
-	}
-}
-
-func (d *Daemon) release(m *Message) {
-	if m == nil {
-		return
-	}
-	if r, ok := d.Source.(Releaser); ok {
-		if err := r.Release(context.Background(), m); err != nil {
-			d.Log.Warn("handing the message back", "message", m.ID, "error", err)
 		}
 	}
 }

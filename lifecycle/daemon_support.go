@@ -134,7 +134,7 @@ func refusedType(body []byte) string {
 // it succeeds or the daemon stops: the event ran, and it is acknowledged
 // only once its entry is on disk, so space coming back never makes it run
 // a second time.
-func (d *Daemon) journal(stop context.Context, ev *Event, status string) error {
+func (d *Daemon) journal(stop context.Context, ev *Event, status Status) error {
 	wait := time.Second
 	for {
 		err := d.Journal.Record(ev.ID, status)

@@ -34,7 +34,7 @@ type JournalEntry struct {
 	ID     string    `json:"id,omitempty"`
 	Prefix string    `json:"id_prefix,omitempty"`
 	Digest string    `json:"sha256,omitempty"`
-	Status string    `json:"status"`
+	Status Status    `json:"status"`
 	At     time.Time `json:"at"`
 }
 
@@ -66,7 +66,7 @@ func ShortID(id string) string {
 	}, id) + suffix
 }
 
-func newEntry(id, status string, at time.Time) JournalEntry {
+func newEntry(id string, status Status, at time.Time) JournalEntry {
 	e := JournalEntry{Digest: IDDigest(id), Status: status, At: at}
 	if len(id) <= IDKeep {
 		e.ID = id
@@ -182,7 +182,7 @@ func (j *Journal) Done(id string) (JournalEntry, bool) {
 // before returning. On an error the entry is not recorded: the file is
 // cut back to its last whole line and the caller must not acknowledge
 // the event.
-func (j *Journal) Record(id, status string) error {
+func (j *Journal) Record(id string, status Status) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {

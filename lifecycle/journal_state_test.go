@@ -29,7 +29,7 @@ func TestJournalReadsTheFormatBeforeDigests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	for id, status := range map[string]string{"old-1": StatusSuccess, huge: StatusFailed, "old-2": StatusRefused} {
+	for id, status := range map[string]Status{"old-1": StatusSuccess, huge: StatusFailed, "old-2": StatusRefused} {
 		if e, ok := j.Done(id); !ok || e.Status != status {
 			t.Errorf("entry %s: %+v %v", ShortID(id), e, ok)
 		}

@@ -66,7 +66,7 @@ func (rs *results) get(id string) *Result {
 	return rs.byID[id]
 }
 
-func (rs *results) count(status string) int {
+func (rs *results) count(status Status) int {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	n := 0

@@ -120,7 +120,7 @@ func (p *SNSReporter) Report(ctx context.Context, r *Result) error {
 // (SQS and SNS refuse empty attribute values).
 func resultAttrs(r *Result) map[string]string {
 	attrs := map[string]string{}
-	for k, v := range map[string]string{AttrEventID: r.EventID, AttrStatus: r.Status, AttrInstanceID: r.InstanceID} {
+	for k, v := range map[string]string{AttrEventID: r.EventID, AttrStatus: string(r.Status), AttrInstanceID: r.InstanceID} {
 		if v != "" {
 			attrs[k] = v
 		}
@@ -133,7 +133,7 @@ func fifoIDs(r *Result) (group, dedup *string) {
 	if g == "" {
 		g = "stackagent"
 	}
-	sum := sha256.Sum256([]byte(r.EventID + "\x00" + r.InstanceID + "\x00" + r.Status))
+	sum := sha256.Sum256([]byte(r.EventID + "\x00" + r.InstanceID + "\x00" + string(r.Status)))
 	return aws.String(g), aws.String(hex.EncodeToString(sum[:]))
 }
 

@@ -54,7 +54,7 @@ func TestSkippedEventsAnswerOnlyWhenNamed(t *testing.T) {
 	if n := j.Len(); n != 4 {
 		t.Fatalf("%d of 4 events settled", n)
 	}
-	got := map[string]string{}
+	got := map[string]Status{}
 	for {
 		m := srv.ReceiveOne(t, reply, time.Second)
 		if m == nil {
@@ -65,7 +65,7 @@ func TestSkippedEventsAnswerOnlyWhenNamed(t *testing.T) {
 	}
 	cancel()
 	<-done
-	want := map[string]string{"named-other-stack": StatusSkipped, "mine": StatusSuccess}
+	want := map[string]Status{"named-other-stack": StatusSkipped, "mine": StatusSuccess}
 	if len(got) != len(want) || got["mine"] != want["mine"] || got["named-other-stack"] != want["named-other-stack"] {
 		t.Fatalf("answers %v, want %v", got, want)
 	}

@@ -73,10 +73,10 @@ func TestDaemonBacksOffOnStall(t *testing.T) {
 	backoff := NewBackoff()
 	backoff.Base = 10 * time.Millisecond
 	d := &Daemon{Source: blackHoleSource(t), Journal: j, StateDir: t.TempDir(), Converger: &recorder{},
-		Log: testLog(t), Backoff: backoff, OnState: func(s string, _ *Event) {
+		Log: testLog(t), Backoff: backoff, OnState: func(s State, _ *Event) {
 			mu.Lock()
 			defer mu.Unlock()
-			states = append(states, s)
+			states = append(states, string(s))
 		}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -124,13 +124,36 @@ type Releaser interface {
 	Release(ctx context.Context, m *Message) error
 }
 
+// Status is what became of an event (Result.Status) or how a converge
+// ended (Outcome.Status). Its values are part of the wire formats: the
+// runs/ files, replies, the journal and the metrics labels.
+type Status string
+
 // Result statuses.
 const (
-	StatusSuccess    = "success"
-	StatusFailed     = "failed"
-	StatusSkipped    = "skipped"
-	StatusSuperseded = "superseded"
-	StatusRefused    = "refused"
+	StatusSuccess    Status = "success"
+	StatusFailed     Status = "failed"
+	StatusSkipped    Status = "skipped"
+	StatusSuperseded Status = "superseded"
+	StatusRefused    Status = "refused"
+	// StatusInterrupted is an Outcome cut short by the daemon's stop (the
+	// event is handed back; no Result carries it).
+	StatusInterrupted Status = "interrupted"
+	// statusRestart is an Outcome of upgrade_agent that needs the agent
+	// to restart to finish.
+	statusRestart Status = "restart"
+)
+
+// State is what the daemon is doing, told to Daemon.OnState (health,
+// metrics, systemd status). Its values are the metrics' state labels.
+type State string
+
+// Daemon states.
+const (
+	StatePolling    State = "polling"
+	StateConverging State = "converging"
+	StateBackingOff State = "backing-off"
+	StateStopped    State = "stopped"
 )
 
 // Result is what became of one event on one instance.
@@ -141,7 +164,7 @@ type Result struct {
 	Command    string    `json:"command,omitempty"`
 	InstanceID string    `json:"instance_id"`
 	Stack      string    `json:"stack,omitempty"`
-	Status     string    `json:"status"`
+	Status     Status    `json:"status"`
 	Reason     string    `json:"reason,omitempty"`
 	ExitCode   int       `json:"exit_code"`
 	RunList    []string  `json:"run_list,omitempty"`
@@ -161,4 +184,60 @@ type Result struct {
 // Reporter sends a result somewhere (a reply SQS queue, an SNS topic).
 type Reporter interface {
 	Report(ctx context.Context, r *Result) error
+}
+
+// Job is one converge the daemon asks for.
+type Job struct {
+	Event   *Event
+	RunList []string
+	// Attributes are merged at normal level for the run (the event's stack
+	// configuration and what the run is: stackagent.event, …).
+	Attributes map[string]any
+	// Interrupt is closed when the daemon is asked to stop: the converge
+	// ends before its next resource, leaving the event for redelivery.
+	Interrupt <-chan struct{}
+}
+
+// Outcome is how a converge ended.
+type Outcome struct {
+	// Status is StatusSuccess, StatusFailed or StatusInterrupted.
+	Status   Status
+	ExitCode int
+	Updated  int
+	Total    int
+	// Output is the run's output (the daemon keeps its last 2 KiB); the
+	// converger redacts sensitive values.
+	Output string
+	Err    error
+	// RunList is what ran (filled in by the daemon).
+	RunList []string
+}
+
+// ErrRestart is returned by Daemon.Run when the agent must restart itself
+// (after upgrade_agent installed a new version); by Upgrade to ask for it.
+var ErrRestart = errors.New("agent restart requested")
+
+// Converger runs jobs; the agent wires the recipes engine (and the
+// host-wide converge lock) behind it.
+type Converger interface {
+	Converge(ctx context.Context, job *Job) *Outcome
+}
+
+// Rejecter is a Source that sets aside a message that is not an event
+// (the inbox moves it to failed/). SQS has no Reject: such a message is
+// left for the queue's redrive policy.
+type Rejecter interface {
+	Reject(ctx context.Context, m *Message, reason string) error
+}
+
+// ResultRecorder is a Source that keeps the result with the message (the
+// inbox writes processed/NAME.result.json).
+type ResultRecorder interface {
+	RecordResult(m *Message, r *Result) error
+}
+
+// HookCompleter completes Auto Scaling lifecycle actions.
+type HookCompleter interface {
+	Complete(ctx context.Context, hook *LifecycleHook, result string) error
+	Heartbeat(ctx context.Context, hook *LifecycleHook) error
 }

@@ -216,7 +216,7 @@ func (h *Health) Report() HealthReport {
 		r.LastPoll, r.LastPollAgeSeconds = &t, &age
 	}
 	if lr := h.lastRun; lr != nil {
-		r.LastResult = &LastRun{EventID: lr.EventID, EventType: lr.EventType, Status: lr.Status, Reason: lr.Reason,
+		r.LastResult = &LastRun{EventID: lr.EventID, EventType: lr.EventType, Status: string(lr.Status), Reason: lr.Reason,
 			Start: lr.Start, End: lr.End, DurationSeconds: secs(lr.End.Sub(lr.Start)), AgeSeconds: secs(now.Sub(lr.End)),
 			Updated: lr.Updated, Total: lr.Total}
 	}

@@ -132,7 +132,7 @@ func (m *Metrics) ObserveResult(r *lifecycle.Result) {
 	t := TypeLabel(r.EventType)
 	switch r.Status {
 	case lifecycle.StatusSuccess, lifecycle.StatusFailed:
-		m.runs.WithLabelValues(t, r.Status).Inc()
+		m.runs.WithLabelValues(t, string(r.Status)).Inc()
 		if d := r.End.Sub(r.Start); d >= 0 {
 			m.duration.WithLabelValues(t).Observe(d.Seconds())
 		}

@@ -29,7 +29,7 @@ func TestMetricsCountResults(t *testing.T) {
 	t.Parallel()
 	m, _ := newTestMetrics(t)
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	res := func(typ, status string, d time.Duration) *lifecycle.Result {
+	res := func(typ string, status lifecycle.Status, d time.Duration) *lifecycle.Result {
 		return &lifecycle.Result{EventType: typ, Status: status, Start: start, End: start.Add(d)}
 	}
 	for _, typ := range []string{"configure", "configure", "configure", "setup", "no-such-type", ""} {
@@ -183,7 +183,7 @@ func TestMetricsLint(t *testing.T) {
 	m, reg := newTestMetrics(t)
 	m.EventReceived("deploy")
 	m.ObserveResult(&lifecycle.Result{EventType: "deploy", Status: "success", Start: time.Now(), End: time.Now()})
-	for _, s := range []string{lifecycle.StatusFailed, lifecycle.StatusRefused, lifecycle.StatusSkipped, lifecycle.StatusSuperseded} {
+	for _, s := range []lifecycle.Status{lifecycle.StatusFailed, lifecycle.StatusRefused, lifecycle.StatusSkipped, lifecycle.StatusSuperseded} {
 		m.ObserveResult(&lifecycle.Result{EventType: "deploy", Status: s})
 	}
 	m.ObserveReport("deploy", &recipes.Report{Resources: []recipes.ResourceReport{{ID: "a", Kind: "file", Status: "updated"}, {ID: "b", Kind: "file", Status: "failed"}}})
