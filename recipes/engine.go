@@ -162,6 +162,13 @@ func (rc *RunContext) RebootPending() (reason string, now, ok bool) {
 // providers that write text of their own (the log resource).
 func (rc *RunContext) Redact(s string) string { return rc.rt.secretRedactor().apply(s) }
 
+// HoldsSecret tells whether b holds a value the run knows as a secret (a
+// resolved secret reference or a credential attribute, in any escaped
+// form).
+func (rc *RunContext) HoldsSecret(b []byte) bool {
+	return len(b) > 0 && rc.rt.secretRedactor().contains(string(b))
+}
+
 // RunLuaFile runs a Lua file of the host (an app's deploy hook, e.g.
 // deploy/before_symlink.lua in a release) at converge time, with the
 // sandbox's globals and the given ones in scope. It cannot declare

@@ -63,7 +63,16 @@ type backups struct {
 	dir  string // STATE_DIR/backup under the run's root
 	keep int
 	now  func() time.Time
+	// secret tells whether content holds a value the run knows as a
+	// secret; sensitive is the resource's sensitive = true.
+	secret    func([]byte) bool
+	sensitive bool
 }
+
+// maxSecretScan is the largest old file read whole to look for secrets;
+// a bigger one is backed up only when the resource is not sensitive and
+// its new content holds no secret.
+const maxSecretScan = 8 << 20
 
 func newBackups(rc *recipes.RunContext, r *recipes.Resource) (*backups, error) {
 	n, err := backupCount(r)
@@ -74,14 +83,17 @@ func newBackups(rc *recipes.RunContext, r *recipes.Resource) (*backups, error) {
 	if state == "" {
 		state = defaultState
 	}
-	return &backups{dir: rc.Path(filepath.Join(state, "backup")), keep: n, now: rc.Now}, nil
+	return &backups{dir: rc.Path(filepath.Join(state, "backup")), keep: n, now: rc.Now,
+		secret: rc.HoldsSecret, sensitive: r.Sensitive}, nil
 }
 
 // save copies the file at path (display is the path the recipe wrote)
 // into the backup directory and removes the copies beyond keep, oldest
-// first. A nil b keeps nothing.
-func (b *backups) save(display, path string) error {
-	if b == nil {
+// first; next is the content replacing it (nil for a delete). A nil b
+// keeps nothing, and a file that holds a secret is never copied: a rotated
+// password must not outlive its rotation in STATE_DIR/backup.
+func (b *backups) save(display, path string, next []byte) error {
+	if b == nil || b.holdsSecret(path, next) {
 		return nil
 	}
 	dir := filepath.Join(b.dir, filepath.Dir(filepath.Clean(display)))
@@ -99,6 +111,19 @@ func (b *backups) save(display, path string) error {
 		return fmt.Errorf("back up %s: %w", display, err)
 	}
 	return b.prune(dir, base)
+}
+
+// holdsSecret tells whether the old file at path or its next content
+// holds a secret, or the resource is sensitive.
+func (b *backups) holdsSecret(path string, next []byte) bool {
+	if b.sensitive || (next != nil && b.secret(next)) {
+		return true
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() > maxSecretScan {
+		return false
+	}
+	old, err := os.ReadFile(path)
+	return err == nil && b.secret(old)
 }
 
 // prune removes the oldest copies of base beyond keep.
@@ -128,7 +153,7 @@ func backupBeforeDelete(steps []recipes.Step, b *backups, display, path string) 
 	for i := range steps {
 		apply := steps[i].Apply
 		steps[i].Apply = func(ctx context.Context) error {
-			if err := b.save(display, path); err != nil {
+			if err := b.save(display, path, nil); err != nil {
 				return err
 			}
 			return apply(ctx)

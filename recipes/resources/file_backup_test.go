@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stackagent/stackagent/recipes/recipestest"
 )
 
 func backupsOf(t *testing.T, root, file string) []string {
@@ -52,4 +54,39 @@ func TestFileBackup(t *testing.T) {
 		t.Fatalf("backup = false kept %v", got)
 	}
 	assertFails(t, root, `file "/etc/x" { content = "a", backup = "many" }`, "property backup: want false or a number of versions")
+}
+
+// TestFileBackupKeepsNoSecret: a file that holds a secret is never copied
+// to the backup directory, so a rotated password does not outlive its
+// rotation there: not when the resource is sensitive, not when the new
+// content holds a credential attribute's value, not when the old one
+// does (the file is deleted), while a plain file beside it is backed up.
+func TestFileBackupKeepsNoSecret(t *testing.T) {
+	t.Parallel()
+	root := newRoot(t, "etc")
+	conv := func(recipe string, wantUpdated int, pass string) {
+		t.Helper()
+		res := recipestest.Converge(t, fileRegistry(), map[string]string{"test/recipes/default.lua": recipe},
+			recipestest.Opts{Root: root, Normal: map[string]any{"app": map[string]any{"db_password": pass}}})
+		if res.Err != nil || res.Report.UpdatedResources != wantUpdated {
+			t.Fatalf("run: %v, %d updated, want %d\n%s", res.Err, res.Report.UpdatedResources, wantUpdated, res.Output)
+		}
+	}
+	for _, pass := range []string{"first-S3cret", "second-S3cret"} {
+		conv(`file "/etc/db.conf" { content = "password=" .. node.app.db_password }
+file "/etc/flag.conf" { content = "`+pass+`", sensitive = true }
+file "/etc/plain.conf" { content = "`+pass[:5]+`" }`, 3, pass)
+	}
+	for _, f := range []string{"/etc/db.conf", "/etc/flag.conf"} {
+		if got := backupsOf(t, root, f); len(got) != 0 {
+			t.Errorf("%s: backups %q hold a secret", f, got)
+		}
+	}
+	if got := backupsOf(t, root, "/etc/plain.conf"); len(got) != 1 || got[0] != "first" {
+		t.Errorf("plain file: backups %q, want [first]", got)
+	}
+	conv(`file "/etc/db.conf" { action = "delete" }`, 1, "second-S3cret")
+	if got := backupsOf(t, root, "/etc/db.conf"); len(got) != 0 {
+		t.Errorf("deleting the file backed up its secret: %q", got)
+	}
 }

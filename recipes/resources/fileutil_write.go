@@ -40,7 +40,7 @@ func (m *managedFile) write(ctx context.Context, rc *recipes.RunContext, cur fil
 		return err
 	}
 	if cur.exists {
-		if err := m.backup.save(m.display, cur.path); err != nil {
+		if err := m.backup.save(m.display, cur.path, c.data); err != nil {
 			return err
 		}
 	}
