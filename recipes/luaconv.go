@@ -3,11 +3,12 @@ package recipes
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // toGo converts a Lua value to the engine's Go shapes: nil, bool, string,
@@ -141,7 +142,7 @@ func funcSource(fn *lua.LFunction, fallback Pos) Pos {
 	return fallback
 }
 
-var reMode = regexp.MustCompile(`^0?[0-7]{3,4}$`)
+var reMode = lazyre.New(`^0?[0-7]{3,4}$`)
 
 // coerce checks a Go value (from toGo) against a property type and returns
 // it in the shape the provider expects. Lazy values pass; they are checked
@@ -226,7 +227,7 @@ func coerce(t Type, v any) (any, error) {
 		default:
 			return bad()
 		}
-		if !reMode.MatchString(s) {
+		if !reMode().MatchString(s) {
 			return nil, fmt.Errorf("want a file mode of octal digits such as \"0644\", got %q", s)
 		}
 		if len(s) == 3 {
