@@ -49,6 +49,7 @@ event back for redelivery, exit 0. SIGHUP: reload the config.`,
 				flags[k] = *v
 			}
 			explicit := cmd.Flags().Changed("config")
+			setDaemonMemoryLimit(os.Getenv) // agent/memlimit.go
 			return runDaemon(cmd.Context(), cfgPath, explicit, flags, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}

@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -175,14 +175,14 @@ func keyTextProblems(cfg *Config, cfgPath string) []string {
 }
 
 // credentialLine matches `key: value` (YAML) and `"key": "value"` (JSON).
-var credentialLine = regexp.MustCompile(`(?m)(?:^|[{,\s])"?([A-Za-z0-9_.-]+)"?\s*:[ \t]*("?)([^"\s#{[][^"\n,}]*)`)
+var credentialLine = lazyre.New(`(?m)(?:^|[{,\s])"?([A-Za-z0-9_.-]+)"?\s*:[ \t]*("?)([^"\s#{[][^"\n,}]*)`)
 
 // keyText names the key text in s, or "".
 func keyText(s string) string {
 	if strings.Contains(s, "PRIVATE KEY-----") {
 		return "a private key"
 	}
-	for _, m := range credentialLine.FindAllStringSubmatch(s, -1) {
+	for _, m := range credentialLine().FindAllStringSubmatch(s, -1) {
 		k, quoted, v := m[1], m[2], strings.TrimSpace(m[3])
 		// A path names key text kept elsewhere; a secret reference
 		// ({"secret": "ssm:NAME"}) names it in a store.

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,6 +17,7 @@ import (
 	"github.com/stackagent/stackagent/internal/atomicfile"
 	"github.com/stackagent/stackagent/internal/checksum"
 	"github.com/stackagent/stackagent/internal/command"
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // How a custom cookbook source is fetched: archives (s3, http, local
@@ -134,13 +134,13 @@ func (f *CookbookFetcher) fetchGit(ctx context.Context, src CookbookSource, stag
 		// git runs GIT_SSH_COMMAND through /bin/sh: it is fixed text and
 		// the path of the copy the agent made, checked to hold no shell
 		// metacharacter; no part of the configured value reaches it.
-		if !safeKeyPath.MatchString(key) {
+		if !safeKeyPath().MatchString(key) {
 			return "", "", fmt.Errorf("ssh_key: the staging path %q holds characters a shell would read; set state_dir to a plain path", key)
 		}
 		env = append(env, "GIT_SSH_COMMAND=ssh -i "+key+" -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new")
 	}
 	tree = filepath.Join(stage, "tree")
-	if gitSHA.MatchString(strings.ToLower(src.Revision)) {
+	if gitSHA().MatchString(strings.ToLower(src.Revision)) {
 		rev = strings.ToLower(src.Revision)
 		if rev == curRev {
 			return rev, "", nil
@@ -277,7 +277,7 @@ func sshKeyFile(key, stage string) (string, error) {
 
 // safeKeyPath is what the staged key's path must look like to go into
 // GIT_SSH_COMMAND unquoted.
-var safeKeyPath = regexp.MustCompile(`^[A-Za-z0-9/._-]+$`)
+var safeKeyPath = lazyre.New(`^[A-Za-z0-9/._-]+$`)
 
 // fetchArchive downloads the archive into stage, checks its sha256 and,
 // unless it is curRev, extracts it into stage/tree. It returns the sha256.

@@ -6,12 +6,12 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/stackagent/stackagent/internal/archive"
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // Where update_custom_cookbooks fetches from: the source, from agent.yaml or
@@ -100,8 +100,8 @@ func (s CookbookSource) Validate() error {
 }
 
 var (
-	hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	gitSHA    = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
+	hexSHA256 = lazyre.New(`^[0-9a-f]{64}$`)
+	gitSHA    = lazyre.New(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
 )
 
 // normalize returns s with Type, Checksum and Subdir in canonical form,
@@ -199,7 +199,7 @@ func (s CookbookSource) checkTypeFields(prefix, _ string) error {
 	if s.SSHKey != "" {
 		return sourceError(prefix, "ssh_key", "only for git sources")
 	}
-	if s.Checksum != "" && !hexSHA256.MatchString(s.Checksum) {
+	if s.Checksum != "" && !hexSHA256().MatchString(s.Checksum) {
 		return sourceError(prefix, "checksum", "want a sha256 in hex (64 characters), got %q", s.Checksum)
 	}
 	return nil

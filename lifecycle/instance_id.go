@@ -2,18 +2,18 @@ package lifecycle
 
 import (
 	"fmt"
-	"regexp"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/internal/names"
 )
 
 // ec2InstanceRe is an EC2 instance id: i- and 8 or 17 hex digits.
-var ec2InstanceRe = regexp.MustCompile(`^i-[0-9a-f]{8}([0-9a-f]{9})?$`)
+var ec2InstanceRe = lazyre.New(`^i-[0-9a-f]{8}([0-9a-f]{9})?$`)
 
 // ValidInstanceID reports whether s is an EC2 instance id or, for hosts
 // outside EC2 (instance_id in agent.yaml), a name.
 func ValidInstanceID(s string) bool {
-	return ec2InstanceRe.MatchString(s) || names.Valid(s)
+	return ec2InstanceRe().MatchString(s) || names.Valid(s)
 }
 
 // instances reads a list of instance ids.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -18,6 +17,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/stackagent/stackagent/internal/awsconfig"
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // Message attributes set on every reported result, so a controller can
@@ -154,8 +154,8 @@ type ReplyTarget struct {
 }
 
 var (
-	topicARN  = regexp.MustCompile(`^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256}(\.fifo)?)$`)
-	queueName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}(\.fifo)?$`)
+	topicARN  = lazyre.New(`^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256}(\.fifo)?)$`)
+	queueName = lazyre.New(`^[A-Za-z0-9_-]{1,80}(\.fifo)?$`)
 )
 
 // ParseReplyTarget accepts an SQS queue URL
@@ -164,7 +164,7 @@ var (
 // (arn:aws:sns:REGION:ACCOUNT:NAME).
 func ParseReplyTarget(s string) (ReplyTarget, error) {
 	if strings.HasPrefix(s, "arn:") {
-		m := topicARN.FindStringSubmatch(s)
+		m := topicARN().FindStringSubmatch(s)
 		if m == nil {
 			return ReplyTarget{}, fmt.Errorf("reply target %q: not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", s)
 		}
@@ -175,7 +175,7 @@ func ParseReplyTarget(s string) (ReplyTarget, error) {
 		return ReplyTarget{}, fmt.Errorf("reply target %q: want an SQS queue URL or an SNS topic ARN", s)
 	}
 	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
-	if len(parts) != 2 || parts[0] == "" || !queueName.MatchString(parts[1]) || u.RawQuery != "" {
+	if len(parts) != 2 || parts[0] == "" || !queueName().MatchString(parts[1]) || u.RawQuery != "" {
 		return ReplyTarget{}, fmt.Errorf("reply target %q: an SQS queue URL's path is /ACCOUNT/QUEUE_NAME", s)
 	}
 	return ReplyTarget{Kind: ReplySQS, Target: s, Region: awsconfig.RegionFromURL(s)}, nil

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // ResultStore keeps the results of the last runs as JSON files in a
@@ -19,14 +19,14 @@ type ResultStore struct {
 	Keep int
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var unsafeName = lazyre.New(`[^A-Za-z0-9._-]+`)
 
 // Save writes r as runs/<end time>-<event id>.json and prunes old ones.
 func (s *ResultStore) Save(r *Result) (string, error) {
 	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
 		return "", fmt.Errorf("results: %w", err)
 	}
-	id := unsafeName.ReplaceAllString(r.EventID, "_")
+	id := unsafeName().ReplaceAllString(r.EventID, "_")
 	if len(id) > 80 {
 		id = id[:80]
 	}

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"math"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/internal/names"
 )
 
@@ -33,12 +33,12 @@ func (e *ValueError) Error() string {
 }
 
 var (
-	dnsLabel   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	pathChars  = regexp.MustCompile(`^[A-Za-z0-9._/@+,:=~-]+$`)
-	phpIdent   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	moduleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
-	wordRe     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._:/=+@-]*$`)
-	packageRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9+._-]*$`)
+	dnsLabel   = lazyre.New(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	pathChars  = lazyre.New(`^[A-Za-z0-9._/@+,:=~-]+$`)
+	phpIdent   = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	moduleName = lazyre.New(`^[a-z0-9][a-z0-9_.-]*$`)
+	wordRe     = lazyre.New(`^[A-Za-z0-9_][A-Za-z0-9._:/=+@-]*$`)
+	packageRe  = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9+._-]*$`)
 )
 
 const (
@@ -64,7 +64,7 @@ func CheckDomain(where, v string, wildcard bool) error {
 	}
 	bad := host == "" || len(host) > 253
 	for _, l := range strings.Split(host, ".") {
-		bad = bad || !dnsLabel.MatchString(l)
+		bad = bad || !dnsLabel().MatchString(l)
 	}
 	if bad {
 		return &ValueError{where, "domain name", v, want}
@@ -75,7 +75,7 @@ func CheckDomain(where, v string, wildcard bool) error {
 // CheckPath checks an absolute path that goes into a config file or a
 // command line: clean, and only characters that need no quoting.
 func CheckPath(where, v string) error {
-	if !strings.HasPrefix(v, "/") || path.Clean(v) != v || !pathChars.MatchString(v) {
+	if !strings.HasPrefix(v, "/") || path.Clean(v) != v || !pathChars().MatchString(v) {
 		return &ValueError{where, "path", v, wantPath}
 	}
 	return nil
@@ -85,7 +85,7 @@ func CheckPath(where, v string) error {
 // (a shared dir, a document root under current).
 func CheckRelPath(where, v string) error {
 	c := path.Clean(v)
-	if v == "" || c != v || c == ".." || strings.HasPrefix(c, "../") || strings.HasPrefix(v, "/") || !pathChars.MatchString(v) {
+	if v == "" || c != v || c == ".." || strings.HasPrefix(c, "../") || strings.HasPrefix(v, "/") || !pathChars().MatchString(v) {
 		return &ValueError{where, "relative path", v, wantRelPath}
 	}
 	return nil
@@ -93,7 +93,7 @@ func CheckRelPath(where, v string) error {
 
 // CheckIdentifier checks a PHP identifier (a define() name).
 func CheckIdentifier(where, v string) error {
-	if !phpIdent.MatchString(v) {
+	if !phpIdent().MatchString(v) {
 		return &ValueError{where, "identifier", v, wantIdent}
 	}
 	return nil
@@ -102,7 +102,7 @@ func CheckIdentifier(where, v string) error {
 // CheckModule checks an Apache module or conf name (a2enmod, a2enconf):
 // php8.2, proxy_fcgi, php8.2-fpm.
 func CheckModule(where, v string) error {
-	if !moduleName.MatchString(v) || strings.Contains(v, "..") || len(v) > 64 {
+	if !moduleName().MatchString(v) || strings.Contains(v, "..") || len(v) > 64 {
 		return &ValueError{where, "module name", v, wantModule}
 	}
 	return nil
@@ -112,7 +112,7 @@ func CheckModule(where, v string) error {
 // (a php.ini key, a mount option, ServerTokens' value): nothing that
 // quotes, separates or comments.
 func CheckWord(where, v string) error {
-	if !wordRe.MatchString(v) || len(v) > 255 {
+	if !wordRe().MatchString(v) || len(v) > 255 {
 		return &ValueError{where, "word", v, wantWord}
 	}
 	return nil
@@ -121,7 +121,7 @@ func CheckWord(where, v string) error {
 // CheckPackage checks a package name given to apt-get, dnf or rpm: never
 // an option (-o…).
 func CheckPackage(where, v string) error {
-	if !packageRe.MatchString(v) || len(v) > 128 {
+	if !packageRe().MatchString(v) || len(v) > 128 {
 		return &ValueError{where, "package name", v, wantPackage}
 	}
 	return nil

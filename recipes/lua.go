@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // runtime is one run's Lua state and what the DSL needs of the run. It is
@@ -179,9 +180,9 @@ func (e *LuaError) Error() string {
 }
 
 var (
-	reRaised = regexp.MustCompile(`^(?s)([^\s:][^:]*):(\d+):\s*(.*)$`)
-	reEOF    = regexp.MustCompile(`^(?s)(.*?) at EOF:\s*(.*)$`)
-	reSyntax = regexp.MustCompile(`^(?s)(.*?) line:(\d+)\(column:(\d+)\) near '(.*?)':\s*(.*)$`)
+	reRaised = lazyre.New(`^(?s)([^\s:][^:]*):(\d+):\s*(.*)$`)
+	reEOF    = lazyre.New(`^(?s)(.*?) at EOF:\s*(.*)$`)
+	reSyntax = lazyre.New(`^(?s)(.*?) line:(\d+)\(column:(\d+)\) near '(.*?)':\s*(.*)$`)
 )
 
 // luaError turns what PCall returned into a LuaError naming file and line.
@@ -197,26 +198,26 @@ func luaError(err error) error {
 		msg = api.Error()
 	}
 	msg = strings.TrimSpace(msg)
-	if m := reEOF.FindStringSubmatch(msg); m != nil {
+	if m := reEOF().FindStringSubmatch(msg); m != nil {
 		return &LuaError{Source: Pos{File: m[1]}, Msg: "syntax error: unexpected end of file (an unclosed {, ( or block?)"}
 	}
-	if m := reSyntax.FindStringSubmatch(msg); m != nil {
+	if m := reSyntax().FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[2])
 		return &LuaError{Source: Pos{File: m[1], Line: n}, Msg: fmt.Sprintf("syntax error near '%s' (column %s): %s", m[4], m[3], strings.TrimSpace(m[5]))}
 	}
-	if m := reRaised.FindStringSubmatch(msg); m != nil {
+	if m := reRaised().FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[2])
 		return &LuaError{Source: Pos{File: m[1], Line: n}, Msg: m[3], Trace: api.StackTrace}
 	}
 	le := &LuaError{Msg: msg, Trace: api.StackTrace}
-	if m := reTraceLine.FindStringSubmatch(api.StackTrace); m != nil {
+	if m := reTraceLine().FindStringSubmatch(api.StackTrace); m != nil {
 		le.Source.File = m[1]
 		le.Source.Line, _ = strconv.Atoi(m[2])
 	}
 	return le
 }
 
-var reTraceLine = regexp.MustCompile(`(?m)^\s*([^\s\[][^:]*):(\d+):`)
+var reTraceLine = lazyre.New(`(?m)^\s*([^\s\[][^:]*):(\d+):`)
 
 // runFile loads and runs one cookbook file (a recipe or attributes file).
 func (rt *runtime) runFile(cb *Cookbook, rel string) error {

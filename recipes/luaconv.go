@@ -3,11 +3,12 @@ package recipes
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // toGo converts a Lua value to the engine's Go shapes: nil, bool, string,
@@ -141,7 +142,7 @@ func funcSource(fn *lua.LFunction, fallback Pos) Pos {
 	return fallback
 }
 
-var reMode = regexp.MustCompile(`^0?[0-7]{3,4}$`)
+var reMode = lazyre.New(`^0?[0-7]{3,4}$`)
 
 // coerceMode reads a file mode as Chef does: a string of octal digits
 // ("0644", "644", "2755"), or a number, which is the mode's value (Ruby's
@@ -151,7 +152,7 @@ var reMode = regexp.MustCompile(`^0?[0-7]{3,4}$`)
 func coerceMode(v any) (any, error) {
 	switch x := v.(type) {
 	case string:
-		if !reMode.MatchString(x) {
+		if !reMode().MatchString(x) {
 			return nil, fmt.Errorf("want a file mode of octal digits such as \"0644\", got %q", x)
 		}
 		if len(x) == 3 {

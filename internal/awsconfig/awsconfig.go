@@ -10,12 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/stackagent/stackagent/internal/awshttp"
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // ErrNoRegion means no AWS region was configured or could be derived.
@@ -98,7 +98,7 @@ func InstanceRegion(auto map[string]any) string {
 // regionInHost matches the region label of AWS host names:
 // sqs.us-east-1.amazonaws.com, eu-west-1.queue.amazonaws.com,
 // vpce-…-….sqs.ap-southeast-2.vpce.amazonaws.com, sqs.cn-north-1.amazonaws.com.cn.
-var regionInHost = regexp.MustCompile(`(?:^|\.)([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)\.`)
+var regionInHost = lazyre.New(`(?:^|\.)([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)\.`)
 
 // RegionFromURL returns the AWS region named in a URL's host (an SQS queue
 // URL, a regional or VPC endpoint), or "" when it names none.
@@ -107,7 +107,7 @@ func RegionFromURL(s string) string {
 	if err != nil || u.Host == "" {
 		return ""
 	}
-	if m := regionInHost.FindStringSubmatch(u.Hostname() + "."); m != nil {
+	if m := regionInHost().FindStringSubmatch(u.Hostname() + "."); m != nil {
 		return m[1]
 	}
 	return ""

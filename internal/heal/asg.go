@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // Healther marks an instance unhealthy in its Auto Scaling group, so the
@@ -27,7 +28,7 @@ var _ SetInstanceHealthAPI = (*autoscaling.Client)(nil)
 // agent off EC2 uses the host name).
 var ErrNotOnEC2 = errors.New("not on EC2: the instance id is not an EC2 instance id, so there is no Auto Scaling group to hand the instance back to")
 
-var ec2InstanceID = regexp.MustCompile(`^i-[0-9a-f]{8}([0-9a-f]{9})?$`)
+var ec2InstanceID = lazyre.New(`^i-[0-9a-f]{8}([0-9a-f]{9})?$`)
 
 // ASGHealther calls SetInstanceHealth (the instance profile needs
 // autoscaling:SetInstanceHealth).
@@ -42,7 +43,7 @@ func NewASGHealther(client SetInstanceHealthAPI) *ASGHealther { return &ASGHealt
 // health check grace period is respected (the API's default): an instance
 // still in it is not replaced.
 func (h *ASGHealther) SetUnhealthy(ctx context.Context, instanceID, reason string) error {
-	if !ec2InstanceID.MatchString(instanceID) {
+	if !ec2InstanceID().MatchString(instanceID) {
 		return fmt.Errorf("set instance health of %q: %w", instanceID, ErrNotOnEC2)
 	}
 	_, err := h.client.SetInstanceHealth(ctx, &autoscaling.SetInstanceHealthInput{

@@ -12,15 +12,13 @@
 // field held it.
 package names
 
-import (
-	"fmt"
-	"regexp"
-)
+import "fmt"
 
-var (
-	nameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	releaseRe = regexp.MustCompile(`^[0-9]{14}$`)
-)
+// The grammar is checked by hand, not by a regexp: a package-level
+// regexp.MustCompile runs before main in every command (the {0,63}
+// repetition alone cost ~1 ms of start-up), and these checks sit on the
+// event and converge paths. grammar_test.go holds the regexps they replace
+// and checks both agree.
 
 // Grammar is the grammar in words, for error messages and docs.
 const Grammar = "1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit"
@@ -41,7 +39,21 @@ func (e *Error) Error() string {
 }
 
 // Valid reports whether s is a name.
-func Valid(s string) bool { return nameRe.MatchString(s) }
+func Valid(s string) bool {
+	if len(s) == 0 || len(s) > 64 || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
 
 // Check returns an *Error naming field when s is not a valid name of kind.
 func Check(field, kind, s string) error {
@@ -53,7 +65,17 @@ func Check(field, kind, s string) error {
 
 // ValidRelease reports whether s is a release name (a UTC timestamp,
 // yyyymmddhhmmss).
-func ValidRelease(s string) bool { return releaseRe.MatchString(s) }
+func ValidRelease(s string) bool {
+	if len(s) != 14 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // CheckRelease returns an error naming field when s is not a release name.
 func CheckRelease(field, s string) error {

@@ -93,7 +93,7 @@ func Resource(src, file, kind string, schema Schema, defs map[string]string) (st
 // property1 reads property :name, Type, default: v, name_property: true.
 func (e *emitter) property1(c *Call) (string, string, error) {
 	name, ok := literalKey(c.Args[0])
-	if !ok || !luaIdent.MatchString(name) {
+	if !ok || !luaIdent().MatchString(name) {
 		return "", "", todo("property name")
 	}
 	e.props[name] = true
@@ -126,7 +126,7 @@ func (e *emitter) property1(c *Call) (string, string, error) {
 // their kind (COOKBOOK_NAME, as Chef names them) and Lua module.
 func resourceKind(cookbook, file string) (kind, module string, ok bool) {
 	base := strings.TrimSuffix(file, ".rb")
-	if !luaIdent.MatchString(base) || !luaIdent.MatchString(cookbook) {
+	if !luaIdent().MatchString(base) || !luaIdent().MatchString(cookbook) {
 		return "", "", false
 	}
 	return cookbook + "_" + base, "resource_" + base, true

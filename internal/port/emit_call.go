@@ -55,7 +55,7 @@ func (e *emitter) call(x *Call) (string, error) {
 	if s, ok := e.method(r, x.Name, args); ok {
 		return s, nil
 	}
-	if len(x.Args) == 0 && luaIdent.MatchString(x.Name) {
+	if len(x.Args) == 0 && luaIdent().MatchString(x.Name) {
 		if _, isNode := nodePath(x.Recv); isNode || e.mode == modeTemplate {
 			return e.nodeField(r, x.Name), nil
 		}

@@ -2,9 +2,10 @@ package port
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // todoError is an expression the emitter cannot translate; the statement
@@ -27,7 +28,7 @@ const (
 	modeResource
 )
 
-var luaIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var luaIdent = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var luaKeywords = map[string]bool{
 	"and": true, "break": true, "do": true, "else": true, "elseif": true, "end": true,
@@ -67,7 +68,7 @@ func quote(s string) string {
 
 // key is a table key: name = or ["text"] =.
 func key(s string) string {
-	if luaIdent.MatchString(s) && !luaKeywords[s] {
+	if luaIdent().MatchString(s) && !luaKeywords[s] {
 		return s
 	}
 	return "[" + quote(s) + "]"
@@ -76,7 +77,7 @@ func key(s string) string {
 // field is x.name or x["name"].
 func field(x, s string) string {
 	x = prefix(x)
-	if luaIdent.MatchString(s) && !luaKeywords[s] {
+	if luaIdent().MatchString(s) && !luaKeywords[s] {
 		return x + "." + s
 	}
 	return x + "[" + quote(s) + "]"
@@ -195,7 +196,7 @@ func table(items []string) string {
 
 // paren wraps s unless it is one simple term.
 func paren(s string) string {
-	if luaIdent.MatchString(strings.NewReplacer(".", "", "[", "", "]", "", "\"", "").Replace(s)) || isQuoted(s) {
+	if luaIdent().MatchString(strings.NewReplacer(".", "", "[", "", "]", "", "\"", "").Replace(s)) || isQuoted(s) {
 		return s
 	}
 	if _, err := strconv.ParseFloat(s, 64); err == nil {
@@ -294,7 +295,7 @@ func nodePath(n Node) ([]string, bool) {
 		if x.Recv == nil && x.Name == "node" && len(x.Args) == 0 && x.Block == nil {
 			return nil, true
 		}
-		if x.Recv != nil && len(x.Args) == 0 && x.Block == nil && luaIdent.MatchString(x.Name) {
+		if x.Recv != nil && len(x.Args) == 0 && x.Block == nil && luaIdent().MatchString(x.Name) {
 			p, ok := nodePath(x.Recv)
 			return append(p, x.Name), ok
 		}
@@ -356,7 +357,7 @@ func opsworks(path []string) (string, bool, error) {
 }
 
 // luaName reports whether s can name a Lua variable or function.
-func luaName(s string) bool { return luaIdent.MatchString(s) && !luaKeywords[s] }
+func luaName(s string) bool { return luaIdent().MatchString(s) && !luaKeywords[s] }
 
 // prefix makes x something Lua can index or call: a name, a field or a
 // call chain as it is, anything else in parentheses.

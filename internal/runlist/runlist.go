@@ -5,10 +5,10 @@ package runlist
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/internal/names"
 )
 
@@ -26,8 +26,8 @@ func (i Item) String() string {
 }
 
 var (
-	reRecipe = regexp.MustCompile(`^recipe\[([^\]]+)\]$`)
-	reRole   = regexp.MustCompile(`^role\[([^\]]+)\]$`)
+	reRecipe = lazyre.New(`^recipe\[([^\]]+)\]$`)
+	reRole   = lazyre.New(`^role\[([^\]]+)\]$`)
 )
 
 // validRecipeName tells whether s is "cookbook" or "cookbook::recipe",
@@ -45,7 +45,7 @@ func Parse(entries ...string) ([]Item, error) {
 	var out []Item
 	for _, e := range entries {
 		for _, s := range splitRunList(e) {
-			if m := reRole.FindStringSubmatch(s); m != nil {
+			if m := reRole().FindStringSubmatch(s); m != nil {
 				if err := names.Check("run list entry "+strconv.Quote(s), "role name", m[1]); err != nil {
 					return nil, err
 				}
@@ -53,7 +53,7 @@ func Parse(entries ...string) ([]Item, error) {
 				continue
 			}
 			name := s
-			if m := reRecipe.FindStringSubmatch(s); m != nil {
+			if m := reRecipe().FindStringSubmatch(s); m != nil {
 				name = m[1]
 			}
 			if !validRecipeName(name) {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/proto/sdk"
 	"github.com/stackagent/stackagent/recipes"
 )
 
-var kindName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var kindName = lazyre.New(`^[a-z][a-z0-9_]*$`)
 
 // Register adds the kinds of every plugin of host to reg, so recipes can
 // use them like built-ins: their properties are checked when the recipes
@@ -44,7 +44,7 @@ func Register(reg *recipes.Registry, host *Host) error {
 }
 
 func register(reg *recipes.Registry, in *instance, k sdk.Kind) (err error) {
-	if !kindName.MatchString(k.Name) {
+	if !kindName().MatchString(k.Name) {
 		return errors.New("a kind's name must match [a-z][a-z0-9_]*")
 	}
 	if _, dup := reg.Lookup(k.Name); dup {

@@ -9,15 +9,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/internal/names"
 	"github.com/stackagent/stackagent/recipes"
 )
 
-var aptWordRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/+~-]*$`)
+var aptWordRe = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._/+~-]*$`)
 
 const maxAptKey = 1 << 20
 
@@ -87,7 +87,7 @@ func aptSourceLine(rc *recipes.RunContext, r *recipes.Resource, keyring string) 
 		words = append(words, a)
 	}
 	for _, w := range words {
-		if !aptWordRe.MatchString(w) {
+		if !aptWordRe().MatchString(w) {
 			return nil, fmt.Errorf("distribution, component or arch %q: want one word of A-Z a-z 0-9 . _ / + ~ -", w)
 		}
 	}

@@ -79,7 +79,7 @@ func findCronEntry(lines []string, name string) (int, int, bool) {
 		return 0, 0, false
 	}
 	j := i + 1
-	for j < len(lines) && cronEnvKey.MatchString(strings.TrimSpace(strings.SplitN(lines[j], "=", 2)[0])) && strings.Contains(lines[j], "=") {
+	for j < len(lines) && cronEnvKey().MatchString(strings.TrimSpace(strings.SplitN(lines[j], "=", 2)[0])) && strings.Contains(lines[j], "=") {
 		j++
 	}
 	if j < len(lines) {

@@ -6,18 +6,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
 // cronDName is what cron reads in /etc/cron.d: run-parts names. Files of
 // other names are silently ignored by cron, so a resource that would
 // write one is an error.
-var cronDName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var cronDName = lazyre.New(`^[A-Za-z0-9_-]{1,64}$`)
 
 // cronDKind is Chef's cron_d: each job its own file /etc/cron.d/NAME (dots
 // in the name become dashes, as in Chef), a header, the environment lines
@@ -52,7 +52,7 @@ func cronDKind() *recipes.Kind {
 // cronDFile is the file of a cron_d job.
 func cronDFile(name string) (string, error) {
 	n := strings.ReplaceAll(name, ".", "-")
-	if !cronDName.MatchString(n) {
+	if !cronDName().MatchString(n) {
 		return "", fmt.Errorf("cron_name %q cannot name a file in /etc/cron.d: cron only reads names of 1-64 A-Z a-z 0-9 _ - (dots become dashes)", name)
 	}
 	return "/etc/cron.d/" + n, nil

@@ -3,9 +3,9 @@ package resources
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -14,9 +14,9 @@ import (
 // rendering of a job's lines.
 
 var (
-	cronFieldRe = regexp.MustCompile(`^[A-Za-z0-9*/,-]{1,64}$`)
-	cronEnvKey  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	cronUserRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,31}$`)
+	cronFieldRe = lazyre.New(`^[A-Za-z0-9*/,-]{1,64}$`)
+	cronEnvKey  = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	cronUserRe  = lazyre.New(`^[A-Za-z_][A-Za-z0-9_.-]{0,31}$`)
 	// cronTimes are Chef's cron time values (time = "daily").
 	cronTimes = []string{"annually", "daily", "hourly", "midnight", "monthly", "reboot", "weekly", "yearly"}
 )
@@ -46,14 +46,14 @@ func cronScheduleProps() []recipes.Prop {
 // the variables one line each.
 func checkCronEntry(r *recipes.Resource, when string) error {
 	for _, f := range []string{"minute", "hour", "day", "month", "weekday"} {
-		if v := r.Str(f); !cronFieldRe.MatchString(v) {
+		if v := r.Str(f); !cronFieldRe().MatchString(v) {
 			return fmt.Errorf("property %s: %q is not a cron field (digits, names, * / , -)", f, v)
 		}
 	}
 	if when != "" && !strings.HasPrefix(when, "@") {
 		return fmt.Errorf("schedule %q: want @reboot, @daily, …", when)
 	}
-	if u := r.Str("user"); !cronUserRe.MatchString(u) {
+	if u := r.Str("user"); !cronUserRe().MatchString(u) {
 		return fmt.Errorf("property user: %q is not a user name", u)
 	}
 	deleteOnly := len(r.Actions) == 1 && r.Actions[0] == "delete"
@@ -66,7 +66,7 @@ func checkCronEntry(r *recipes.Resource, when string) error {
 		}
 	}
 	for k, v := range r.Map("environment") {
-		if !cronEnvKey.MatchString(k) || strings.ContainsAny(fmt.Sprint(v), "\n\r") {
+		if !cronEnvKey().MatchString(k) || strings.ContainsAny(fmt.Sprint(v), "\n\r") {
 			return fmt.Errorf("property environment: %s=%q: want NAME=one line", k, fmt.Sprint(v))
 		}
 	}

@@ -38,7 +38,7 @@ func resolveGit(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource
 		}
 	}
 	sha := strings.ToLower(rev)
-	if !fullSHA.MatchString(sha) {
+	if !fullSHA().MatchString(sha) {
 		out, err := g.run(ctx, "", "ls-remote", "--", repo, rev, rev+"^{}")
 		if err != nil {
 			return nil, fmt.Errorf("resolve revision %q of %s: %w", rev, redactURLString(repo), err)

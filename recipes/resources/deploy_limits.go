@@ -3,10 +3,10 @@ package resources
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/stackagent/stackagent/internal/archive"
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -14,14 +14,14 @@ import (
 // refusal.
 const checksumHow = `set checksum = "<sha256 of the archive>" on the deploy resource (stack JSON: deploy.<app>.scm.checksum; sha256sum ARCHIVE prints it)`
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+var sha256Hex = lazyre.New(`^[0-9a-fA-F]{64}$`)
 
 // validateSource checks the source properties at compile time: a plain
 // http:// repository needs a checksum, a checksum is a sha256, limits are
 // positive.
 func validateSource(r *recipes.Resource) error {
 	sum := r.Str("checksum")
-	if sum != "" && !sha256Hex.MatchString(sum) {
+	if sum != "" && !sha256Hex().MatchString(sum) {
 		return fmt.Errorf("checksum %q: want a sha256 in hex (64 characters)", sum)
 	}
 	if typ := r.Str("source_type"); typ == "http" || typ == "s3" {

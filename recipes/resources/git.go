@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -42,7 +42,7 @@ func gitKind() *recipes.Kind {
 	}
 }
 
-var fullSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
+var fullSHA = lazyre.New(`^[0-9a-f]{40}$`)
 
 // gitRunner runs git for one resource: as its user and group, with its
 // environment and ssh key.
@@ -84,7 +84,7 @@ func (g gitRunner) output(ctx context.Context, dir string, args ...string) (stri
 // the ref to fetch it by.
 func (g gitRunner) resolve(ctx context.Context) (sha, ref string, err error) {
 	rev := g.r.Str("revision")
-	if fullSHA.MatchString(rev) {
+	if fullSHA().MatchString(rev) {
 		return rev, rev, nil
 	}
 	out, err := g.output(ctx, "", "ls-remote", "--", g.r.Str("repository"), rev, rev+"^{}")

@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -25,7 +25,7 @@ const gitProtocols = "GIT_ALLOW_PROTOCOL=file:git:http:https:ssh"
 // GIT_SSH_COMMAND, which git runs through /bin/sh: the path is one the
 // agent created (a private temp dir), so this only guards against an odd
 // TMPDIR.
-var safeKeyPath = regexp.MustCompile(`^[A-Za-z0-9/._-]+$`)
+var safeKeyPath = lazyre.New(`^[A-Za-z0-9/._-]+$`)
 
 // gitEnv is the environment of every git the agent runs for a resource:
 // no prompts, no askpass, only known transports.
@@ -104,7 +104,7 @@ func readSSHKey(rc *recipes.RunContext, k string) ([]byte, error) {
 // writeSSHKey writes key as file (0600) in dir (0700), both owned by user
 // and group when set.
 func writeSSHKey(dir, file string, key []byte, user, group string) error {
-	if !safeKeyPath.MatchString(file) {
+	if !safeKeyPath().MatchString(file) {
 		return fmt.Errorf("temp dir %s holds characters unsafe in GIT_SSH_COMMAND: set TMPDIR", dir)
 	}
 	if err := os.WriteFile(file, key, 0o600); err != nil {

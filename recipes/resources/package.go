@@ -3,10 +3,10 @@ package resources
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -157,20 +157,20 @@ func orNone(list []string) string {
 // architecture qualifier), and pkgVersion a version: neither can start
 // with "-", so no value becomes an option of apt-get, dpkg or dnf.
 var (
-	pkgName    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+_-]*(:[a-z0-9]+)?$`)
-	pkgVersion = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+~:_-]*$`)
+	pkgName    = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9.+_-]*(:[a-z0-9]+)?$`)
+	pkgVersion = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9.+~:_-]*$`)
 )
 
 // checkPackageNames refuses a name or version the package manager would
 // read as an option or that no package can have.
 func checkPackageNames(names, versions []string) error {
 	for i, n := range names {
-		if !pkgName.MatchString(n) {
+		if !pkgName().MatchString(n) {
 			return fmt.Errorf("package_name[%d]: invalid package name %q: want letters, digits and . + _ -, starting with a letter or digit", i+1, n)
 		}
 	}
 	for i, v := range versions {
-		if !pkgVersion.MatchString(v) {
+		if !pkgVersion().MatchString(v) {
 			return fmt.Errorf("version[%d]: invalid package version %q", i+1, v)
 		}
 	}

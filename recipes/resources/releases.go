@@ -9,10 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/stackagent/stackagent/internal/lazyre"
 )
 
 // A deploy_to directory, as the deploy resource lays it out (Capistrano's
@@ -37,7 +38,7 @@ const (
 	ReleaseBuildingMarker = ".stackagent-building"
 )
 
-var releaseName = regexp.MustCompile(`^[0-9]{14}$`)
+var releaseName = lazyre.New(`^[0-9]{14}$`)
 
 var (
 	// ErrNoRelease: the release asked for does not exist (or is half-built).
@@ -101,7 +102,7 @@ func (s *ReleaseSet) names() (names []string, complete map[string]bool) {
 	ents, _ := os.ReadDir(filepath.Join(s.dir, "releases"))
 	complete = map[string]bool{}
 	for _, e := range ents {
-		if !e.IsDir() || !releaseName.MatchString(e.Name()) {
+		if !e.IsDir() || !releaseName().MatchString(e.Name()) {
 			continue
 		}
 		names = append(names, e.Name())
@@ -155,7 +156,7 @@ func (s *ReleaseSet) currentName() string {
 		return ""
 	}
 	name := filepath.Base(target)
-	if !releaseName.MatchString(name) || s.halfBuilt(name) {
+	if !releaseName().MatchString(name) || s.halfBuilt(name) {
 		return ""
 	}
 	if st, err := os.Stat(s.Path(name)); err != nil || !st.IsDir() {
@@ -240,7 +241,7 @@ func (s *ReleaseSet) Rollback(to string) (from, target string, err error) {
 // current.tmp-<random> -> releases/NAME renamed over current (rename(2)
 // is atomic, so current is never absent), then deploy_to is synced.
 func (s *ReleaseSet) Switch(name string) error {
-	if !releaseName.MatchString(name) || s.halfBuilt(name) {
+	if !releaseName().MatchString(name) || s.halfBuilt(name) {
 		return fmt.Errorf("switch current to %s: %w", name, ErrNoRelease)
 	}
 	if st, err := os.Stat(s.Path(name)); err != nil || !st.IsDir() {

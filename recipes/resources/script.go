@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
 // interpreterRe is an interpreter: an absolute path or a program name
 // looked up in PATH, never a command line.
-var interpreterRe = regexp.MustCompile(`^(/[A-Za-z0-9._+/-]+|[A-Za-z0-9._+-]+)$`)
+var interpreterRe = lazyre.New(`^(/[A-Za-z0-9._+/-]+|[A-Za-z0-9._+-]+)$`)
 
 // scriptKinds are Chef's script (any interpreter), python and perl: like
 // bash, code is written to a private temporary file that the interpreter
@@ -44,7 +44,7 @@ func interpreterKind(name, interpreter, doc string) *recipes.Kind {
 			if prog == "" {
 				prog = r.Str("interpreter")
 			}
-			if !interpreterRe.MatchString(prog) || strings.Contains(prog, "..") {
+			if !interpreterRe().MatchString(prog) || strings.Contains(prog, "..") {
 				return nil, fmt.Errorf("property interpreter: %q is not a program name or absolute path", prog)
 			}
 			return planCommand(rc, r, fmt.Sprintf("execute %q script %s", prog, r.Name), func(ctx context.Context, c recipes.Command) error {

@@ -6,15 +6,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
-var sshKeyRe = regexp.MustCompile(`^[A-Za-z0-9+/]+=*$`)
+var sshKeyRe = lazyre.New(`^[A-Za-z0-9+/]+=*$`)
 
 // sshKeyTypes maps Chef's key_type values to the names known_hosts uses.
 var sshKeyTypes = map[string]string{
@@ -56,7 +56,7 @@ func knownHostSpec(r *recipes.Resource) (string, string, error) {
 	if !ok {
 		return "", "", fmt.Errorf("property key_type: %q: want rsa, ed25519 or ecdsa", r.Str("key_type"))
 	}
-	if k := r.Str("key"); k != "" && !sshKeyRe.MatchString(k) {
+	if k := r.Str("key"); k != "" && !sshKeyRe().MatchString(k) {
 		return "", "", fmt.Errorf("property key: want the base64 key alone")
 	}
 	if _, err := recipes.CheckPort("property port", r.Int("port")); err != nil {
@@ -120,7 +120,7 @@ func keyscan(ctx context.Context, rc *recipes.RunContext, r *recipes.Resource, t
 		return "", err
 	}
 	for _, l := range strings.Split(string(res.Stdout), "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[1] == typ && sshKeyRe.MatchString(f[2]) {
+		if f := strings.Fields(l); len(f) == 3 && f[1] == typ && sshKeyRe().MatchString(f[2]) {
 			return f[2], nil
 		}
 	}

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/stackagent/stackagent/internal/atomicfile"
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
-var sysctlKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$`)
+var sysctlKeyRe = lazyre.New(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$`)
 
 // sysctlKind is Chef's sysctl: the value persisted in
 // CONF_DIR/99-stackagent-KEY.conf (read at boot by systemd-sysctl or
@@ -44,7 +44,7 @@ func sysctlKind() *recipes.Kind {
 // prints it (words separated by one space) and the conf file's content.
 func sysctlSpec(r *recipes.Resource) (string, []byte, error) {
 	key := r.Str("key")
-	if !sysctlKeyRe.MatchString(key) {
+	if !sysctlKeyRe().MatchString(key) {
 		return "", nil, fmt.Errorf("property key: %q is not a sysctl key (words of A-Z a-z 0-9 _ - joined by dots)", key)
 	}
 	if err := recipes.CheckPath("property conf_dir", r.Str("conf_dir")); err != nil {

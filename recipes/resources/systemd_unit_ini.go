@@ -2,21 +2,21 @@ package resources
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"github.com/stackagent/stackagent/recipes"
 )
 
 var (
-	unitNameRe    = regexp.MustCompile(`^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.(service|socket|timer|target|mount|automount|path|slice|swap)$`)
-	unitSectionRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
-	unitKeyRe     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
+	unitNameRe    = lazyre.New(`^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.(service|socket|timer|target|mount|automount|path|slice|swap)$`)
+	unitSectionRe = lazyre.New(`^[A-Za-z][A-Za-z0-9-]*$`)
+	unitKeyRe     = lazyre.New(`^[A-Za-z][A-Za-z0-9]*$`)
 )
 
 func checkUnitName(name string) error {
-	if !unitNameRe.MatchString(name) || strings.Contains(name, "..") || len(name) > 255 {
+	if !unitNameRe().MatchString(name) || strings.Contains(name, "..") || len(name) > 255 {
 		return fmt.Errorf("unit_name %q: want NAME.service (or .socket, .timer, .target, .mount, .automount, .path, .slice, .swap) of A-Z a-z 0-9 : _ . \\ - @", name)
 	}
 	return nil
@@ -42,7 +42,7 @@ func unitContent(v any) ([]byte, error) {
 func unitINI(m map[string]any) ([]byte, error) {
 	sections := make([]string, 0, len(m))
 	for s := range m {
-		if !unitSectionRe.MatchString(s) {
+		if !unitSectionRe().MatchString(s) {
 			return nil, fmt.Errorf("property content: section %q: want a name of A-Z a-z 0-9 -", s)
 		}
 		sections = append(sections, s)
@@ -70,7 +70,7 @@ func unitINI(m map[string]any) ([]byte, error) {
 		}
 		fmt.Fprintf(&b, "[%s]\n", s)
 		for _, k := range sortedKeys(keys) {
-			if !unitKeyRe.MatchString(k) {
+			if !unitKeyRe().MatchString(k) {
 				return nil, fmt.Errorf("property content: %s.%s: want a key of A-Z a-z 0-9", s, k)
 			}
 			vals, ok := keys[k].([]any)
