@@ -36,14 +36,27 @@ type converger struct {
 	delayed     []*Notification
 	delayedBy   []*Resource
 	delayedSeen map[string]bool
+
+	depth   int  // 0 for the run's collection, 1 inside a custom resource…
+	updated bool // whether a resource of the collection updated
 }
 
-// run converges every resource in order, then the delayed notifications.
-// Delayed notifications queued before a failure still run, as in Chef.
+// run converges the run's collection, then the deferred work.
 func (c *converger) run(ctx context.Context) error {
+	failure := c.runCollection(ctx, c.rt.collection)
+	if err := c.rc.runDeferred(ctx); err != nil && failure == nil {
+		failure = err
+	}
+	return failure
+}
+
+// runCollection converges every resource in order, then the delayed
+// notifications. Delayed notifications queued before a failure still run,
+// as in Chef.
+func (c *converger) runCollection(ctx context.Context, coll []*Resource) error {
 	var failure error
 outer:
-	for _, r := range c.rt.collection {
+	for _, r := range coll {
 		for _, a := range r.Actions {
 			if err := c.stopped(ctx); err != nil {
 				failure = err
@@ -67,9 +80,6 @@ outer:
 			failure = err
 		}
 	}
-	if err := c.rc.runDeferred(ctx); err != nil && failure == nil {
-		failure = err
-	}
 	return failure
 }
 
@@ -92,7 +102,7 @@ func (c *converger) runAction(ctx context.Context, r *Resource, action string, b
 	start := time.Now()
 	rd := c.redactor(r)
 	rr := ResourceReport{ID: rd.apply(r.ID()), Kind: r.Kind.Name, Name: rd.apply(r.Name), Action: action, Recipe: r.Recipe,
-		Source: r.Decl.String(), Sensitive: r.Sensitive, resource: r}
+		Source: r.Decl.String(), Sensitive: r.Sensitive, Depth: c.depth, resource: r}
 	if r.Cookbook != nil {
 		rr.Cookbook = r.Cookbook.Name
 	}
@@ -122,6 +132,7 @@ func (c *converger) runAction(ctx context.Context, r *Resource, action string, b
 	if err != nil || !updated {
 		return updated, err
 	}
+	c.updated = true
 	return true, c.notify(ctx, r, "immediately")
 }
 
@@ -148,6 +159,9 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 	if skip != "" {
 		rr.Status, rr.SkippedBy = StatusSkipped, skip
 		return false, nil
+	}
+	if r.Kind.custom != nil {
+		return c.convergeCustom(ctx, res, action, rr)
 	}
 	steps, err := c.attempt(ctx, r, res, action, rr)
 	// A resource holding a secret is sensitive as to its content: no diff

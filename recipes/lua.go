@@ -32,6 +32,9 @@ type runtime struct {
 	compiling  bool
 	ctx        context.Context
 
+	customs customKinds     // kinds declared in cookbooks' resources/
+	frames  []*customFrame // custom resource actions running, innermost last
+
 	secrets     map[string]string // reference → value, resolved this run
 	secretReads int               // how many times a recipe read a secret
 	credentials []string          // plaintext credential attributes (credentialValues)
