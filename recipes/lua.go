@@ -32,7 +32,7 @@ type runtime struct {
 	compiling  bool
 	ctx        context.Context
 
-	customs customKinds     // kinds declared in cookbooks' resources/
+	customs customKinds    // kinds declared in cookbooks' resources/
 	frames  []*customFrame // custom resource actions running, innermost last
 
 	secrets     map[string]string // reference → value, resolved this run
