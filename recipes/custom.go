@@ -78,6 +78,7 @@ func (rt *runtime) loadCustomKinds(books []*Cookbook) error {
 			files = append(files, ck.byName[l].custom.file)
 		}
 		sort.Strings(files)
+		sort.Strings(longs)
 		msg := fmt.Sprintf("resource kind %q is ambiguous: declared by %s; use the long name (%s)",
 			short, strings.Join(files, " and "), strings.Join(longs, " or "))
 		g.RawSetString(short, rt.L.NewFunction(func(L *lua.LState) int { L.RaiseError("%s", msg); return 0 }))
