@@ -39,6 +39,9 @@ type converger struct {
 
 	depth   int  // 0 for the run's collection, 1 inside a custom resource…
 	updated bool // whether a resource of the collection updated
+	// hidden are the sensitive values of the custom resources this
+	// collection runs inside: inner resources never show them either.
+	hidden redactor
 }
 
 // run converges the run's collection, then the deferred work.
@@ -363,5 +366,5 @@ func (c *converger) notify(ctx context.Context, r *Resource, timing string) erro
 
 // redactor hides r's sensitive values and the run's secrets.
 func (c *converger) redactor(r *Resource) redactor {
-	return append(newRedactor(r), c.rt.secretRedactor()...).with()
+	return append(append(newRedactor(r), c.hidden...), c.rt.secretRedactor()...).with()
 }

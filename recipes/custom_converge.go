@@ -47,7 +47,8 @@ func (c *converger) convergeCustom(ctx context.Context, r *Resource, action stri
 	if errs := c.rt.finalizeCollection(c.rc, inner, c.rt.collection); len(errs) > 0 {
 		return false, errs
 	}
-	ic := &converger{rt: c.rt, rc: c.rc, opts: c.opts, rep: c.rep, delayedSeen: map[string]bool{}, depth: c.depth + 1}
+	ic := &converger{rt: c.rt, rc: c.rc, opts: c.opts, rep: c.rep, delayedSeen: map[string]bool{}, depth: c.depth + 1,
+		hidden: append(append(redactor(nil), c.hidden...), newRedactor(r)...)}
 	if err := ic.runCollection(ctx, inner); err != nil {
 		return false, err
 	}

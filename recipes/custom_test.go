@@ -64,7 +64,8 @@ func TestCustomResourceWhyRunShowsInnerPlan(t *testing.T) {
 	t.Parallel()
 	set := books(t, map[string]string{
 		"web/resources/site.lua":  siteResource,
-		"web/recipes/default.lua": `site "blog" { value = "v1", password = "hunter2" }`,
+		"web/recipes/default.lua": `site "blog" { value = "v1", password = "hunter2" }
+site "leak" { value = "pw-hunter2", password = "hunter2" }`,
 	})
 	p := newProbe()
 	r := runWith(t, p, set, nil, true, "web")
@@ -77,7 +78,7 @@ func TestCustomResourceWhyRunShowsInnerPlan(t *testing.T) {
 	if !strings.Contains(r.out, "  * web_site[blog] action create\n    * probe[blog] action set\n      - Would set blog") {
 		t.Errorf("why-run output lacks the inner plan:\n%s", r.out)
 	}
-	if strings.Contains(r.out, "hunter2") {
+	if strings.Contains(r.out, "hunter2") || !strings.Contains(r.out, "pw-*sensitive value suppressed*") {
 		t.Errorf("sensitive property shown:\n%s", r.out)
 	}
 	if r.rep.Resources[0].Depth != 1 || r.rep.Resources[0].ID != "probe[blog]" {
