@@ -63,7 +63,7 @@ probe "watch" { action = "nothing", subscribes = {"touch", "site[shop]"} }
 func TestCustomResourceWhyRunShowsInnerPlan(t *testing.T) {
 	t.Parallel()
 	set := books(t, map[string]string{
-		"web/resources/site.lua":  siteResource,
+		"web/resources/site.lua": siteResource,
 		"web/recipes/default.lua": `site "blog" { value = "v1", password = "hunter2" }
 site "leak" { value = "pw-hunter2", password = "hunter2" }`,
 	})
