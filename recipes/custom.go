@@ -20,6 +20,7 @@ type customDef struct {
 	load      *LuaFunc // load_current_value, or nil
 	tables    map[string]bool
 	callbacks map[string][]callback
+	sealed    bool // the file has run: the declaration DSL is closed
 }
 
 type callback struct {
@@ -51,11 +52,14 @@ func (rt *runtime) loadCustomKinds(books []*Cookbook) error {
 			if err != nil {
 				return err
 			}
-			if _, builtin := rt.reg.Lookup(k.Name); builtin {
-				return fmt.Errorf("%s: kind %s is a built-in resource kind: rename the file", k.custom.file, k.Name)
+			if rt.globalTaken(k.Name) {
+				return fmt.Errorf("%s: kind %s would hide the built-in kind or function of that name: rename the file", k.custom.file, k.Name)
+			}
+			if o, dup := ck.byName[k.Name]; dup {
+				return fmt.Errorf("%s: kind %s is declared by %s too", k.custom.file, k.Name, o.custom.file)
 			}
 			ck.byName[k.Name] = k
-			if _, builtin := rt.reg.Lookup(f); !builtin {
+			if !rt.globalTaken(f) {
 				shortFiles[f] = append(shortFiles[f], k.Name)
 			}
 		}
@@ -85,6 +89,23 @@ func (rt *runtime) loadCustomKinds(books []*Cookbook) error {
 	}
 	rt.customs = ck
 	return nil
+}
+
+// reservedGlobals are names the engine sets while compiling.
+var reservedGlobals = map[string]bool{"cookbook_name": true, "recipe_name": true}
+
+// globalTaken says whether a custom kind of that name would hide a
+// built-in kind, a helper, a Lua library or an attribute level.
+func (rt *runtime) globalTaken(name string) bool {
+	if reservedGlobals[name] {
+		return true
+	}
+	for _, lvl := range recipeLevels {
+		if lvl.String() == name {
+			return true
+		}
+	}
+	return rt.L.G.Global.RawGetString(name) != lua.LNil
 }
 
 // canonicalRef rewrites "short[name]" to "cookbook_short[name]".
@@ -119,7 +140,9 @@ func (rt *runtime) loadCustomKind(cb *Cookbook, name string) (*Kind, error) {
 	fn.Env = rt.declEnv(k)
 	defer rt.withDeadline(rt.ctx)()
 	rt.L.Push(fn)
-	if err := rt.L.PCall(0, 0, nil); err != nil {
+	err = rt.L.PCall(0, 0, nil)
+	k.custom.sealed = true
+	if err != nil {
 		return nil, luaError(err)
 	}
 	if len(k.Actions) == 0 {
@@ -142,8 +165,16 @@ func noCustomPlan(context.Context, *RunContext, *Resource, string) ([]Step, erro
 // default_action, action and load_current_value, then the globals.
 func (rt *runtime) declEnv(k *Kind) *lua.LTable {
 	L := rt.L
-	env := L.CreateTable(0, 4)
-	env.RawSetString("property", L.NewFunction(func(L *lua.LState) int {
+	env := L.CreateTable(0, 6)
+	decl := func(name string, fn lua.LGFunction) {
+		env.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			if k.custom.sealed {
+				L.RaiseError("%s: only at the top of %s, not inside an action", name, k.custom.file)
+			}
+			return fn(L)
+		}))
+	}
+	decl("property", func(L *lua.LState) int {
 		p := rt.declareProp(L, k, L.CheckString(1))
 		if t, ok := L.Get(2).(*lua.LTable); ok {
 			rt.propOptions(L, k, p, t)
@@ -154,17 +185,17 @@ func (rt *runtime) declEnv(k *Kind) *lua.LTable {
 			return 0
 		}))
 		return 1
-	}))
-	env.RawSetString("default_action", L.NewFunction(func(L *lua.LState) int {
+	})
+	decl("default_action", func(L *lua.LState) int {
 		k.DefaultAction = L.CheckString(1)
 		return 0
-	}))
-	env.RawSetString("load_current_value", L.NewFunction(func(L *lua.LState) int {
+	})
+	decl("load_current_value", func(L *lua.LState) int {
 		fn := L.CheckFunction(1)
 		k.custom.load = &LuaFunc{fn: fn, src: funcSource(fn, rt.where(1))}
 		return 0
-	}))
-	env.RawSetString("action", L.NewFunction(func(L *lua.LState) int {
+	})
+	decl("action", func(L *lua.LState) int {
 		name := L.CheckString(1)
 		if name == "nothing" || !reResourceName.MatchString(name) {
 			L.RaiseError("action %q: want a lower-case name other than nothing", name)
@@ -183,7 +214,7 @@ func (rt *runtime) declEnv(k *Kind) *lua.LTable {
 		}
 		L.Push(L.NewFunction(func(L *lua.LState) int { return add(L, 1) }))
 		return 1
-	}))
+	})
 	env.RawSetString("converge_if_changed", L.NewFunction(rt.convergeIfChanged))
 	env.RawSetString("current_value_does_not_exist", L.NewFunction(rt.currentValueDoesNotExist))
 	mt := L.CreateTable(0, 1)

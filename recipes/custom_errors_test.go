@@ -34,6 +34,8 @@ func TestCustomResourceDeclarationErrors(t *testing.T) {
 			[]string{"/cb/web/recipes/default.lua:1: web_site[a]: property opts: want table"}},
 		{"required", `property "port" { type = "number", required = true }` + "\naction \"create\" (function() end)", `site "a"`,
 			[]string{"/cb/web/recipes/default.lua:1: web_site[a]: required property port is not set"}},
+		{"declaration inside an action", "action \"create\" (function()\n  property \"late\" {}\nend)", `site "a"`,
+			[]string{"/cb/web/resources/site.lua:2:", "property: only at the top of /cb/web/resources/site.lua, not inside an action"}},
 		{"syntax", `action "create" (function() end`, `site "a"`, []string{"/cb/web/resources/site.lua:1:", "syntax error"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,7 +50,7 @@ func TestCustomResourceDeclarationErrors(t *testing.T) {
 					t.Errorf("error lacks %q:\n%v", w, r.err)
 				}
 			}
-			if len(r.rep.Resources) != 0 {
+			if len(r.rep.Resources) != 0 && tc.name != "declaration inside an action" {
 				t.Errorf("resources converged despite the compile error")
 			}
 		})
@@ -81,6 +83,33 @@ func TestCustomResourceNameCollision(t *testing.T) {
 		if !strings.Contains(r.err.Error(), w) {
 			t.Errorf("error lacks %q:\n%v", w, r.err)
 		}
+	}
+}
+
+func TestCustomResourceCannotHideBuiltins(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"web/resources/node.lua":       `action "create" (function() end)`,
+		"web/resources/probe.lua":      `action "create" (function() end)`,
+		"web/resources/lazy.lua":       `action "create" (function() end)`,
+		"web/resources/default.lua":    `action "create" (function() end)`,
+		"file/resources/exists.lua":    `action "create" (function() end)`,
+		"app/metadata.json":            `{"name": "app", "depends": ["web"]}`,
+		"app/recipes/default.lua":      "probe(node.platform or \"x\")\nweb_node \"n\"\nweb_lazy \"l\"",
+		"withfile/metadata.json":       `{"name": "withfile", "depends": ["file"]}`,
+		"withfile/recipes/default.lua": `file_exists("/")`,
+	}
+	p := newProbe()
+	r := runWith(t, p, books(t, files), nil, false, "app")
+	if r.err != nil {
+		t.Fatalf("short names that would hide node, probe and lazy: %v\n%s", r.err, r.out)
+	}
+	if got := strings.Join(p.applied, ","); got != "set x=on" {
+		t.Errorf("applied %s", got)
+	}
+	r = runWith(t, p, books(t, files), nil, false, "withfile")
+	if r.err == nil || !strings.Contains(r.err.Error(), "/cb/file/resources/exists.lua: kind file_exists would hide the built-in kind or function") {
+		t.Errorf("file_exists hidden: %v", r.err)
 	}
 }
 
