@@ -164,7 +164,14 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 		return false, nil
 	}
 	if r.Kind.custom != nil {
-		return c.convergeCustom(ctx, res, action, rr)
+		var updated bool
+		err := c.retry(ctx, r, res, action, rr, func() error {
+			rr.Changes = nil
+			var err error
+			updated, err = c.convergeCustom(ctx, res, action, rr)
+			return err
+		})
+		return updated, err
 	}
 	steps, err := c.attempt(ctx, r, res, action, rr)
 	// A resource holding a secret is sensitive as to its content: no diff
@@ -194,11 +201,22 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 // attempt plans and applies res, retrying a failure r.Retries times
 // after r.RetryDelay (default 2 s); rr counts the attempts.
 func (c *converger) attempt(ctx context.Context, r, res *Resource, action string, rr *ResourceReport) ([]Step, error) {
+	var steps []Step
+	err := c.retry(ctx, r, res, action, rr, func() error {
+		var err error
+		steps, err = c.planAndApply(ctx, res, action)
+		return err
+	})
+	return steps, err
+}
+
+// retry runs try until it succeeds or r's retries are spent.
+func (c *converger) retry(ctx context.Context, r, res *Resource, action string, rr *ResourceReport, try func() error) error {
 	for attempt := 0; ; attempt++ {
 		rr.Attempts = attempt + 1
-		steps, err := c.planAndApply(ctx, res, action)
+		err := try()
 		if err == nil || attempt >= r.Retries || ctx.Err() != nil {
-			return steps, err
+			return err
 		}
 		c.opts.Log.Warn("retrying resource", "resource", c.redactor(res).apply(r.ID()), "action", action, "attempt", attempt+1, "error", c.redactor(res).apply(err.Error()))
 		delay := time.Duration(r.RetryDelay * float64(time.Second))

@@ -197,3 +197,21 @@ site "guarded" { not_if = "true" }
 		}
 	}
 }
+
+func TestCustomResourceRetries(t *testing.T) {
+	t.Parallel()
+	set := books(t, map[string]string{
+		"web/resources/site.lua":  `action "create" (function(r) probe(r.name) { action = "fail" } end)`,
+		"web/recipes/default.lua": `site "flaky" { retries = 2, retry_delay = 0.01 }`,
+	})
+	p := newProbe()
+	p.failN["flaky"] = 2
+	r := runWith(t, p, set, nil, false, "web")
+	if r.err != nil {
+		t.Fatalf("run: %v\n%s", r.err, r.out)
+	}
+	last := r.rep.Resources[len(r.rep.Resources)-1]
+	if last.ID != "web_site[flaky]" || last.Attempts != 3 || p.failN["flaky"] != 0 {
+		t.Errorf("outer report %+v, failures left %d", last, p.failN["flaky"])
+	}
+}
