@@ -215,3 +215,23 @@ func TestCustomResourceRetries(t *testing.T) {
 		t.Errorf("outer report %+v, failures left %d", last, p.failN["flaky"])
 	}
 }
+
+func TestValidateCookbookWithOnlyCustomResources(t *testing.T) {
+	t.Parallel()
+	set := books(t, map[string]string{
+		"lib/metadata.json":       `{"name": "lib"}`,
+		"lib/resources/good.lua":  `action "create" (function() end)`,
+		"lib/resources/typo.lua":  "action \"create\" (function() end)\nproperty \"x\" { tpye = \"string\" }",
+		"none/resources/fine.lua": `action "create" (function() end)`,
+	})
+	reg := NewRegistry()
+	reg.Register(newProbe().kind())
+	opts := Options{Registry: reg, Cookbooks: set, Node: NewNode("n")}
+	_, errs := Validate(t.Context(), opts, []string{"lib"})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `/cb/lib/resources/typo.lua:2: property "x": unknown option "tpye"`) {
+		t.Errorf("validate lib: %v", errs)
+	}
+	if _, errs := Validate(t.Context(), opts, []string{"none"}); len(errs) != 0 {
+		t.Errorf("validate none: %v", errs)
+	}
+}
