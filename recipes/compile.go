@@ -56,6 +56,9 @@ func (rt *runtime) compile(rc *RunContext, runList []string) error {
 	if err := rt.loadAttributes(books); err != nil {
 		return CompileErrors{err}
 	}
+	if err := rt.loadCustomKinds(books); err != nil {
+		return CompileErrors{err}
+	}
 	for _, r := range runList {
 		if err := rt.includeRecipe(r, Pos{}); err != nil {
 			return CompileErrors{err}
@@ -138,12 +141,18 @@ func (rt *runtime) includeRecipe(name string, from Pos) error {
 // finalize checks required properties and resolves notifications and
 // subscriptions to resources of the collection.
 func (rt *runtime) finalize(rc *RunContext) CompileErrors {
+	return rt.finalizeCollection(rc, rt.collection, nil)
+}
+
+// finalizeCollection finalizes coll; notifications may also name resources
+// of outer (a custom resource's inner collection notifying the run's).
+func (rt *runtime) finalizeCollection(rc *RunContext, coll, outer []*Resource) CompileErrors {
 	var errs CompileErrors
 	byID := map[string]*Resource{}
-	for _, r := range rt.collection {
+	for _, r := range append(outer[:len(outer):len(outer)], coll...) {
 		byID[r.ID()] = r // the last declared wins, as in Chef
 	}
-	for _, r := range rt.collection {
+	for _, r := range coll {
 		missing := false
 		for _, p := range r.Kind.Props {
 			if p.Required && r.props[p.Name] == nil {
@@ -158,16 +167,16 @@ func (rt *runtime) finalize(rc *RunContext) CompileErrors {
 		}
 	}
 	resolve := func(r *Resource, n rawNotification, what string) *Resource {
-		t, ok := byID[strings.ReplaceAll(n.target, " ", "")]
+		t, ok := byID[rt.canonicalRef(strings.ReplaceAll(n.target, " ", ""))]
 		if !ok {
-			if t, ok = byID[n.target]; !ok {
+			if t, ok = byID[rt.canonicalRef(n.target)]; !ok {
 				errs = append(errs, fmt.Errorf("%s: %s %s: resource %s is not in the resource collection", n.decl, r.ID(), what, n.target))
 				return nil
 			}
 		}
 		return t
 	}
-	for _, r := range rt.collection {
+	for _, r := range coll {
 		for _, n := range r.rawNotify {
 			t := resolve(r, n, "notifies")
 			if t == nil {

@@ -36,14 +36,30 @@ type converger struct {
 	delayed     []*Notification
 	delayedBy   []*Resource
 	delayedSeen map[string]bool
+
+	depth   int  // 0 for the run's collection, 1 inside a custom resource…
+	updated bool // whether a resource of the collection updated
+	// hidden are the sensitive values of the custom resources this
+	// collection runs inside: inner resources never show them either.
+	hidden redactor
 }
 
-// run converges every resource in order, then the delayed notifications.
-// Delayed notifications queued before a failure still run, as in Chef.
+// run converges the run's collection, then the deferred work.
 func (c *converger) run(ctx context.Context) error {
+	failure := c.runCollection(ctx, c.rt.collection)
+	if err := c.rc.runDeferred(ctx); err != nil && failure == nil {
+		failure = err
+	}
+	return failure
+}
+
+// runCollection converges every resource in order, then the delayed
+// notifications. Delayed notifications queued before a failure still run,
+// as in Chef.
+func (c *converger) runCollection(ctx context.Context, coll []*Resource) error {
 	var failure error
 outer:
-	for _, r := range c.rt.collection {
+	for _, r := range coll {
 		for _, a := range r.Actions {
 			if err := c.stopped(ctx); err != nil {
 				failure = err
@@ -67,9 +83,6 @@ outer:
 			failure = err
 		}
 	}
-	if err := c.rc.runDeferred(ctx); err != nil && failure == nil {
-		failure = err
-	}
 	return failure
 }
 
@@ -92,7 +105,7 @@ func (c *converger) runAction(ctx context.Context, r *Resource, action string, b
 	start := time.Now()
 	rd := c.redactor(r)
 	rr := ResourceReport{ID: rd.apply(r.ID()), Kind: r.Kind.Name, Name: rd.apply(r.Name), Action: action, Recipe: r.Recipe,
-		Source: r.Decl.String(), Sensitive: r.Sensitive, resource: r}
+		Source: r.Decl.String(), Sensitive: r.Sensitive, Depth: c.depth, resource: r}
 	if r.Cookbook != nil {
 		rr.Cookbook = r.Cookbook.Name
 	}
@@ -122,6 +135,7 @@ func (c *converger) runAction(ctx context.Context, r *Resource, action string, b
 	if err != nil || !updated {
 		return updated, err
 	}
+	c.updated = true
 	return true, c.notify(ctx, r, "immediately")
 }
 
@@ -148,6 +162,16 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 	if skip != "" {
 		rr.Status, rr.SkippedBy = StatusSkipped, skip
 		return false, nil
+	}
+	if r.Kind.custom != nil {
+		var updated bool
+		err := c.retry(ctx, r, res, action, rr, func() error {
+			rr.Changes = nil
+			var err error
+			updated, err = c.convergeCustom(ctx, res, action, rr)
+			return err
+		})
+		return updated, err
 	}
 	steps, err := c.attempt(ctx, r, res, action, rr)
 	// A resource holding a secret is sensitive as to its content: no diff
@@ -177,11 +201,22 @@ func (c *converger) converge(ctx context.Context, r *Resource, action string, rr
 // attempt plans and applies res, retrying a failure r.Retries times
 // after r.RetryDelay (default 2 s); rr counts the attempts.
 func (c *converger) attempt(ctx context.Context, r, res *Resource, action string, rr *ResourceReport) ([]Step, error) {
+	var steps []Step
+	err := c.retry(ctx, r, res, action, rr, func() error {
+		var err error
+		steps, err = c.planAndApply(ctx, res, action)
+		return err
+	})
+	return steps, err
+}
+
+// retry runs try until it succeeds or r's retries are spent.
+func (c *converger) retry(ctx context.Context, r, res *Resource, action string, rr *ResourceReport, try func() error) error {
 	for attempt := 0; ; attempt++ {
 		rr.Attempts = attempt + 1
-		steps, err := c.planAndApply(ctx, res, action)
+		err := try()
 		if err == nil || attempt >= r.Retries || ctx.Err() != nil {
-			return steps, err
+			return err
 		}
 		c.opts.Log.Warn("retrying resource", "resource", c.redactor(res).apply(r.ID()), "action", action, "attempt", attempt+1, "error", c.redactor(res).apply(err.Error()))
 		delay := time.Duration(r.RetryDelay * float64(time.Second))
@@ -349,5 +384,5 @@ func (c *converger) notify(ctx context.Context, r *Resource, timing string) erro
 
 // redactor hides r's sensitive values and the run's secrets.
 func (c *converger) redactor(r *Resource) redactor {
-	return append(newRedactor(r), c.rt.secretRedactor()...).with()
+	return append(append(newRedactor(r), c.hidden...), c.rt.secretRedactor()...).with()
 }

@@ -128,6 +128,8 @@ type Kind struct {
 	GuardBase func(r *Resource) Command
 	// Doc is a one-line description shown by validate and the docs.
 	Doc string
+	// custom is set for a kind declared in Lua (COOKBOOK/resources/NAME.lua).
+	custom *customDef
 }
 
 // prop returns the declaration of the named property.

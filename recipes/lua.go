@@ -33,6 +33,10 @@ type runtime struct {
 	compiling  bool
 	ctx        context.Context
 
+	customs  customKinds    // kinds declared in cookbooks' resources/
+	runState *lua.LTable    // node.run_state
+	frames   []*customFrame // custom resource actions running, innermost last
+
 	secrets     map[string]string // reference → value, resolved this run
 	secretReads int               // how many times a recipe read a secret
 	credentials []string          // plaintext credential attributes (credentialValues)
@@ -356,6 +360,7 @@ func (rt *runtime) registerHelpers(L *lua.LState) {
 	})
 	g.RawSetString("node", rt.pushView(L, &attrView{node: rt.node, merged: true}))
 	g.RawSetString("validate", rt.validateTable(L))
+	rt.registerCollectionHelpers(L)
 	rt.addLibrarySearcher(L)
 }
 

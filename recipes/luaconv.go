@@ -130,6 +130,8 @@ func toLua(L *lua.LState, v any) lua.LValue {
 		return t
 	case *LuaFunc:
 		return x.fn
+	case lua.LValue:
+		return x
 	}
 	return lua.LString(fmt.Sprint(v))
 }

@@ -85,6 +85,10 @@ func (rt *runtime) viewIndex(L *lua.LState) int {
 		return 1
 	}
 	if v.merged && len(v.path) == 0 {
+		if x, ok := rt.nodeMethod(L, k); ok {
+			L.Push(x)
+			return 1
+		}
 		for _, lvl := range recipeLevels {
 			if k == lvl.String() {
 				L.Push(rt.pushView(L, &attrView{node: v.node, level: lvl}))

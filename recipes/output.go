@@ -34,6 +34,9 @@ type DocFormatter struct {
 	mu         sync.Mutex
 	lastRecipe string
 	whyRun     bool
+	// open: the last resource line printed awaits its outcome (a custom
+	// resource's inner resources print under it before it finishes).
+	open bool
 }
 
 var _ Events = (*DocFormatter)(nil)
@@ -63,16 +66,27 @@ func (d *DocFormatter) Converging(n int) { d.printf("Converging %d resources\n",
 // ResourceStarted prints the recipe header when it changes and the
 // resource line.
 func (d *DocFormatter) ResourceStarted(rr *ResourceReport) {
-	if rr.Recipe != d.lastRecipe && rr.NotifiedBy == "" {
+	if d.open {
+		d.printf("\n")
+	}
+	if rr.Recipe != d.lastRecipe && rr.NotifiedBy == "" && rr.Depth == 0 {
 		d.lastRecipe = rr.Recipe
 		d.printf("Recipe: %s\n", rr.Recipe)
 	}
-	d.printf("  * %s action %s", rr.ID, rr.Action)
+	d.printf("%s  * %s action %s", indent(rr.Depth), rr.ID, rr.Action)
+	d.open = true
 }
+
+func indent(depth int) string { return strings.Repeat("  ", depth) }
 
 // ResourceFinished completes the resource line with its outcome.
 func (d *DocFormatter) ResourceFinished(rr *ResourceReport) {
 	var b strings.Builder
+	nested := !d.open // inner resources were printed under it
+	d.open = false
+	if nested && (rr.Status == StatusUpToDate || rr.Status == StatusSkipped) {
+		return
+	}
 	switch rr.Status {
 	case StatusUpToDate:
 		b.WriteString(" (up to date)\n")
@@ -83,20 +97,23 @@ func (d *DocFormatter) ResourceFinished(rr *ResourceReport) {
 			fmt.Fprintf(&b, " (skipped due to %s)\n", rr.SkippedBy)
 		}
 	case StatusUpdated, StatusUnknown:
-		b.WriteString("\n")
+		if !nested {
+			b.WriteString("\n")
+		}
+		in := indent(rr.Depth)
 		for _, c := range rr.Changes {
 			if d.whyRun && rr.Status == StatusUpdated {
 				c = "Would " + c
 			}
-			fmt.Fprintf(&b, "    - %s\n", c)
+			fmt.Fprintf(&b, "%s    - %s\n", in, c)
 		}
 		for _, df := range rr.Diffs {
 			for _, line := range strings.Split(strings.TrimRight(df, "\n"), "\n") {
-				fmt.Fprintf(&b, "    %s\n", line)
+				fmt.Fprintf(&b, "%s    %s\n", in, line)
 			}
 		}
 		if rr.Sensitive && rr.Status == StatusUpdated {
-			b.WriteString("    - suppressed sensitive resource output\n")
+			b.WriteString(in + "    - suppressed sensitive resource output\n")
 		}
 	case StatusFailed:
 		b.WriteString("\n")

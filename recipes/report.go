@@ -50,6 +50,9 @@ type ResourceReport struct {
 	Source         string   `json:"source,omitempty"`
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
 	Attempts       int      `json:"attempts,omitempty"`
+	// Depth is 1 for a resource of a custom resource's action, 2 for one
+	// nested deeper…; 0 for the run's own resources.
+	Depth int `json:"depth,omitempty"`
 
 	resource    *Resource
 	declaration string // the resource's properties, redacted (failures)
@@ -93,7 +96,7 @@ func (rep *Report) finish(now time.Time, err error, reboot *rebootRequest) {
 	rep.ElapsedSeconds = rep.EndTime.Sub(rep.StartTime).Seconds()
 	seen := map[*Resource]bool{}
 	for _, r := range rep.Resources {
-		if r.Status == StatusUpdated && !seen[r.resource] {
+		if r.Status == StatusUpdated && r.Depth == 0 && !seen[r.resource] {
 			seen[r.resource] = true
 			rep.UpdatedResources++
 		}

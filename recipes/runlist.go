@@ -36,9 +36,11 @@ type Role struct {
 var ErrRoleLoop = errors.New("role loop")
 
 // ExpandRunList expands roles (read from rolesDir) into recipes, each once,
-// in order, and merges the roles' attributes into the node.
+// in order, and merges the roles' attributes into the node. As in Chef, the
+// node's automatic attributes recipes and roles list the expanded recipes
+// and every role the run list names, directly or through roles.
 func ExpandRunList(items []RunListItem, rolesDir string, node *Node) ([]string, error) {
-	var out []string
+	var out, roles []string
 	seen := map[string]bool{}
 	var expand func(items []RunListItem, stack []string) error
 	expand = func(items []RunListItem, stack []string) error {
@@ -59,6 +61,10 @@ func ExpandRunList(items []RunListItem, rolesDir string, node *Node) ([]string, 
 			if err != nil {
 				return err
 			}
+			if !seen["role "+it.Role] {
+				seen["role "+it.Role] = true
+				roles = append(roles, it.Role)
+			}
 			node.Merge(RoleDefault, role.DefaultAttributes)
 			node.Merge(RoleOverride, role.OverrideAttributes)
 			sub, err := ParseRunList(role.RunList...)
@@ -71,7 +77,19 @@ func ExpandRunList(items []RunListItem, rolesDir string, node *Node) ([]string, 
 		}
 		return nil
 	}
-	return out, expand(items, nil)
+	if err := expand(items, nil); err != nil {
+		return out, err
+	}
+	node.Merge(Automatic, map[string]any{"recipes": stringsToAny(out), "roles": stringsToAny(roles)})
+	return out, nil
+}
+
+func stringsToAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
 }
 
 func loadRole(dir, name string) (*Role, string, error) {

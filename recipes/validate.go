@@ -54,6 +54,11 @@ func Validate(ctx context.Context, opts Options, names []string) (ValidateSummar
 				add(err)
 			}
 		}
+		if len(cb.Recipes()) == 0 && len(cb.listLua("resources")) > 0 {
+			if err := validateCustomKinds(ctx, opts, cb); err != nil {
+				add(err)
+			}
+		}
 		sum.Templates += validateTemplates(ctx, opts, cb, add)
 	}
 	return sum, errs
@@ -87,4 +92,18 @@ func cloneNode(n *Node) *Node {
 		c.levels[l] = jsontree.Copy(n.levels[l]).(map[string]any)
 	}
 	return c
+}
+
+// validateCustomKinds loads the custom resources of a cookbook that has no
+// recipe to compile them with.
+func validateCustomKinds(ctx context.Context, opts Options, cb *Cookbook) error {
+	opts.defaults()
+	opts.Node = cloneNode(opts.Node)
+	rt := newRuntime(ctx, &opts)
+	defer rt.close()
+	books, err := rt.books.closure([]string{cb.Name})
+	if err != nil {
+		return err
+	}
+	return rt.loadCustomKinds(books)
 }
