@@ -3,8 +3,8 @@ package recipes
 import (
 	"context"
 	"fmt"
+	"github.com/stackagent/stackagent/internal/lazyre"
 	"io/fs"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -36,7 +36,7 @@ type customKinds struct {
 	ambiguous map[string][]string // short name → the files declaring it
 }
 
-var reResourceName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var reResourceName = lazyre.New(`^[a-z][a-z0-9_]*$`)
 
 var customTypes = map[string]Type{"string": String, "number": Number, "integer": Int, "boolean": Bool, "table": Any}
 
@@ -122,7 +122,7 @@ func (rt *runtime) canonicalRef(ref string) string {
 func (rt *runtime) loadCustomKind(cb *Cookbook, name string) (*Kind, error) {
 	rel := "resources/" + name + ".lua"
 	file := cb.Display(rel)
-	if !reResourceName.MatchString(name) || !reResourceName.MatchString(strings.ReplaceAll(cb.Name, "-", "_")) {
+	if !reResourceName().MatchString(name) || !reResourceName().MatchString(strings.ReplaceAll(cb.Name, "-", "_")) {
 		return nil, fmt.Errorf("%s: a resource file name must be lower-case letters, digits and _ (and the cookbook name too)", file)
 	}
 	src, err := fs.ReadFile(cb.FS, rel)
@@ -197,7 +197,7 @@ func (rt *runtime) declEnv(k *Kind) *lua.LTable {
 	})
 	decl("action", func(L *lua.LState) int {
 		name := L.CheckString(1)
-		if name == "nothing" || !reResourceName.MatchString(name) {
+		if name == "nothing" || !reResourceName().MatchString(name) {
 			L.RaiseError("action %q: want a lower-case name other than nothing", name)
 		}
 		if _, dup := k.custom.actions[name]; dup {
@@ -224,7 +224,7 @@ func (rt *runtime) declEnv(k *Kind) *lua.LTable {
 }
 
 func (rt *runtime) declareProp(L *lua.LState, k *Kind, name string) *Prop {
-	if !reResourceName.MatchString(name) {
+	if !reResourceName().MatchString(name) {
 		L.RaiseError("property %q: want a lower-case name (letters, digits, _)", name)
 	}
 	if _, common := commonProps[name]; common || name == "name" {
