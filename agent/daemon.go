@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,11 +9,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"reflect"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -69,155 +67,28 @@ func runDaemon(parent context.Context, cfgPath string, explicit bool, flags map[
 	if parent == nil {
 		parent = context.Background()
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer signal.Stop(sigs)
+	r := &daemonRun{cfgPath: cfgPath, explicit: explicit, flags: flags, stdout: stdout, stderr: stderr,
+		sigs: make(chan os.Signal, 4), notify: sdnotify.New(os.Getenv)}
+	signal.Notify(r.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(r.sigs)
 	watchLog, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
 		return &exitError{1, err}
 	}
-	changed, stopWatch := newFileWatch(watchLog).file(cfgPath)
+	var stopWatch func()
+	r.changed, stopWatch = newFileWatch(watchLog).file(cfgPath)
 	defer stopWatch()
-	tel, err := newDaemonTelemetry(prometheus.NewRegistry())
-	if err != nil {
+	if r.tel, err = newDaemonTelemetry(prometheus.NewRegistry()); err != nil {
 		return &exitError{1, err}
 	}
-	defer tel.shutdown()
-	notify := sdnotify.New(os.Getenv)
+	defer r.tel.shutdown()
 	wdCtx, stopWatchdog := context.WithCancel(parent)
 	defer stopWatchdog()
-	go notify.KeepAlive(wdCtx, nil) // WATCHDOG=1 every WATCHDOG_USEC/2 while the daemon lives
-	var ready sync.Once
-	reloaded := false
-	started := false
+	go r.notify.KeepAlive(wdCtx, nil) // WATCHDOG=1 every WATCHDOG_USEC/2 while the daemon lives
 	for {
-		log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-		if err != nil {
-			return &exitError{1, err}
-		}
-		if !started {
-			logStart(log, cfgPath, cfg)
-			started = true
-		}
-		warnings, err := checkStrictModes(cfg, cfgPath, log)
-		if err != nil {
-			return &exitError{1, err}
-		}
-		tel.health.SetWarnings(warnings)
-		d, cleanup, err := buildDaemon(parent, cfg, log, stdout)
-		if err != nil {
-			return &exitError{1, err}
-		}
-		tel.instrument(d.Daemon, d.engine)
-		tel.health.SetPollWait(pollWait(cfg))
-		stopHeal, buildCleanup := startHeal(parent, cfg, d, tel, log), cleanup
-		cleanup = func() { stopHeal(); buildCleanup() }
-		if err := tel.serve(parent, cfg.MetricsAddress, log); err != nil {
-			if !reloaded {
-				cleanup()
-				return &exitError{1, err}
-			}
-			log.Error("metrics and health endpoint not moved", "error", err)
-		}
-		reloaded = true
-		src, prev := sourceName(cfg), d.OnState
-		d.OnState = func(state lifecycle.State, ev *lifecycle.Event) {
-			if prev != nil {
-				prev(state, ev)
-			}
-			switch state {
-			case lifecycle.StatePolling:
-				ready.Do(func() { notify.Ready() }) // systemd: started once the source is being polled
-				notify.Status("polling " + src)
-			case lifecycle.StateConverging:
-				if ev != nil {
-					notify.Status("converging " + ev.Type + " " + lifecycle.ShortID(ev.ID))
-				}
-			case lifecycle.StateBackingOff:
-				notify.Status("receive failing; backing off")
-			}
-		}
-		drain := make(chan struct{})
-		d.Drain = drain
-		ctx, cancel := context.WithCancel(parent)
-		done := make(chan error, 1)
-		go func() { done <- d.Run(ctx) }()
-		log.Info("daemon started", "source", src, "instance", d.Identity.InstanceID, "stack", d.Identity.Stack, "layers", d.Identity.Layers)
-		// reloadTo applies a new config once the running converge (if any)
-		// has finished; an unchanged or invalid config changes nothing.
-		reloadTo := func(why string) (*Config, bool) {
-			next, _, err := loadConfig(cfgPath, explicit, os.Getenv, flags)
-			if err != nil {
-				log.Error(why+" but the config is invalid; keeping the running config", "error", err)
-				return nil, false
-			}
-			if _, err := checkStrictModes(next, cfgPath, log); err != nil {
-				log.Error(why+" but strict modes refuse the new config; keeping the running config", "error", err)
-				return nil, false
-			}
-			if reflect.DeepEqual(next, cfg) {
-				log.Info(why+"; config unchanged", "file", cfgPath)
-				return nil, false
-			}
-			log.Info(why+"; reloading once the running converge (if any) finishes", "file", cfgPath)
-			notify.Reloading()
-			return next, true
-		}
-		var next *Config
-	wait:
-		for {
-			select {
-			case err := <-done:
-				cancel()
-				cleanup()
-				if errors.Is(err, lifecycle.ErrRestart) {
-					// upgrade_agent installed a new agent: become it.
-					log.Info("restarting into the upgraded agent", "binary", runningBinary())
-					notify.Reloading()
-					return reexec(runningBinary())
-				}
-				return err
-			case <-changed:
-				if c, ok := reloadTo("config file changed"); ok {
-					next = c
-					close(drain)
-					break wait
-				}
-			case s := <-sigs:
-				if s == syscall.SIGHUP {
-					if c, ok := reloadTo("SIGHUP"); ok {
-						next = c
-						close(drain)
-						break wait
-					}
-					continue
-				}
-				log.Info("stopping", "signal", s.String())
-				notify.Stopping()
-				cancel()
-				break wait
-			}
-		}
-		// Wait for the daemon to end (a drain lets the converge finish); a
-		// stop signal meanwhile still stops it.
-	drained:
-		for {
-			select {
-			case <-done:
-				break drained
-			case s := <-sigs:
-				if s != syscall.SIGHUP {
-					log.Info("stopping", "signal", s.String())
-					notify.Stopping()
-					next = nil
-					cancel()
-				}
-			}
-		}
-		cancel()
-		cleanup()
+		next, err := r.runOnce(parent, cfg)
 		if next == nil {
-			return nil
+			return err
 		}
 		cfg = next
 	}
@@ -263,99 +134,125 @@ func inboxDir(cfg *Config) string {
 type wiredDaemon struct {
 	*lifecycle.Daemon
 	engine *engine
+	// reporter (reply_to) and completer (Auto Scaling) back the reply and
+	// lifecycle-hook hooks; the watchdog reports with reporter too.
+	reporter  lifecycle.Reporter
+	completer lifecycle.HookCompleter
 }
 
-// buildDaemon wires a lifecycle.Daemon from the config.
+// buildDaemon wires a lifecycle.Daemon from the config, with its reply
+// and lifecycle-hook hooks (setHooks adds the others).
 func buildDaemon(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writer) (*wiredDaemon, func(), error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("state_dir: %w", err)
 	}
 	auto := ohai.Collect(ctx, ohai.Options{IMDSEndpoint: cfg.IMDSEndpoint, Logger: log})
-	id := configIdentity(cfg, auto)
 	if len(cfg.Layers) == 0 {
 		log.Info("no layers configured: this instance is in the base layer (setup lays out the agent's directories)")
-	}
-	e := configEngine(cfg, auto, "", log, out)
-	if cfg.QueueURL == "" {
-		e.inboxDir = inboxDir(cfg)
 	}
 	journal, err := lifecycle.OpenJournal(filepath.Join(cfg.StateDir, "journal.jsonl"), cfg.JournalMaxAge, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	closers := []func(){func() { journal.Close() }}
-	cleanup := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	d := &lifecycle.Daemon{
-		Identity: id, Converger: e, Journal: journal, StateDir: cfg.StateDir, Log: log,
-		Results:   &lifecycle.ResultStore{Dir: filepath.Join(cfg.StateDir, "runs"), Keep: cfg.KeepRuns},
-		BootSetup: cfg.BootSetup, VisibilityExtend: cfg.VisibilityTimeout, ConfigureSettle: cfg.ConfigureSettle,
-		BaseAttributes: func() map[string]any {
-			attrs, _ := e.baseAttributes() // an unreadable file fails the Converge that follows
-			return attrs
-		},
-	}
 	// One AWS config for every client (internal/awsconfig's region order).
 	awsCfg, awsErr := awsconfig.Load(ctx, cfg.awsOptions(auto))
+	w := &wiredDaemon{Daemon: newDaemon(cfg, auto, journal, log), engine: daemonEngine(cfg, auto, log, out)}
+	w.Converger = w.engine
+	w.BaseAttributes = func() map[string]any {
+		attrs, _ := w.engine.baseAttributes() // an unreadable file fails the Converge that follows
+		return attrs
+	}
 	if awsErr == nil {
-		e.secrets = secrets.NewFromConfig(awsCfg)
+		w.engine.secrets = secrets.NewFromConfig(awsCfg)
+	}
+	closeSource, err := w.setSource(cfg, awsCfg, awsErr, log)
+	if err != nil {
+		journal.Close()
+		return nil, nil, err
+	}
+	w.setReply(cfg, awsCfg, awsErr, log)
+	w.FetchCookbooks = cookbookFetcher(cfg, auto, log)
+	w.Upgrade = newUpgrader(cfg, auto, awsCfg, awsErr, log).Upgrade
+	w.setHooks()
+	return w, func() { closeSource(); journal.Close() }, nil
+}
+
+// newDaemon is the daemon of the config, without its engine, source and
+// hooks.
+func newDaemon(cfg *Config, auto map[string]any, journal *lifecycle.Journal, log *slog.Logger) *lifecycle.Daemon {
+	return &lifecycle.Daemon{
+		Identity: configIdentity(cfg, auto), Journal: journal, StateDir: cfg.StateDir, Log: log,
+		Results:   &lifecycle.ResultStore{Dir: filepath.Join(cfg.StateDir, "runs"), Keep: cfg.KeepRuns},
+		BootSetup: cfg.BootSetup, VisibilityExtend: cfg.VisibilityTimeout, ConfigureSettle: cfg.ConfigureSettle,
+	}
+}
+
+// daemonEngine is the daemon's converge engine: the config's, with the
+// plugins and, without a queue, the inbox.
+func daemonEngine(cfg *Config, auto map[string]any, log *slog.Logger, out io.Writer) *engine {
+	e := configEngine(cfg, auto, "", log, out)
+	if cfg.QueueURL == "" {
+		e.inboxDir = inboxDir(cfg)
 	}
 	e.pluginDirs = []string{cfg.PluginDir}
 	e.pluginChecksums, _ = cfg.pluginChecksums() // validated with the config
 	e.pluginCache = filepath.Join(cfg.StateDir, "plugin-cache")
+	return e
+}
+
+// setSource sets the event source: the inbox directory, or the SQS queue
+// with the Auto Scaling completer and launch hook. close ends it.
+func (w *wiredDaemon) setSource(cfg *Config, awsCfg aws.Config, awsErr error, log *slog.Logger) (close func(), err error) {
 	if cfg.QueueURL == "" {
 		inbox, err := lifecycle.NewInboxSource(inboxDir(cfg), log)
 		if err != nil {
-			cleanup()
-			return nil, nil, err
+			return nil, err
 		}
-		closers = append(closers, func() { inbox.Close() })
-		d.Source = inbox
-	} else {
-		if awsErr != nil {
-			cleanup()
-			return nil, nil, &ConfigError{Source: "config", Key: "region", Msg: awsErr.Error()}
-		}
-		sqsClient := sqs.NewFromConfig(awsCfg)
-		src, err := lifecycle.NewSQSSource(sqsClient, cfg.QueueURL, lifecycle.SQSOptions{
-			Wait: time.Duration(cfg.WaitSeconds) * time.Second, Visibility: cfg.VisibilityTimeout, Log: log})
-		if err != nil {
-			cleanup()
-			return nil, nil, err
-		}
-		d.Source = src
-		d.DrainConfirm = time.Second // an empty short receive does not prove the queue empty
-		d.Hooks = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
-		if cfg.LaunchHook != "" {
-			d.BootHook = &lifecycle.LifecycleHook{HookName: cfg.LaunchHook, AutoScalingGroupName: cfg.ASGName}
-		}
-		if cfg.ReplyTo != "" {
-			t, _ := lifecycle.ParseReplyTarget(cfg.ReplyTo)
-			d.Reporter = t.Reporter(sqsClient, sns.NewFromConfig(awsCfg))
-		}
+		w.Source = inbox
+		return func() { inbox.Close() }, nil
 	}
-	if cfg.ReplyTo != "" && d.Reporter == nil {
-		if awsErr == nil {
-			t, _ := lifecycle.ParseReplyTarget(cfg.ReplyTo)
-			d.Reporter = t.Reporter(sqs.NewFromConfig(awsCfg), sns.NewFromConfig(awsCfg))
-		} else {
-			log.Warn("reply_to is set but AWS is not configured; results stay local", "error", awsErr)
-		}
+	if awsErr != nil {
+		return nil, &ConfigError{Source: "config", Key: "region", Msg: awsErr.Error()}
 	}
-	d.FetchCookbooks = cookbookFetcher(cfg, auto, log)
+	src, err := lifecycle.NewSQSSource(sqs.NewFromConfig(awsCfg), cfg.QueueURL, lifecycle.SQSOptions{
+		Wait: time.Duration(cfg.WaitSeconds) * time.Second, Visibility: cfg.VisibilityTimeout, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	w.Source = src
+	w.DrainConfirm = time.Second // an empty short receive does not prove the queue empty
+	w.completer = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
+	if cfg.LaunchHook != "" {
+		w.BootHook = &lifecycle.LifecycleHook{HookName: cfg.LaunchHook, AutoScalingGroupName: cfg.ASGName}
+	}
+	return func() {}, nil
+}
+
+// setReply sets the reporter of reply_to, when AWS is configured.
+func (w *wiredDaemon) setReply(cfg *Config, awsCfg aws.Config, awsErr error, log *slog.Logger) {
+	if cfg.ReplyTo == "" {
+		return
+	}
+	if awsErr != nil {
+		log.Warn("reply_to is set but AWS is not configured; results stay local", "error", awsErr)
+		return
+	}
+	t, _ := lifecycle.ParseReplyTarget(cfg.ReplyTo)
+	w.reporter = t.Reporter(sqs.NewFromConfig(awsCfg), sns.NewFromConfig(awsCfg))
+}
+
+// newUpgrader installs upgrade_agent's releases (S3 through AWS, or
+// HTTPS).
+func newUpgrader(cfg *Config, auto map[string]any, awsCfg aws.Config, awsErr error, log *slog.Logger) *upgrader {
 	fam, _ := auto["platform_family"].(string)
-	d.Upgrade = (&upgrader{binary: runningBinary(), stateDir: cfg.StateDir, log: log, family: fam,
+	return &upgrader{binary: runningBinary(), stateDir: cfg.StateDir, log: log, family: fam,
 		http: &http.Client{Timeout: 10 * time.Minute},
 		s3: func() (*s3.Client, error) {
 			if awsErr != nil {
 				return nil, awsErr
 			}
 			return newS3Client(awsCfg), nil
-		}}).Upgrade
-	return &wiredDaemon{Daemon: d, engine: e}, cleanup, nil
+		}}
 }
 
 // instanceIDFrom takes the EC2 instance id from the automatic attributes,

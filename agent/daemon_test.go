@@ -484,7 +484,8 @@ func TestDaemonLifecycleHooks(t *testing.T) {
 	}
 	defer cleanup()
 	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), BaseEndpoint: aws.String(asg.URL)}
-	d.Hooks = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
+	d.completer = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
+	d.setHooks()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -624,7 +625,8 @@ func TestDaemonBootSetupCompletesLaunchHook(t *testing.T) {
 	// The SDK takes the service endpoint from the environment only when no
 	// base endpoint is set; the daemon sets one (fauxqs) for every client.
 	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), BaseEndpoint: aws.String(asg.URL)}
-	d.Hooks = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
+	d.completer = lifecycle.NewLifecycleCompleter(autoscaling.NewFromConfig(awsCfg))
+	d.setHooks()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()

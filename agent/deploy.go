@@ -76,13 +76,8 @@ changes nothing. List the releases with: stackagent releases APP.`
 // runDeployEvent converges the deploy run list for APP like the daemon
 // converges a deploy event.
 func runDeployEvent(parent context.Context, f *deployFlags, command, app string, explicit bool, flags map[string]string, stdout, stderr io.Writer) error {
-	if err := names.Check("APP", "app name", app); err != nil {
+	if err := checkDeployArgs(app, f.to); err != nil {
 		return &exitError{1, err}
-	}
-	if f.to != "" {
-		if err := names.CheckRelease("--to", f.to); err != nil {
-			return &exitError{1, err}
-		}
 	}
 	cfg, _, err := loadConfig(f.cfgPath, explicit, os.Getenv, flags)
 	if err != nil {
@@ -106,28 +101,54 @@ func runDeployEvent(parent context.Context, f *deployFlags, command, app string,
 		e.secrets = secrets.NewFromConfig(awsCfg)
 	}
 	id := configIdentity(cfg, auto)
+	job, err := deployJob(e, id, command, app, f.to)
+	if err != nil {
+		return &exitError{1, err}
+	}
+	start := time.Now()
+	out := e.Converge(ctx, job)
+	out.RunList = job.RunList
+	if _, err := recordCLIRun(cfg, id, job.Event, out, start, time.Now()); err != nil {
+		log.Error("keeping the run's result in state_dir/runs", "error", err)
+	}
+	return deployExit(out, command, app, stdout, sig)
+}
+
+// checkDeployArgs checks APP and --to against the names' grammar.
+func checkDeployArgs(app, to string) error {
+	if err := names.Check("APP", "app name", app); err != nil {
+		return err
+	}
+	if to != "" {
+		return names.CheckRelease("--to", to)
+	}
+	return nil
+}
+
+// deployJob is the deploy event of the command for app, with its run
+// list from the attribute files (one read).
+func deployJob(e *engine, id lifecycle.Identity, command, app, to string) (*lifecycle.Job, error) {
 	ev := &lifecycle.Event{
 		ID: fmt.Sprintf("cli-%s-%d", command, time.Now().UnixNano()), Type: lifecycle.TypeDeploy,
-		App: app, Command: command, RollbackTo: f.to, Stack: id.Stack, IssuedAt: time.Now().UTC(),
+		App: app, Command: command, RollbackTo: to, Stack: id.Stack, IssuedAt: time.Now().UTC(),
 	}
 	attrs, err := e.baseAttributes()
 	if err != nil {
-		return &exitError{1, err}
+		return nil, err
 	}
 	runList, err := lifecycle.RunList(ev, attrs, id.Layers)
 	if err != nil {
-		return &exitError{1, err}
+		return nil, err
 	}
 	if len(runList) == 0 {
-		return &exitError{1, fmt.Errorf("%s %s: the deploy run list of layers %v is empty", command, app, id.Layers)}
+		return nil, fmt.Errorf("%s %s: the deploy run list of layers %v is empty", command, app, id.Layers)
 	}
-	job := &lifecycle.Job{Event: ev, RunList: runList, Attributes: ev.NodeAttributes(id)}
-	start := time.Now()
-	out := e.Converge(ctx, job)
-	out.RunList = runList
-	if _, err := recordCLIRun(cfg, id, ev, out, start, time.Now()); err != nil {
-		log.Error("keeping the run's result in state_dir/runs", "error", err)
-	}
+	return &lifecycle.Job{Event: ev, RunList: runList, Attributes: ev.NodeAttributes(id)}, nil
+}
+
+// deployExit reports a deploy's outcome: its exit status, a signal's when
+// one stopped it.
+func deployExit(out *lifecycle.Outcome, command, app string, stdout io.Writer, sig func() os.Signal) error {
 	if out.Status == lifecycle.StatusSuccess {
 		fmt.Fprintf(stdout, "stackagent: %s %s: %d/%d resources updated\n", command, app, out.Updated, out.Total)
 		return nil

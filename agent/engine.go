@@ -268,46 +268,28 @@ func (e *engine) lock(ctx context.Context, who string, w io.Writer) (*hostlock.L
 
 // Converge runs a daemon job through the engine (lifecycle.Converger).
 func (e *engine) Converge(ctx context.Context, job *lifecycle.Job) *lifecycle.Outcome {
-	fail := func(err error) *lifecycle.Outcome {
-		return &lifecycle.Outcome{Status: lifecycle.StatusFailed, ExitCode: 1, Err: err, Output: err.Error()}
-	}
 	var buf bytes.Buffer
 	w := io.Writer(&buf)
 	if e.out != nil {
 		w = io.MultiWriter(&buf, e.out)
 	}
-	// Waiting for the lock (an ad-hoc run-recipe holds it) ends when the
-	// daemon is asked to stop: nothing has run yet, so the event is handed
-	// back like an interrupted one.
-	lctx, stopWait := context.WithCancel(ctx)
-	defer stopWait()
-	go func() {
-		select {
-		case <-job.Interrupt:
-			stopWait()
-		case <-lctx.Done():
-		}
-	}()
-	l, err := e.lock(lctx, fmt.Sprintf("daemon %s %s", job.Event.Type, job.Event.ID), w)
-	if err != nil {
-		if lctx.Err() != nil && ctx.Err() == nil {
-			return &lifecycle.Outcome{Status: lifecycle.StatusInterrupted, Err: err}
-		}
-		return fail(err)
+	l, out := e.lockJob(ctx, job, w)
+	if out != nil {
+		return out
 	}
 	defer l.Release()
 	node, err := e.takeBase()
 	if err != nil {
-		return fail(err)
+		return failedOutcome(err)
 	}
 	node.Merge(recipes.Normal, job.Attributes)
 	books, err := e.cookbooks()
 	if err != nil {
-		return fail(err)
+		return failedOutcome(err)
 	}
 	items, err := recipes.ParseRunList(job.RunList...)
 	if err != nil {
-		return fail(err)
+		return failedOutcome(err)
 	}
 	reg, closePlugins := e.registry()
 	defer closePlugins()
@@ -323,7 +305,40 @@ func (e *engine) Converge(ctx context.Context, job *lifecycle.Job) *lifecycle.Ou
 	if e.onNode != nil && rep != nil && rep.Status != "interrupted" {
 		e.onNode(job, node)
 	}
-	out := &lifecycle.Outcome{ExitCode: rep.ExitCode, Updated: rep.UpdatedResources, Total: rep.TotalResources, Output: buf.String(), Err: runErr}
+	return jobOutcome(rep, runErr, buf.String())
+}
+
+func failedOutcome(err error) *lifecycle.Outcome {
+	return &lifecycle.Outcome{Status: lifecycle.StatusFailed, ExitCode: 1, Err: err, Output: err.Error()}
+}
+
+// lockJob takes the converge lock for job. Waiting for it (an ad-hoc
+// run-recipe holds it) ends when the daemon is asked to stop: nothing has
+// run yet, so the event is handed back like an interrupted one. Without
+// the lock, the outcome says why.
+func (e *engine) lockJob(ctx context.Context, job *lifecycle.Job, w io.Writer) (*hostlock.Lock, *lifecycle.Outcome) {
+	lctx, stopWait := context.WithCancel(ctx)
+	defer stopWait()
+	go func() {
+		select {
+		case <-job.Interrupt:
+			stopWait()
+		case <-lctx.Done():
+		}
+	}()
+	l, err := e.lock(lctx, fmt.Sprintf("daemon %s %s", job.Event.Type, job.Event.ID), w)
+	if err != nil {
+		if lctx.Err() != nil && ctx.Err() == nil {
+			return nil, &lifecycle.Outcome{Status: lifecycle.StatusInterrupted, Err: err}
+		}
+		return nil, failedOutcome(err)
+	}
+	return l, nil
+}
+
+// jobOutcome is a run's report as the daemon's outcome.
+func jobOutcome(rep *recipes.Report, runErr error, output string) *lifecycle.Outcome {
+	out := &lifecycle.Outcome{ExitCode: rep.ExitCode, Updated: rep.UpdatedResources, Total: rep.TotalResources, Output: output, Err: runErr}
 	switch rep.Status {
 	case "success":
 		out.Status = lifecycle.StatusSuccess

@@ -31,131 +31,143 @@ const (
 
 // startHeal wires auto heal into the daemon (see docs/autoheal.md): the
 // watchdog over the services the converges declare, and, when
-// drift_interval is set, the periodic configure runs. stop ends both.
-// Call it after tel.instrument(d): it chains the daemon's hooks.
-func startHeal(ctx context.Context, cfg *Config, w *wiredDaemon, tel *daemonTelemetry, log *slog.Logger) (stop func()) {
+// drift_interval is set, the periodic configure runs. It returns the
+// daemon's heal hook; stop ends both.
+func startHeal(ctx context.Context, cfg *Config, w *wiredDaemon, tel *daemonTelemetry, log *slog.Logger) (hook *healHook, stop func()) {
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	stop = func() { cancel(); wg.Wait() }
-	d, e := w.Daemon, w.engine
-	attrsPath := filepath.Join(cfg.StateDir, healAttrsFile)
+	hook = &healHook{wd: newWatchdog(ctx, hctx, cfg, w, tel, log), attrsPath: filepath.Join(cfg.StateDir, healAttrsFile), log: log}
+	if cfg.DriftInterval > 0 {
+		hook.drift = newDrift(cfg, w.Identity, hook.attrsPath, tel, log)
+		w.Periodic = hook.drift.C()
+		log.Info("drift correction on: the configure run list runs periodically", "interval", cfg.DriftInterval, "splay", cfg.DriftSplay)
+	}
+	if w.engine != nil {
+		w.engine.onNode = hook.watchNode
+	}
+	tel.health.SetAutoHeal(hook.status)
+	if cfg.WatchInterval > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); hook.wd.Run(hctx) }()
+	} else {
+		log.Info("watchdog off (watch_interval 0)")
+	}
+	if hook.drift != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); hook.drift.Run(hctx) }()
+	}
+	return hook, stop
+}
 
+// newWatchdog is the watchdog of the daemon's host, its state loaded; its
+// repairs and hand-backs go to the reply target (within hctx).
+func newWatchdog(ctx, hctx context.Context, cfg *Config, w *wiredDaemon, tel *daemonTelemetry, log *slog.Logger) *heal.Watchdog {
 	wd := &heal.Watchdog{
 		Interval: cfg.WatchInterval, RepairMax: cfg.RepairMax, RepairWindow: cfg.RepairWindow, Escalate: cfg.Escalate,
-		InstanceID: d.Identity.InstanceID, StateFile: filepath.Join(cfg.StateDir, healWatchFile),
+		InstanceID: w.Identity.InstanceID, StateFile: filepath.Join(cfg.StateDir, healWatchFile),
 		Log: log, Metrics: tel.heal,
 	}
-	if e != nil && e.lockPath != "" {
-		wd.Lock = func() (func(), string, bool) {
-			l, h, err := hostlock.TryAcquire(e.lockPath, "daemon watchdog repair")
-			if err != nil {
-				who := err.Error()
-				if h != nil {
-					who = h.String()
-				}
-				return nil, who, false
-			}
-			return func() { l.Release() }, "", true
-		}
+	if w.engine != nil && w.engine.lockPath != "" {
+		wd.Lock = repairLock(w.engine.lockPath)
 	}
 	if cfg.Escalate {
-		wd.Healther = healther(ctx, cfg, e, log)
+		wd.Healther = healther(ctx, cfg, w.engine, log)
 	}
 	wd.OnEvent = func(ev heal.Event) {
-		if d.Reporter == nil {
+		if w.reporter == nil {
 			return
 		}
 		rctx, done := context.WithTimeout(hctx, 30*time.Second)
 		defer done()
-		if err := d.Reporter.Report(rctx, healResult(d.Identity, ev)); err != nil {
+		if err := w.reporter.Report(rctx, healResult(w.Identity, ev)); err != nil {
 			log.Error("reporting the watchdog's "+ev.Kind, "service", ev.Service, "error", err)
 		}
 	}
 	if err := wd.Load(); err != nil {
 		log.Warn("watchdog: cannot read its state; starting afresh", "error", err)
 	}
+	return wd
+}
 
-	var drift *heal.Drift
-	if cfg.DriftInterval > 0 {
-		drift = &heal.Drift{Interval: cfg.DriftInterval, Splay: cfg.DriftSplay, Log: log, Metrics: tel.heal,
-			Make: func(now time.Time) *lifecycle.Event {
-				ev := &lifecycle.Event{Version: 1, ID: "drift-" + now.UTC().Format("20060102T150405.000Z"),
-					Type: lifecycle.TypeConfigure, IssuedAt: now.UTC(), Envelope: lifecycle.EnvelopeDrift,
-					Stack: d.Identity.Stack, Layers: d.Identity.Layers}
-				ev.Attributes = readAttrs(attrsPath, log)
-				return ev
-			}}
-		d.Periodic = drift.C()
-		log.Info("drift correction on: the configure run list runs periodically", "interval", cfg.DriftInterval, "splay", cfg.DriftSplay)
+// repairLock takes the host lock for a repair, or says who holds it.
+func repairLock(path string) func() (func(), string, bool) {
+	return func() (func(), string, bool) {
+		l, h, err := hostlock.TryAcquire(path, "daemon watchdog repair")
+		if err != nil {
+			who := err.Error()
+			if h != nil {
+				who = h.String()
+			}
+			return nil, who, false
+		}
+		return func() { l.Release() }, "", true
 	}
+}
 
-	// The watched services come from each converge's node; a converge
-	// pauses the checks (it may stop and restart services on purpose).
-	if e != nil {
-		e.onNode = func(job *lifecycle.Job, node *recipes.Node) {
-			if job.Event.Type == lifecycle.TypeShutdown {
-				wd.Clear("the instance is shutting down")
-				return
-			}
-			ws, errs := heal.ParseWatches(node.Merged())
-			for _, err := range errs {
-				log.Warn("watchdog: ignoring a watch declaration", "error", err)
-			}
-			wd.Update(ws)
-		}
-	}
-	var mu sync.Mutex
-	var current *lifecycle.Event
-	prevState, prevResult := d.OnState, d.OnResult
-	d.OnState = func(state lifecycle.State, ev *lifecycle.Event) {
-		if prevState != nil {
-			prevState(state, ev)
-		}
-		wd.Pause(state == lifecycle.StateConverging)
-		if state == lifecycle.StateConverging {
-			mu.Lock()
-			current = ev
-			mu.Unlock()
-		}
-	}
-	d.OnResult = func(r *lifecycle.Result) {
-		if prevResult != nil {
-			prevResult(r)
-		}
-		mu.Lock()
-		ev := current
-		mu.Unlock()
-		// A stack event that converged keeps its attributes for the
-		// periodic runs (they carry the stack's configuration).
-		if ev != nil && ev.ID == r.EventID && r.Status == lifecycle.StatusSuccess && ev.Envelope != lifecycle.EnvelopeDrift {
-			switch ev.Type {
-			case lifecycle.TypeSetup, lifecycle.TypeConfigure, lifecycle.TypeDeploy:
-				writeAttrs(attrsPath, ev.Attributes, log)
-			}
-		}
-		if drift != nil {
-			drift.Observe(r)
-		}
-	}
-	tel.health.SetAutoHeal(func() *heal.Status {
-		st := wd.Status()
-		if drift != nil {
-			st.Drift = drift.Status()
-		}
-		return st
-	})
+// newDrift is drift correction: periodic configure events carrying the
+// last stack event's attributes.
+func newDrift(cfg *Config, id lifecycle.Identity, attrsPath string, tel *daemonTelemetry, log *slog.Logger) *heal.Drift {
+	return &heal.Drift{Interval: cfg.DriftInterval, Splay: cfg.DriftSplay, Log: log, Metrics: tel.heal,
+		Make: func(now time.Time) *lifecycle.Event {
+			ev := &lifecycle.Event{Version: 1, ID: "drift-" + now.UTC().Format("20060102T150405.000Z"),
+				Type: lifecycle.TypeConfigure, IssuedAt: now.UTC(), Envelope: lifecycle.EnvelopeDrift,
+				Stack: id.Stack, Layers: id.Layers}
+			ev.Attributes = readAttrs(attrsPath, log)
+			return ev
+		}}
+}
 
-	if cfg.WatchInterval > 0 {
-		wg.Add(1)
-		go func() { defer wg.Done(); wd.Run(hctx) }()
-	} else {
-		log.Info("watchdog off (watch_interval 0)")
+// healHook is auto heal's daemon hook: a converge pauses the watchdog's
+// checks (it may stop and restart services on purpose); a stack event
+// that converged keeps its attributes for the periodic runs, and drift
+// correction is told every result.
+type healHook struct {
+	wd        *heal.Watchdog
+	drift     *heal.Drift // nil: drift correction off
+	attrsPath string
+	log       *slog.Logger
+}
+
+func (*healHook) Name() string { return "heal" }
+
+func (h *healHook) OnState(state lifecycle.State, _ *lifecycle.Event) {
+	h.wd.Pause(state == lifecycle.StateConverging)
+}
+
+func (h *healHook) OnResult(_ context.Context, ev *lifecycle.Event, r *lifecycle.Result) {
+	if ev != nil && ev.ID == r.EventID && r.Status == lifecycle.StatusSuccess && ev.Envelope != lifecycle.EnvelopeDrift {
+		switch ev.Type {
+		case lifecycle.TypeSetup, lifecycle.TypeConfigure, lifecycle.TypeDeploy:
+			writeAttrs(h.attrsPath, ev.Attributes, h.log)
+		}
 	}
-	if drift != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); drift.Run(hctx) }()
+	if h.drift != nil {
+		h.drift.Observe(r)
 	}
-	return stop
+}
+
+// watchNode takes the watched services from a converge's node; shutdown
+// clears them.
+func (h *healHook) watchNode(job *lifecycle.Job, node *recipes.Node) {
+	if job.Event.Type == lifecycle.TypeShutdown {
+		h.wd.Clear("the instance is shutting down")
+		return
+	}
+	ws, errs := heal.ParseWatches(node.Merged())
+	for _, err := range errs {
+		h.log.Warn("watchdog: ignoring a watch declaration", "error", err)
+	}
+	h.wd.Update(ws)
+}
+
+// status is auto heal's part of the health endpoint and status.
+func (h *healHook) status() *heal.Status {
+	st := h.wd.Status()
+	if h.drift != nil {
+		st.Drift = h.drift.Status()
+	}
+	return st
 }
 
 // healther is the Auto Scaling client the watchdog hands the instance back

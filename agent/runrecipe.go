@@ -137,8 +137,9 @@ func runRecipe(parent context.Context, f *runFlags, args []string, stdout, stder
 	}
 }
 
+// runRecipeOnce converges the run list once, under the converge lock
+// unless why-run.
 func runRecipeOnce(ctx context.Context, f *runFlags, args []string, stdout, stderr io.Writer, log *slog.Logger, sig func() os.Signal) error {
-
 	for _, d := range f.cookbookDirs {
 		if _, err := os.Stat(d); err != nil {
 			return &exitError{1, fmt.Errorf("--cookbooks: %w", err)}
@@ -149,20 +150,7 @@ func runRecipeOnce(ctx context.Context, f *runFlags, args []string, stdout, stde
 	if err != nil {
 		return &exitError{1, err}
 	}
-	var entries []string
-	switch {
-	case f.override != "" || len(args) > 0:
-		if f.override != "" {
-			entries = append(entries, f.override)
-		}
-		entries = append(entries, args...)
-	default:
-		entries = jsonRunList
-	}
-	if len(entries) == 0 {
-		return &exitError{1, errors.New("no run list: give recipes as arguments, -o RUNLIST, or a run_list in a -j file")}
-	}
-	items, err := recipes.ParseRunList(entries...)
+	entries, items, err := f.runList(args, jsonRunList)
 	if err != nil {
 		return &exitError{1, err}
 	}
@@ -188,6 +176,29 @@ func runRecipeOnce(ctx context.Context, f *runFlags, args []string, stdout, stde
 		RolesDir: e.rolesDir, DataBagsDir: e.dataBagsDir, Secrets: e.secrets,
 		WhyRun: f.whyRun, Root: f.root, Events: events, Log: log,
 	})
+	return f.runExit(rep, runErr, stderr, sig)
+}
+
+// runList is the run list of the arguments and -o, else of the -j files.
+func (f *runFlags) runList(args, jsonRunList []string) ([]string, []recipes.RunListItem, error) {
+	var entries []string
+	if f.override != "" {
+		entries = append(entries, f.override)
+	}
+	entries = append(entries, args...)
+	if len(entries) == 0 {
+		entries = jsonRunList
+	}
+	if len(entries) == 0 {
+		return nil, nil, errors.New("no run list: give recipes as arguments, -o RUNLIST, or a run_list in a -j file")
+	}
+	items, err := recipes.ParseRunList(entries...)
+	return entries, items, err
+}
+
+// runExit writes the report (--report) and turns the run into the exit
+// status: a signal's when one interrupted it.
+func (f *runFlags) runExit(rep *recipes.Report, runErr error, stderr io.Writer, sig func() os.Signal) error {
 	if s := sig(); s != nil && rep.Status == "interrupted" {
 		rep.ExitCode = signalExit(s)
 	}

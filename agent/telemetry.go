@@ -150,21 +150,12 @@ func (t *daemonTelemetry) shutdown() {
 	t.close()
 }
 
-// instrument hooks the daemon's state, results, receives and the engine's
-// reports to the metrics and health.
-func (t *daemonTelemetry) instrument(d *lifecycle.Daemon, e *engine) {
+// instrument counts the daemon's receives and the engine's reports; the
+// daemon's state and results come through the metrics hook it returns.
+func (t *daemonTelemetry) instrument(d *lifecycle.Daemon, e *engine) metricsHook {
 	t.mu.Lock()
 	t.runs = d.Results
 	t.mu.Unlock()
-	d.OnState = func(state lifecycle.State, ev *lifecycle.Event) {
-		t.metrics.SetState(string(state))
-		t.metrics.BackingOff(state == lifecycle.StateBackingOff)
-		t.health.SetState(string(state), ev)
-	}
-	d.OnResult = func(r *lifecycle.Result) {
-		t.metrics.ObserveResult(r)
-		t.health.ObserveResult(r)
-	}
 	if e != nil {
 		e.onReport = func(job *lifecycle.Job, rep *recipes.Report) { t.metrics.ObserveReport(job.Event.Type, rep) }
 	}
@@ -174,6 +165,7 @@ func (t *daemonTelemetry) instrument(d *lifecycle.Daemon, e *engine) {
 	case *lifecycle.InboxSource:
 		d.Source = &observedInbox{src, t}
 	}
+	return metricsHook{t}
 }
 
 // received counts a receive's messages by event type, or its failure.

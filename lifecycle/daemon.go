@@ -21,8 +21,9 @@ type Daemon struct {
 	// StateDir holds the in-progress record, the boot id and the setup
 	// marker.
 	StateDir string
-	Reporter Reporter      // optional: reply queue or topic
-	Hooks    HookCompleter // optional: Auto Scaling
+	// Hooks are told, in this order, the daemon's state and every
+	// result (hooks.go): reply, lifecycle-hook completion, metrics, …
+	Hooks []Hook
 	// BaseAttributes returns the attributes the run list is built from
 	// (built-in layer definitions, attributes.d, config), before the
 	// event's own are merged over them.
@@ -54,11 +55,6 @@ type Daemon struct {
 	BootIDFile string
 	// MaxAttempts bounds runs of one event after crashes (default 3).
 	MaxAttempts int
-	// OnState is told what the daemon is doing (StatePolling, …) for
-	// health and metrics.
-	OnState func(state State, ev *Event)
-	// OnResult is told every result (for metrics).
-	OnResult func(r *Result)
 	// Drain, when closed, makes Run return once the event being converged
 	// (if any) has finished, without interrupting it (a config reload).
 	Drain <-chan struct{}
@@ -123,9 +119,6 @@ func (d *Daemon) defaults() {
 	if d.BaseAttributes == nil {
 		d.BaseAttributes = DefaultLayers
 	}
-	if d.OnState == nil {
-		d.OnState = func(State, *Event) {}
-	}
 	if d.DrainMax <= 0 {
 		d.DrainMax = DefaultDrainMax
 	}
@@ -142,9 +135,6 @@ func (d *Daemon) defaults() {
 		}
 		d.Applied = w
 	}
-	if d.OnResult == nil {
-		d.OnResult = func(*Result) {}
-	}
 }
 
 func (d *Daemon) inProgressPath() string { return filepath.Join(d.StateDir, "in-progress.json") }
@@ -154,7 +144,7 @@ func (d *Daemon) inProgressPath() string { return filepath.Join(d.StateDir, "in-
 // current resource and its event is handed back for redelivery.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.defaults()
-	defer d.OnState(StateStopped, nil)
+	defer d.state(StateStopped, nil)
 	if err := d.recover(ctx); err != nil {
 		d.Log.Error("recovering the in-progress event", "error", err)
 	}
@@ -203,7 +193,7 @@ func (d *Daemon) watchDrain(rctx context.Context, rcancel func()) {
 // receive takes one receive's messages and serves them; false when the
 // loop must end (stopping, or draining).
 func (d *Daemon) receive(ctx, rctx context.Context) bool {
-	d.OnState(StatePolling, nil)
+	d.state(StatePolling, nil)
 	msgs, err := d.Source.Receive(rctx)
 	if err != nil {
 		if rctx.Err() != nil {
@@ -230,7 +220,7 @@ func (d *Daemon) receive(ctx, rctx context.Context) bool {
 // backOff waits after a failed receive.
 func (d *Daemon) backOff(rctx context.Context, err error) {
 	wait := d.Backoff.Next()
-	d.OnState(StateBackingOff, nil)
+	d.state(StateBackingOff, nil)
 	msg := "receive failed; backing off"
 	if errors.Is(err, ErrStalled) {
 		msg = "receive stalled: the event source did not answer within the deadline; backing off"
@@ -260,7 +250,7 @@ func (d *Daemon) triage(ctx context.Context, m *Message) (pending, bool) {
 			d.Log.Error("message is not an event; leaving it for the queue's redrive policy (dead-letter queue)",
 				"message", m.ID, "receive_count", m.ReceiveCount, "reason", err.Error())
 		}
-		d.OnResult(&Result{EventID: m.ID, InstanceID: d.Identity.InstanceID, Status: StatusRefused, Reason: err.Error(), ExitCode: 1})
+		d.resulted(ctx, nil, &Result{EventID: m.ID, InstanceID: d.Identity.InstanceID, Status: StatusRefused, Reason: err.Error(), ExitCode: 1})
 		return pending{}, false
 	case err != nil:
 		ref := &Event{ID: m.ID}
@@ -299,7 +289,7 @@ func (d *Daemon) process(ctx context.Context, m *Message, ev *Event) {
 	if !d.recordStart(ctx, m, ev, ip) {
 		return
 	}
-	d.OnState(StateConverging, ev)
+	d.state(StateConverging, ev)
 	stopBeats := d.heartbeats(ctx, m, ev)
 	out := d.run(ctx, ev)
 	stopBeats()

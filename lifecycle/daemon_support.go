@@ -24,7 +24,7 @@ func (d *Daemon) heartbeats(ctx context.Context, m *Message, ev *Event) func() {
 	if ext, ok := d.Source.(VisibilityExtender); ok && m != nil {
 		stops = append(stops, Heartbeat(context.WithoutCancel(ctx), ext, m, d.HeartbeatEvery, d.VisibilityExtend))
 	}
-	if ev.Hook != nil && d.Hooks != nil {
+	if c := d.completer(); ev.Hook != nil && c != nil {
 		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -38,7 +38,7 @@ func (d *Daemon) heartbeats(ctx context.Context, m *Message, ev *Event) func() {
 					return
 				case <-t.C:
 					cctx, end := context.WithTimeout(hctx, d.CallTimeout)
-					err := d.Hooks.Heartbeat(cctx, ev.Hook)
+					err := c.Heartbeat(cctx, ev.Hook)
 					end()
 					if err != nil {
 						d.Log.Warn("lifecycle action heartbeat failed", "event", ShortID(ev.ID), "error", err)

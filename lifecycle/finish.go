@@ -17,8 +17,8 @@ func (d *Daemon) result(ev *Event, status Status, reason string, out *Outcome, s
 	return r
 }
 
-// finish settles an event: the result is kept locally, reported, the
-// lifecycle hook completed, the id journaled, the in-progress record
+// finish settles an event: the result is kept locally, the settle hooks
+// run (reported, the lifecycle hook completed), the id journaled, the in-progress record
 // cleared and the message deleted — in that order, so a crash at any
 // point leads at worst to a repeated report, never to a lost or doubled
 // run.
@@ -35,22 +35,7 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 			d.Log.Error("recording the result with the message", "event", ShortID(ev.ID), "error", err)
 		}
 	}
-	if d.Reporter != nil && Reportable(ev, r) {
-		rctx, cancel := context.WithTimeout(ctx, d.CallTimeout)
-		err := d.Reporter.Report(rctx, r)
-		cancel()
-		if err != nil {
-			d.Log.Error("reporting the result", "event", ShortID(ev.ID), "error", err)
-		}
-	}
-	if ev.Hook != nil && d.Hooks != nil && (r.Status == StatusSuccess || r.Status == StatusFailed) {
-		hctx, cancel := context.WithTimeout(ctx, d.CallTimeout)
-		err := d.Hooks.Complete(hctx, ev.Hook, HookResult(r))
-		cancel()
-		if err != nil {
-			d.Log.Error("completing the lifecycle action", "event", ShortID(ev.ID), "error", err)
-		}
-	}
+	d.settleHooks(ctx, ev, r)
 	if ev.ID != "" {
 		if err := d.journal(stop, ev, r.Status); err != nil {
 			d.notAcknowledged(m, ev, err)
@@ -61,7 +46,7 @@ func (d *Daemon) finish(ctx context.Context, m *Message, ev *Event, r *Result) {
 		ClearInProgress(d.inProgressPath())
 	}
 	d.delete(ctx, m)
-	d.OnResult(r)
+	d.resulted(ctx, ev, r)
 	d.Log.Info("event finished", "event", ShortID(ev.ID), "type", ev.Type, "status", r.Status, "exit_code", r.ExitCode,
 		"updated", r.Updated, "total", r.Total, "seconds", r.End.Sub(r.Start).Seconds())
 }

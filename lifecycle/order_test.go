@@ -103,7 +103,7 @@ func (e *orderEnv) start(t *testing.T, settle time.Duration) (stop func()) {
 		t.Fatal(err)
 	}
 	d := &Daemon{Source: src, Identity: Identity{InstanceID: "i-1", Stack: "prod", Layers: []string{"web"}},
-		Converger: e.conv, Journal: j, StateDir: e.state, ConfigureSettle: settle, OnResult: e.res.add, DrainConfirm: e.confirm, Log: testLog(t),
+		Converger: e.conv, Journal: j, StateDir: e.state, ConfigureSettle: settle, Hooks: resultHooks(e.res.add), DrainConfirm: e.confirm, Log: testLog(t),
 		BaseAttributes: func() map[string]any {
 			return map[string]any{"stackagent": map[string]any{"layers": map[string]any{"web": map[string]any{
 				"recipes": map[string]any{"configure": []any{"c"}, "deploy": []any{"d"}, "undeploy": []any{"u"}}}}}}

@@ -31,7 +31,7 @@ func TestSkippedEventsAnswerOnlyWhenNamed(t *testing.T) {
 	defer j.Close()
 	d := &Daemon{
 		Source: newTestSource(t, srv, queue, 30*time.Second), Identity: Identity{InstanceID: "i-me", Stack: "prod", Layers: []string{"web"}},
-		Converger: okConverger{}, Journal: j, StateDir: dir, Reporter: NewSQSReporter(srv.SQS, reply),
+		Converger: okConverger{}, Journal: j, StateDir: dir, Hooks: []Hook{ReplyHook{NewSQSReporter(srv.SQS, reply)}},
 		BaseAttributes: func() map[string]any { return map[string]any{} },
 	}
 	for _, ev := range []map[string]any{

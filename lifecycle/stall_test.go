@@ -73,11 +73,11 @@ func TestDaemonBacksOffOnStall(t *testing.T) {
 	backoff := NewBackoff()
 	backoff.Base = 10 * time.Millisecond
 	d := &Daemon{Source: blackHoleSource(t), Journal: j, StateDir: t.TempDir(), Converger: &recorder{},
-		Log: testLog(t), Backoff: backoff, OnState: func(s State, _ *Event) {
+		Log: testLog(t), Backoff: backoff, Hooks: []Hook{&funcHook{name: "states", state: func(s State, _ *Event) {
 			mu.Lock()
 			defer mu.Unlock()
 			states = append(states, string(s))
-		}}
+		}}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); d.Run(ctx) }()

@@ -116,7 +116,7 @@ func TestConfigureStormInbox(t *testing.T) {
 	defer j.Close()
 	conv, res := &recorder{}, &results{byID: map[string]*Result{}}
 	d := &Daemon{Source: src, Identity: Identity{InstanceID: "i-1", Layers: []string{"web"}}, Converger: conv,
-		Journal: j, StateDir: dir, ConfigureSettle: time.Second, OnResult: res.add, Log: testLog(t),
+		Journal: j, StateDir: dir, ConfigureSettle: time.Second, Hooks: resultHooks(res.add), Log: testLog(t),
 		BaseAttributes: func() map[string]any {
 			return map[string]any{"stackagent": map[string]any{"layers": map[string]any{"web": map[string]any{
 				"recipes": map[string]any{"configure": []any{"c"}}}}}}
@@ -198,7 +198,7 @@ func TestHeldBatchStaysInvisible(t *testing.T) {
 	}
 	defer j.Close()
 	d := &Daemon{Source: src, Identity: Identity{InstanceID: "i-1", Layers: []string{"web"}}, Converger: e.conv,
-		Journal: j, StateDir: e.state, OnResult: e.res.add, Log: testLog(t), VisibilityExtend: 2 * time.Second,
+		Journal: j, StateDir: e.state, Hooks: resultHooks(e.res.add), Log: testLog(t), VisibilityExtend: 2 * time.Second,
 		BaseAttributes: func() map[string]any {
 			return map[string]any{"stackagent": map[string]any{"layers": map[string]any{"web": map[string]any{
 				"recipes": map[string]any{"deploy": []any{"d"}}}}}}

@@ -144,7 +144,7 @@ const (
 	statusRestart Status = "restart"
 )
 
-// State is what the daemon is doing, told to Daemon.OnState (health,
+// State is what the daemon is doing, told to each StateHook (health,
 // metrics, systemd status). Its values are the metrics' state labels.
 type State string
 

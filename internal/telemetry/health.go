@@ -95,7 +95,8 @@ func (h *Health) SetPollWait(d time.Duration) {
 }
 
 // SetState records the daemon's state and the event it converges (nil
-// when not converging), as lifecycle.Daemon.OnState reports them.
+// when not converging), as the daemon tells its state hooks
+// (lifecycle.StateHook).
 func (h *Health) SetState(state string, ev *lifecycle.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -16,8 +16,8 @@ import (
 	"github.com/stackagent/stackagent/recipes"
 )
 
-// Daemon states, as lifecycle.Daemon.OnState reports them, plus the one
-// before the daemon's first report.
+// Daemon states, as the daemon tells its state hooks
+// (lifecycle.StateHook), plus the one before the daemon's first report.
 const (
 	StateStarting   = "starting"
 	StatePolling    = "polling"
