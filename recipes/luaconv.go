@@ -206,24 +206,11 @@ func coerce(t Type, v any) (any, error) {
 			return x, nil
 		}
 	case StringList:
-		switch x := v.(type) {
-		case string:
-			return []string{x}, nil
-		case []string:
-			return x, nil
-		case map[string]any:
-			if len(x) == 0 {
-				return []string{}, nil
-			}
-		case []any:
-			out := make([]string, len(x))
-			for i, e := range x {
-				s, err := coerce(String, e)
-				if err != nil {
-					return nil, fmt.Errorf("item %d: %w", i+1, err)
-				}
-				out[i] = s.(string)
-			}
+		out, ok, err := coerceStringList(v)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			return out, nil
 		}
 	case Map:
@@ -247,6 +234,32 @@ func coerce(t Type, v any) (any, error) {
 		return coerceMode(v)
 	}
 	return bad()
+}
+
+// coerceStringList is coerce for StringList: ok is false when v has no
+// shape a string list takes.
+func coerceStringList(v any) (out []string, ok bool, err error) {
+	switch x := v.(type) {
+	case string:
+		return []string{x}, true, nil
+	case []string:
+		return x, true, nil
+	case map[string]any:
+		if len(x) == 0 {
+			return []string{}, true, nil
+		}
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			s, err := coerce(String, e)
+			if err != nil {
+				return nil, false, fmt.Errorf("item %d: %w", i+1, err)
+			}
+			out[i] = s.(string)
+		}
+		return out, true, nil
+	}
+	return nil, false, nil
 }
 
 func describe(v any) string {
