@@ -205,26 +205,13 @@ func coerce(t Type, v any) (any, error) {
 		case float64:
 			return x, nil
 		}
-	case StringList:
-		out, ok, err := coerceStringList(v)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return out, nil
+	case StringList, List:
+		if out, ok, err := coerceList(t, v); ok || err != nil {
+			return out, err
 		}
 	case Map:
 		if m, ok := v.(map[string]any); ok {
 			return m, nil
-		}
-	case List:
-		switch x := v.(type) {
-		case []any:
-			return x, nil
-		case map[string]any:
-			if len(x) == 0 {
-				return []any{}, nil
-			}
 		}
 	case Func:
 		if f, ok := v.(*LuaFunc); ok {
@@ -236,9 +223,20 @@ func coerce(t Type, v any) (any, error) {
 	return bad()
 }
 
-// coerceStringList is coerce for StringList: ok is false when v has no
-// shape a string list takes.
-func coerceStringList(v any) (out []string, ok bool, err error) {
+// coerceList is coerce for List and StringList (an empty Lua table is
+// an empty list): ok is false when v has no shape the list takes.
+func coerceList(t Type, v any) (out any, ok bool, err error) {
+	if t == List {
+		switch x := v.(type) {
+		case []any:
+			return x, true, nil
+		case map[string]any:
+			if len(x) == 0 {
+				return []any{}, true, nil
+			}
+		}
+		return nil, false, nil
+	}
 	switch x := v.(type) {
 	case string:
 		return []string{x}, true, nil
