@@ -295,73 +295,91 @@ func (rt *runtime) call(ctx context.Context, f *LuaFunc, args ...any) (any, erro
 // registerHelpers adds the non-resource functions recipes use.
 func (rt *runtime) registerHelpers(L *lua.LState) {
 	g := L.G.Global
-	set := func(name string, fn lua.LGFunction) { g.RawSetString(name, L.NewFunction(fn)) }
-	set("lazy", func(L *lua.LState) int {
-		fn := L.CheckFunction(1)
-		ud := L.NewUserData()
-		ud.Value = &Lazy{fn: &LuaFunc{fn: fn, src: funcSource(fn, rt.where(1))}}
-		L.Push(ud)
-		return 1
-	})
-	set("include_recipe", func(L *lua.LState) int {
-		for i := 1; i <= L.GetTop(); i++ {
-			if err := rt.includeRecipe(L.CheckString(i), rt.where(1)); err != nil {
-				L.RaiseError("%s", err.Error())
-			}
-		}
-		return 0
-	})
-	set("data_bag", func(L *lua.LState) int {
-		items, err := rt.dataBag(L.CheckString(1))
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
-		L.Push(toLua(L, items))
-		return 1
-	})
-	set("data_bag_item", func(L *lua.LState) int {
-		item, err := rt.dataBagItem(L.CheckString(1), L.CheckString(2))
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
-		L.Push(toLua(L, item))
-		return 1
-	})
-	platformIs := func(key string) lua.LGFunction {
-		return func(L *lua.LState) int {
-			have := rt.node.GetString(key)
-			for i := 1; i <= L.GetTop(); i++ {
-				if L.CheckString(i) == have {
-					L.Push(lua.LTrue)
-					return 1
-				}
-			}
-			L.Push(lua.LFalse)
-			return 1
-		}
+	for _, h := range rt.helpers() {
+		g.RawSetString(h.name, L.NewFunction(h.fn))
 	}
-	set("platform_is", platformIs("platform"))
-	set("platform_family_is", platformIs("platform_family"))
-	set("shell_out", rt.luaShellOut)
-	set("file_exists", func(L *lua.LState) int {
-		_, err := os.Stat(rt.opts.path(L.CheckString(1)))
-		L.Push(lua.LBool(err == nil))
-		return 1
-	})
-	set("read_file", func(L *lua.LState) int {
-		b, err := os.ReadFile(rt.opts.path(L.CheckString(1)))
-		if err != nil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString(err.Error()))
-			return 2
-		}
-		L.Push(lua.LString(b))
-		return 1
-	})
 	g.RawSetString("node", rt.pushView(L, &attrView{node: rt.node, merged: true}))
 	g.RawSetString("validate", rt.validateTable(L))
 	rt.registerCollectionHelpers(L)
 	rt.addLibrarySearcher(L)
+}
+
+// luaHelper is one global function of a recipe.
+type luaHelper struct {
+	name string
+	fn   lua.LGFunction
+}
+
+// helpers is the table of global functions registerHelpers sets, in
+// order.
+func (rt *runtime) helpers() []luaHelper {
+	return []luaHelper{
+		{"lazy", func(L *lua.LState) int {
+			fn := L.CheckFunction(1)
+			ud := L.NewUserData()
+			ud.Value = &Lazy{fn: &LuaFunc{fn: fn, src: funcSource(fn, rt.where(1))}}
+			L.Push(ud)
+			return 1
+		}},
+		{"include_recipe", func(L *lua.LState) int {
+			for i := 1; i <= L.GetTop(); i++ {
+				if err := rt.includeRecipe(L.CheckString(i), rt.where(1)); err != nil {
+					L.RaiseError("%s", err.Error())
+				}
+			}
+			return 0
+		}},
+		{"data_bag", func(L *lua.LState) int {
+			items, err := rt.dataBag(L.CheckString(1))
+			if err != nil {
+				L.RaiseError("%s", err.Error())
+			}
+			L.Push(toLua(L, items))
+			return 1
+		}},
+		{"data_bag_item", func(L *lua.LState) int {
+			item, err := rt.dataBagItem(L.CheckString(1), L.CheckString(2))
+			if err != nil {
+				L.RaiseError("%s", err.Error())
+			}
+			L.Push(toLua(L, item))
+			return 1
+		}},
+		{"platform_is", rt.platformIs("platform")},
+		{"platform_family_is", rt.platformIs("platform_family")},
+		{"shell_out", rt.luaShellOut},
+		{"file_exists", func(L *lua.LState) int {
+			_, err := os.Stat(rt.opts.path(L.CheckString(1)))
+			L.Push(lua.LBool(err == nil))
+			return 1
+		}},
+		{"read_file", func(L *lua.LState) int {
+			b, err := os.ReadFile(rt.opts.path(L.CheckString(1)))
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LString(b))
+			return 1
+		}},
+	}
+}
+
+// platformIs is platform_is / platform_family_is: true when the node's
+// key is one of the arguments.
+func (rt *runtime) platformIs(key string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		have := rt.node.GetString(key)
+		for i := 1; i <= L.GetTop(); i++ {
+			if L.CheckString(i) == have {
+				L.Push(lua.LTrue)
+				return 1
+			}
+		}
+		L.Push(lua.LFalse)
+		return 1
+	}
 }
 
 // addLibrarySearcher lets require "cb.mod" load libraries/mod.lua from a

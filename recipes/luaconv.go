@@ -205,39 +205,13 @@ func coerce(t Type, v any) (any, error) {
 		case float64:
 			return x, nil
 		}
-	case StringList:
-		switch x := v.(type) {
-		case string:
-			return []string{x}, nil
-		case []string:
-			return x, nil
-		case map[string]any:
-			if len(x) == 0 {
-				return []string{}, nil
-			}
-		case []any:
-			out := make([]string, len(x))
-			for i, e := range x {
-				s, err := coerce(String, e)
-				if err != nil {
-					return nil, fmt.Errorf("item %d: %w", i+1, err)
-				}
-				out[i] = s.(string)
-			}
-			return out, nil
+	case StringList, List:
+		if out, ok, err := coerceList(t, v); ok || err != nil {
+			return out, err
 		}
 	case Map:
 		if m, ok := v.(map[string]any); ok {
 			return m, nil
-		}
-	case List:
-		switch x := v.(type) {
-		case []any:
-			return x, nil
-		case map[string]any:
-			if len(x) == 0 {
-				return []any{}, nil
-			}
 		}
 	case Func:
 		if f, ok := v.(*LuaFunc); ok {
@@ -247,6 +221,43 @@ func coerce(t Type, v any) (any, error) {
 		return coerceMode(v)
 	}
 	return bad()
+}
+
+// coerceList is coerce for List and StringList (an empty Lua table is
+// an empty list): ok is false when v has no shape the list takes.
+func coerceList(t Type, v any) (out any, ok bool, err error) {
+	if t == List {
+		switch x := v.(type) {
+		case []any:
+			return x, true, nil
+		case map[string]any:
+			if len(x) == 0 {
+				return []any{}, true, nil
+			}
+		}
+		return nil, false, nil
+	}
+	switch x := v.(type) {
+	case string:
+		return []string{x}, true, nil
+	case []string:
+		return x, true, nil
+	case map[string]any:
+		if len(x) == 0 {
+			return []string{}, true, nil
+		}
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			s, err := coerce(String, e)
+			if err != nil {
+				return nil, false, fmt.Errorf("item %d: %w", i+1, err)
+			}
+			out[i] = s.(string)
+		}
+		return out, true, nil
+	}
+	return nil, false, nil
 }
 
 func describe(v any) string {

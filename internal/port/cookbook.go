@@ -258,18 +258,7 @@ func (w *writer) file(f string) error {
 	case strings.HasPrefix(base, "."):
 		return nil
 	case top == "templates":
-		src, err := w.cb.read(f)
-		if err != nil {
-			return err
-		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(f, "templates/default/"), "templates/")
-		if !strings.HasSuffix(base, ".erb") {
-			w.write(path.Join("templates", rel), []byte(src))
-			return nil
-		}
-		lua, st := Template(src)
-		w.sum.add(st)
-		w.write(path.Join("templates", rel), []byte(lua))
+		return w.template(f, base)
 	case top == "files":
 		src, err := w.cb.read(f)
 		if err != nil {
@@ -279,22 +268,7 @@ func (w *writer) file(f string) error {
 	case !strings.HasSuffix(base, ".rb"):
 		w.sum.Skipped = append(w.sum.Skipped, display+": not a cookbook file port knows; copy it by hand if needed")
 	case dir == "recipes" || dir == "attributes" || dir == "deploy":
-		src, err := w.cb.read(f)
-		if err != nil {
-			return err
-		}
-		var lua string
-		var st Stats
-		switch dir {
-		case "recipes":
-			lua, st = Recipe(src, display, w.schema, w.defs)
-		case "attributes":
-			lua, st = Attributes(src, display)
-		default:
-			lua, st = Hook(src, display)
-		}
-		w.sum.add(st)
-		w.write(path.Join(dir, strings.TrimSuffix(base, ".rb")+".lua"), []byte(lua))
+		return w.ruby(f, dir, base, display)
 	case dir == "definitions":
 		src, err := w.cb.read(f)
 		if err != nil {
@@ -323,6 +297,44 @@ func (w *writer) file(f string) error {
 		w.sum.Skipped = append(w.sum.Skipped, display+": TODO(port): "+skipReason(dir))
 		w.sum.Todos[skipReason(dir)]++
 	}
+	return nil
+}
+
+// template copies a template, converting an ERB one to a Lua template.
+func (w *writer) template(f, base string) error {
+	src, err := w.cb.read(f)
+	if err != nil {
+		return err
+	}
+	rel := strings.TrimPrefix(strings.TrimPrefix(f, "templates/default/"), "templates/")
+	if !strings.HasSuffix(base, ".erb") {
+		w.write(path.Join("templates", rel), []byte(src))
+		return nil
+	}
+	lua, st := Template(src)
+	w.sum.add(st)
+	w.write(path.Join("templates", rel), []byte(lua))
+	return nil
+}
+
+// ruby converts a recipe, attributes file or deploy hook (dir) to Lua.
+func (w *writer) ruby(f, dir, base, display string) error {
+	src, err := w.cb.read(f)
+	if err != nil {
+		return err
+	}
+	var lua string
+	var st Stats
+	switch dir {
+	case "recipes":
+		lua, st = Recipe(src, display, w.schema, w.defs)
+	case "attributes":
+		lua, st = Attributes(src, display)
+	default:
+		lua, st = Hook(src, display)
+	}
+	w.sum.add(st)
+	w.write(path.Join(dir, strings.TrimSuffix(base, ".rb")+".lua"), []byte(lua))
 	return nil
 }
 

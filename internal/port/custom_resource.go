@@ -12,9 +12,23 @@ import (
 // calling recipe's collection, and the outer one cannot be notified.
 func Resource(src, file, kind string, schema Schema, defs map[string]string) (string, Stats) {
 	e := newEmitter(src, modeResource, schema, defs)
-	var defaults, nameProps, actions []string
-	var bodies []*Call
-	defaultAction := ""
+	cr := e.scanResource(src)
+	e.resourceFunc(kind, cr)
+	head := fmt.Sprintf(header, file) + "-- Custom resource " + kind + " as a function: call it from a recipe as " + kind + " \"name\" { … }.\nlocal M = {}\n"
+	return e.finish(head), e.stats
+}
+
+// customRes is what scanResource reads of a custom resource.
+type customRes struct {
+	defaults, nameProps, actions []string
+	bodies                       []*Call // the action blocks, as actions
+	defaultAction                string
+}
+
+// scanResource reads the properties, default action and action blocks
+// of a custom resource; anything else is a TODO.
+func (e *emitter) scanResource(src string) *customRes {
+	cr := &customRes{}
 	for _, n := range Parse(src) {
 		c, ok := n.(*Call)
 		if !ok || c.Recv != nil {
@@ -29,14 +43,14 @@ func Resource(src, file, kind string, schema Schema, defs map[string]string) (st
 				continue
 			}
 			if d != "" {
-				defaults = append(defaults, d)
+				cr.defaults = append(cr.defaults, d)
 			}
 			if nameProp != "" {
-				nameProps = append(nameProps, nameProp)
+				cr.nameProps = append(cr.nameProps, nameProp)
 			}
 		case c.Name == "default_action" && len(c.Args) == 1:
 			if a, ok := literalKey(c.Args[0]); ok {
-				defaultAction = a
+				cr.defaultAction = a
 			}
 		case c.Name == "action" && len(c.Args) == 1 && c.Block != nil:
 			a, ok := literalKey(c.Args[0])
@@ -44,37 +58,43 @@ func Resource(src, file, kind string, schema Schema, defs map[string]string) (st
 				e.todoAt(n, "action name")
 				continue
 			}
-			actions = append(actions, a)
-			bodies = append(bodies, c)
+			cr.actions = append(cr.actions, a)
+			cr.bodies = append(cr.bodies, c)
 		case c.Name == "resource_name" || c.Name == "provides" || c.Name == "unified_mode" || c.Name == "actions":
 		default:
 			e.todoAt(n, "custom resource "+c.Name)
 		}
 	}
-	if defaultAction == "" && len(actions) > 0 {
-		defaultAction = actions[0]
+	if cr.defaultAction == "" && len(cr.actions) > 0 {
+		cr.defaultAction = cr.actions[0]
 	}
+	return cr
+}
+
+// resourceFunc emits M.KIND(name)(args): the parameters with their
+// defaults, then each action in turn.
+func (e *emitter) resourceFunc(kind string, cr *customRes) {
 	e.line("function M." + kind + "(name)")
 	e.line("  return function(args)")
-	e.line("    local params = " + table(defaults))
+	e.line("    local params = " + table(cr.defaults))
 	e.line("    for k, v in pairs(args or {}) do params[k] = v end")
 	e.line("    params.name = name")
-	for _, p := range nameProps {
+	for _, p := range cr.nameProps {
 		e.line("    if " + field("params", p) + " == nil then " + field("params", p) + " = name end")
 	}
-	e.line("    local todo = params.action or " + quote(defaultAction))
+	e.line("    local todo = params.action or " + quote(cr.defaultAction))
 	e.line("    if type(todo) ~= \"table\" then todo = { todo } end")
 	e.line("    for _, action in ipairs(todo) do")
 	e.depth += 3
-	for i, a := range actions {
+	for i, a := range cr.actions {
 		kw := "elseif"
 		if i == 0 {
 			kw = "if"
 		}
 		e.line(kw + " action == " + quote(a) + " then")
-		e.block(bodies[i].Block.Body)
+		e.block(cr.bodies[i].Block.Body)
 	}
-	if len(actions) > 0 {
+	if len(cr.actions) > 0 {
 		e.line(`elseif action ~= "nothing" then`)
 	} else {
 		e.line(`if action ~= "nothing" then`)
@@ -86,8 +106,6 @@ func Resource(src, file, kind string, schema Schema, defs map[string]string) (st
 	e.line("  end")
 	e.line("end")
 	e.line("return M")
-	head := fmt.Sprintf(header, file) + "-- Custom resource " + kind + " as a function: call it from a recipe as " + kind + " \"name\" { … }.\nlocal M = {}\n"
-	return e.finish(head), e.stats
 }
 
 // property1 reads property :name, Type, default: v, name_property: true.

@@ -125,37 +125,10 @@ func (e *emitter) selfCall(x *Call) (string, error) {
 	if e.mode == modeResource && e.props[x.Name] && len(args) == 0 {
 		return field("params", x.Name), nil
 	}
+	if v, ok, err := e.contextName(x.Name, len(args)); ok {
+		return v, err
+	}
 	switch x.Name {
-	case "node":
-		if len(args) == 0 {
-			return "node", nil
-		}
-	case "default", "normal", "override", "set":
-		if len(args) == 0 {
-			lvl := x.Name
-			if lvl == "set" {
-				lvl = "normal"
-			}
-			if e.mode == modeAttributes {
-				return lvl, nil
-			}
-			return "node." + lvl, nil
-		}
-	case "params":
-		if e.mode == modeDefinition && len(args) == 0 {
-			return "params", nil
-		}
-	case "release_path", "shared_path", "deploy_to", "current_release":
-		if e.mode == modeHook && len(args) == 0 {
-			if x.Name == "current_release" {
-				return "release_path", nil
-			}
-			return x.Name, nil
-		}
-	case "new_resource":
-		if e.mode == modeHook {
-			return "", todo("new_resource in a deploy hook (use the globals app, environment, release_path)")
-		}
 	case "platform?":
 		return call("platform_is")
 	case "platform_family?":
@@ -189,6 +162,45 @@ func (e *emitter) selfCall(x *Call) (string, error) {
 		return "", todo("unknown name " + x.Name)
 	}
 	return "", todo("unknown method " + x.Name)
+}
+
+// contextName translates the names that mean something in a mode: node,
+// the attribute levels, a definition's params, a deploy hook's paths. ok
+// is false for any other name (or these with nargs arguments).
+func (e *emitter) contextName(name string, nargs int) (string, bool, error) {
+	switch name {
+	case "node":
+		if nargs == 0 {
+			return "node", true, nil
+		}
+	case "default", "normal", "override", "set":
+		if nargs == 0 {
+			lvl := name
+			if lvl == "set" {
+				lvl = "normal"
+			}
+			if e.mode == modeAttributes {
+				return lvl, true, nil
+			}
+			return "node." + lvl, true, nil
+		}
+	case "params":
+		if e.mode == modeDefinition && nargs == 0 {
+			return "params", true, nil
+		}
+	case "release_path", "shared_path", "deploy_to", "current_release":
+		if e.mode == modeHook && nargs == 0 {
+			if name == "current_release" {
+				return "release_path", true, nil
+			}
+			return name, true, nil
+		}
+	case "new_resource":
+		if e.mode == modeHook {
+			return "", true, todo("new_resource in a deploy hook (use the globals app, environment, release_path)")
+		}
+	}
+	return "", false, nil
 }
 
 // constCall translates File.*, Chef::Log.* and friends.

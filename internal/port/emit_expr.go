@@ -118,17 +118,7 @@ func (e *emitter) expr(n Node) (string, error) {
 	case *Sym:
 		return quote(x.Name), nil
 	case *Num:
-		t := strings.ReplaceAll(x.Text, "_", "")
-		if len(t) > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '7' {
-			return quote(t), nil // 0644: a mode, as text
-		}
-		if i, err := strconv.ParseInt(t, 0, 64); err == nil {
-			return strconv.FormatInt(i, 10), nil // 0x1f, 0b101
-		}
-		if _, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "xXbBoO") {
-			return t, nil
-		}
-		return "", todo("number " + t)
+		return num(x)
 	case *Lit:
 		if x.Name == "self" {
 			return "", todo("self")
@@ -161,14 +151,7 @@ func (e *emitter) expr(n Node) (string, error) {
 	case *Binary:
 		return e.binary(x)
 	case *Unary:
-		v, err := e.expr(x.X)
-		if x.Op == "!" {
-			return "not " + paren(v), err
-		}
-		if x.Op == "-" {
-			return "-" + paren(v), err
-		}
-		return "", todo("operator " + x.Op)
+		return e.unary(x)
 	case *Ternary:
 		parts, err := e.exprs([]Node{x.C, x.A, x.B})
 		if err != nil {
@@ -185,6 +168,34 @@ func (e *emitter) expr(n Node) (string, error) {
 		return "", todo("constant " + joinNames(x.Names))
 	}
 	return "", todo("expression")
+}
+
+// num translates a number; one with a leading 0 (0644) is a mode and
+// stays text.
+func num(x *Num) (string, error) {
+	t := strings.ReplaceAll(x.Text, "_", "")
+	if len(t) > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '7' {
+		return quote(t), nil // 0644: a mode, as text
+	}
+	if i, err := strconv.ParseInt(t, 0, 64); err == nil {
+		return strconv.FormatInt(i, 10), nil // 0x1f, 0b101
+	}
+	if _, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "xXbBoO") {
+		return t, nil
+	}
+	return "", todo("number " + t)
+}
+
+// unary translates !x and -x.
+func (e *emitter) unary(x *Unary) (string, error) {
+	v, err := e.expr(x.X)
+	if x.Op == "!" {
+		return "not " + paren(v), err
+	}
+	if x.Op == "-" {
+		return "-" + paren(v), err
+	}
+	return "", todo("operator " + x.Op)
 }
 
 func table(items []string) string {

@@ -173,17 +173,9 @@ func usesNext(ns []Node) bool {
 
 // resource writes kind "name" { props } (or kind(expr) { … }).
 func (e *emitter) resource(kind string, x *Call) error {
-	head := kind
-	if len(x.Args) == 1 {
-		name, err := e.expr(x.Args[0])
-		if err != nil {
-			return err
-		}
-		if isQuoted(name) {
-			head += " " + name
-		} else {
-			head += "(" + name + ")"
-		}
+	head, err := e.resourceHead(kind, x)
+	if err != nil {
+		return err
 	}
 	if x.Block == nil || len(x.Block.Body) == 0 {
 		if len(x.Args) == 0 {
@@ -197,50 +189,78 @@ func (e *emitter) resource(kind string, x *Call) error {
 		e.stats.ResourcesClean++
 		return nil
 	}
-	props := map[string][]string{}
-	var order []string
-	var todos []Node
-	var whys []string
-	var shells []string
-	for _, st := range x.Block.Body {
-		name, val, err := e.property(kind, st)
-		if err != nil {
-			todos = append(todos, st)
-			whys = append(whys, err.Error())
-			continue
-		}
-		if shellBuilt(st) {
-			shells = append(shells, name)
-		}
-		if _, seen := props[name]; !seen {
-			order = append(order, name)
-		}
-		props[name] = append(props[name], val)
-	}
+	b := e.resourceBlock(kind, x.Block.Body)
 	e.line(head + " {")
 	e.depth++
-	for _, name := range order {
-		vals := props[name]
+	for _, name := range b.order {
+		vals := b.props[name]
 		v := vals[len(vals)-1]
 		if len(vals) > 1 && (name == "notifies" || name == "subscribes" || name == "only_if" || name == "not_if") {
 			v = "{ " + strings.Join(vals, ", ") + " }"
 		}
 		e.line(key(name) + " = " + v + ",")
 	}
-	for i, st := range todos {
-		e.todoAt(st, whys[i])
+	for i, st := range b.todos {
+		e.todoAt(st, b.whys[i])
 	}
-	for _, name := range shells {
+	for _, name := range b.shells {
 		e.stats.Todos["shell string built from values"]++
 		e.line("-- TODO(port): shell string built from values (" + name + "): pass a list (argv) or check each value with validate.*")
 	}
 	e.depth--
 	e.line("}")
 	e.stats.Resources++
-	if len(todos) == 0 && len(shells) == 0 {
+	if len(b.todos) == 0 && len(b.shells) == 0 {
 		e.stats.ResourcesClean++
 	}
 	return nil
+}
+
+// resourceHead is kind "name" for a literal name, kind(expr) otherwise,
+// kind alone without one.
+func (e *emitter) resourceHead(kind string, x *Call) (string, error) {
+	if len(x.Args) != 1 {
+		return kind, nil
+	}
+	name, err := e.expr(x.Args[0])
+	if err != nil {
+		return "", err
+	}
+	if isQuoted(name) {
+		return kind + " " + name, nil
+	}
+	return kind + "(" + name + ")", nil
+}
+
+// resBlock is a resource block read by resourceBlock: the values of each
+// property (in first-seen order), the lines it could not translate (and
+// why), and the properties built as shell strings.
+type resBlock struct {
+	props  map[string][]string
+	order  []string
+	todos  []Node
+	whys   []string
+	shells []string
+}
+
+func (e *emitter) resourceBlock(kind string, body []Node) *resBlock {
+	b := &resBlock{props: map[string][]string{}}
+	for _, st := range body {
+		name, val, err := e.property(kind, st)
+		if err != nil {
+			b.todos = append(b.todos, st)
+			b.whys = append(b.whys, err.Error())
+			continue
+		}
+		if shellBuilt(st) {
+			b.shells = append(b.shells, name)
+		}
+		if _, seen := b.props[name]; !seen {
+			b.order = append(b.order, name)
+		}
+		b.props[name] = append(b.props[name], val)
+	}
+	return b
 }
 
 // property translates one line of a resource block.

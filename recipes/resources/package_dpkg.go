@@ -122,75 +122,90 @@ func (db *dpkgDB) checkJournal() error {
 // Status, a Status that is not three words, or a line longer than
 // dpkgMaxLine is an error naming the file and line.
 func parseDpkgStatus(r io.Reader, file string) (map[string]pkgState, error) {
-	pkgs := make(map[string]pkgState, 1024)
+	p := &dpkgParser{file: file, pkgs: make(map[string]pkgState, 1024)}
 	br := bufio.NewReaderSize(r, 64<<10)
-	var name, version string
-	var status []byte
-	var line, start int
-	end := func() error {
-		if start == 0 {
-			return nil
-		}
-		switch {
-		case name == "":
-			return fmt.Errorf("%w: %s:%d: stanza without a Package field", errDpkgStatus, file, start)
-		case status == nil:
-			return fmt.Errorf("%w: %s:%d: package %s has no Status field", errDpkgStatus, file, start, name)
-		}
-		f := bytes.Fields(status)
-		if len(f) != 3 {
-			return fmt.Errorf("%w: %s:%d: package %s: Status %q is not three words", errDpkgStatus, file, start, name, status)
-		}
-		st := pkgs[name]
-		switch string(f[2]) {
-		case "installed":
-			st.Installed = version
-		case "config-files":
-			st.ConfigLeft = true
-		}
-		pkgs[name] = st
-		name, version, status, start = "", "", nil, 0
-		return nil
-	}
 	for {
 		b, err := readLine(br)
 		if err == io.EOF {
 			break
 		}
-		line++
+		p.line++
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s:%d: %w", errDpkgStatus, file, line, err)
+			return nil, fmt.Errorf("%w: %s:%d: %w", errDpkgStatus, file, p.line, err)
 		}
-		if len(bytes.TrimSpace(b)) == 0 {
-			if err := end(); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if start == 0 {
-			start = line
-		}
-		if b[0] == ' ' || b[0] == '\t' {
-			continue // a continuation of a field we do not keep
-		}
-		field, value, ok := bytes.Cut(b, []byte(":"))
-		if !ok {
-			return nil, fmt.Errorf("%w: %s:%d: not a field line", errDpkgStatus, file, line)
-		}
-		value = bytes.TrimSpace(value)
-		switch string(field) {
-		case "Package":
-			name = string(value)
-		case "Version":
-			version = string(value)
-		case "Status":
-			status = append([]byte(nil), value...)
+		if err := p.feed(b); err != nil {
+			return nil, err
 		}
 	}
-	if err := end(); err != nil {
+	if err := p.end(); err != nil {
 		return nil, err
 	}
-	return pkgs, nil
+	return p.pkgs, nil
+}
+
+// dpkgParser is the state of parseDpkgStatus: the packages so far and
+// the fields of the stanza being read (start is its first line, 0
+// between stanzas).
+type dpkgParser struct {
+	file          string
+	pkgs          map[string]pkgState
+	name, version string
+	status        []byte
+	line, start   int
+}
+
+// feed takes one line of the file.
+func (p *dpkgParser) feed(b []byte) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return p.end()
+	}
+	if p.start == 0 {
+		p.start = p.line
+	}
+	if b[0] == ' ' || b[0] == '\t' {
+		return nil // a continuation of a field we do not keep
+	}
+	field, value, ok := bytes.Cut(b, []byte(":"))
+	if !ok {
+		return fmt.Errorf("%w: %s:%d: not a field line", errDpkgStatus, p.file, p.line)
+	}
+	value = bytes.TrimSpace(value)
+	switch string(field) {
+	case "Package":
+		p.name = string(value)
+	case "Version":
+		p.version = string(value)
+	case "Status":
+		p.status = append([]byte(nil), value...)
+	}
+	return nil
+}
+
+// end closes the stanza being read, if any, and records its package.
+func (p *dpkgParser) end() error {
+	if p.start == 0 {
+		return nil
+	}
+	switch {
+	case p.name == "":
+		return fmt.Errorf("%w: %s:%d: stanza without a Package field", errDpkgStatus, p.file, p.start)
+	case p.status == nil:
+		return fmt.Errorf("%w: %s:%d: package %s has no Status field", errDpkgStatus, p.file, p.start, p.name)
+	}
+	f := bytes.Fields(p.status)
+	if len(f) != 3 {
+		return fmt.Errorf("%w: %s:%d: package %s: Status %q is not three words", errDpkgStatus, p.file, p.start, p.name, p.status)
+	}
+	st := p.pkgs[p.name]
+	switch string(f[2]) {
+	case "installed":
+		st.Installed = p.version
+	case "config-files":
+		st.ConfigLeft = true
+	}
+	p.pkgs[p.name] = st
+	p.name, p.version, p.status, p.start = "", "", nil, 0
+	return nil
 }
 
 // readLine returns the next line without its newline, refusing one

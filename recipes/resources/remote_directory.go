@@ -66,14 +66,7 @@ func planRemoteDirectory(_ context.Context, rc *recipes.RunContext, r *recipes.R
 		return []recipes.Step{{Desc: "delete directory " + display + " and its content",
 			Apply: func(context.Context) error { return os.RemoveAll(root) }}}, nil
 	}
-	cookbook, source := r.Str("cookbook"), r.Str("source")
-	if cookbook == "" && r.Cookbook != nil {
-		cookbook = r.Cookbook.Name
-	}
-	if source == "" {
-		source = path.Base(display)
-	}
-	files, _, err := rc.CookbookDir(cookbook, source)
+	files, err := remoteDirectoryFiles(rc, r, display)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +100,20 @@ func planRemoteDirectory(_ context.Context, rc *recipes.RunContext, r *recipes.R
 		}
 	}
 	return p.steps, nil
+}
+
+// remoteDirectoryFiles lists the cookbook files of r's source (default:
+// the base name of its path) in its cookbook (default: its own).
+func remoteDirectoryFiles(rc *recipes.RunContext, r *recipes.Resource, display string) (map[string][]byte, error) {
+	cookbook, source := r.Str("cookbook"), r.Str("source")
+	if cookbook == "" && r.Cookbook != nil {
+		cookbook = r.Cookbook.Name
+	}
+	if source == "" {
+		source = path.Base(display)
+	}
+	files, _, err := rc.CookbookDir(cookbook, source)
+	return files, err
 }
 
 func sortedSet(m map[string]bool) []string {
