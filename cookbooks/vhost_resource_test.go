@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -85,8 +86,54 @@ func confTree(t *testing.T, dir string) map[string]string {
 	return out
 }
 
+// TestVhostResourceRefusesHostileValues: a value a recipe hands the
+// resource (from stack JSON, say) that would inject a directive or leave
+// its directory fails the resource with the property's name, through the
+// short name vhost, and nothing is written.
+func TestVhostResourceRefusesHostileValues(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, decl, want string }{
+		{"directive through server_name", `vhost "shop" { docroot = "/srv/www/shop", server_name = "a.example.com\nAlias /leak /etc" }`, "property server_name: callback"},
+		{"space through an alias", `vhost "shop" { docroot = "/srv/www/shop", aliases = { "ok.example.com", "x Include" } }`, `aliases[2]: invalid domain name "x Include"`},
+		{"docroot leaving its place", `vhost "shop" { docroot = "/srv/www/../../etc" }`, "property docroot: callback"},
+		{"directive through the port", `vhost "shop" { docroot = "/srv/www/shop", port = "80\nInclude /tmp/x" }`, "property port: callback"},
+		{"directive through allow_override", `vhost "shop" { docroot = "/srv/www/shop", allow_override = "All\nInclude /tmp/x" }`, "property allow_override: callback"},
+		{"app name as a path", `vhost "../../etc/cron.d/x" { docroot = "/srv/www/shop" }`, `invalid app name "../../etc/cron.d/x"`},
+		{"directive through an environment name", `vhost "shop" { docroot = "/srv/www/shop", environment = { ["X\nInclude"] = "1" } }`, "is not a valid name"},
+		{"directive through an environment value", `vhost "shop" { docroot = "/srv/www/shop", environment = lazy(function() return { X = "1\nInclude /tmp/x" } end) }`, "cannot hold a line break"},
+		{"no docroot", `vhost "shop" { }`, "docroot is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			for _, d := range []string{"etc/apache2/sites-available", "etc/apache2/sites-enabled"} {
+				os.MkdirAll(filepath.Join(root, d), 0o755)
+			}
+			before := treeList(t, root)
+			book := legacyVhostCookbook()
+			book["legacyvhost/recipes/hostile.lua"] = &fstest.MapFile{Data: []byte("include_recipe \"apache2::service\"\n" + tc.decl + "\n"), Mode: 0o644}
+			node := platformNode(t, "debian", "debian", "12", hostIdentity(t), initScripts(t))
+			out, err := runWith(t, root, node, book, "legacyvhost::hostile")
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "apache2_vhost[") {
+				t.Fatalf("run: %v\nwant an error naming apache2_vhost and %s\n%s", err, tc.want, out)
+			}
+			if after := treeList(t, root); after != before {
+				t.Errorf("files changed:\n%s\nwas\n%s", after, before)
+			}
+		})
+	}
+}
+
 // convergeWith is converge with one more cookbook source.
 func convergeWith(t *testing.T, root string, node *recipes.Node, extra fstest.MapFS, runList ...string) {
+	t.Helper()
+	if out, err := runWith(t, root, node, extra, runList...); err != nil {
+		t.Fatalf("converge %v: %v\n%s", runList, err, out)
+	}
+}
+
+// runWith runs runList with the embedded cookbooks and extra.
+func runWith(t *testing.T, root string, node *recipes.Node, extra fstest.MapFS, runList ...string) (string, error) {
 	t.Helper()
 	set, errs := recipes.LoadCookbooks(recipes.CookbookSource{FS: cookbooks.FS, Origin: "embedded"},
 		recipes.CookbookSource{FS: extra, Origin: "legacy"})
@@ -99,10 +146,9 @@ func convergeWith(t *testing.T, root string, node *recipes.Node, extra fstest.Ma
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if _, err := recipes.Run(context.Background(), recipes.Options{Registry: reg, Cookbooks: set, Node: node,
-		RunList: items, Root: root, Runner: &fakeRunner{}, Events: recipes.NewDocFormatter(&out), Secrets: secrets}); err != nil {
-		t.Fatalf("converge %v: %v\n%s", runList, err, out.String())
-	}
+	_, err = recipes.Run(context.Background(), recipes.Options{Registry: reg, Cookbooks: set, Node: node,
+		RunList: items, Root: root, Runner: &fakeRunner{}, Events: recipes.NewDocFormatter(&out), Secrets: secrets})
+	return out.String(), err
 }
 
 // legacyVhostCookbook declares node.legacy's vhosts with the old library

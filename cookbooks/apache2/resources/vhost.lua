@@ -46,11 +46,12 @@ property "health_check" { type = "table" }
 
 default_action "create"
 
--- quote makes s an Apache double-quoted argument.
-local function quote(s)
+-- quote makes s, the value of variable k, an Apache double-quoted
+-- argument.
+local function quote(k, s)
   s = tostring(s)
   if s:find("[%c]") or s:find("\\$") then
-    error("a value for SetEnv cannot hold a line break or control character, nor end in \\", 2)
+    error("environment variable " .. k .. ": a value for SetEnv cannot hold a line break or control character, nor end in \\", 0)
   end
   -- Apache unescapes only \" inside a quoted argument.
   return '"' .. s:gsub('"', '\\"') .. '"'
@@ -61,13 +62,13 @@ end
 local function env_list(env)
   local out = {}
   for k, v in pairs(env or {}) do
-    if type(v) == "table" or type(v) == "userdata" then
-      error("environment variable " .. k .. " must be a string, number or boolean", 2)
-    end
     if not tostring(k):match("^[%a_][%w_]*$") then
-      error("environment variable name " .. tostring(k) .. " is not a valid name", 2)
+      error(string.format("environment variable name %q is not a valid name ([A-Za-z_][A-Za-z0-9_]*)", tostring(k)), 0)
     end
-    out[#out + 1] = { name = k, value = quote(v) }
+    if type(v) == "table" or type(v) == "userdata" then
+      error("environment variable " .. k .. " must be a string, number or boolean", 0)
+    end
+    out[#out + 1] = { name = k, value = quote(k, v) }
   end
   table.sort(out, function(a, b) return a.name < b.name end)
   return out
