@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/stackagent/stackagent/cookbooks"
+	"github.com/stackagent/stackagent/internal/heal"
 	"github.com/stackagent/stackagent/recipes"
 )
 
@@ -302,3 +303,28 @@ end
 
 return M
 `
+
+// TestVhostWebCheckSurvivesAFailedRun: apache2::vhost registers an app's
+// web check at compile time, so a run that fails before the vhost
+// converges still leaves the watchdog its check.
+func TestVhostWebCheckSurvivesAFailedRun(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	node := platformNode(t, "debian", "debian", "12", hostIdentity(t), initScripts(t), map[string]any{
+		"apache": map[string]any{"vhosts": map[string]any{"shop": map[string]any{"server_name": "shop.test", "docroot": "/srv/www/shop"}},
+			"health_checks": map[string]any{"shop": map[string]any{"path": "/health"}}},
+	})
+	book := legacyVhostCookbook()
+	book["legacyvhost/recipes/fail.lua"] = &fstest.MapFile{Data: []byte(`file "/no/such/dir/x" { content = "x" }` + "\n"), Mode: 0o644}
+	out, err := runWith(t, root, node, book, "legacyvhost::fail", "apache2", "apache2::vhost")
+	if err == nil || strings.Contains(out, "apache2_vhost[shop]") {
+		t.Fatalf("want the run to fail before the vhost: %v\n%s", err, out)
+	}
+	ws, errs := heal.ParseWatches(node.Merged())
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if len(ws.Services) != 1 || len(ws.Services[0].HTTP) != 1 || ws.Services[0].HTTP[0].Host != "shop.test" || ws.Services[0].HTTP[0].Path != "/health" {
+		t.Fatalf("watches after a failed run: %+v", ws)
+	}
+}

@@ -10,6 +10,7 @@ for name, v in pairs(node.apache.vhosts or {}) do
   if v.server_name ~= nil then validate.domain(v.server_name, w .. ".server_name") end
   checks.list(v.aliases, w .. ".aliases", function(a, where) validate.domain(a, where, { wildcard = true }) end)
   validate.path(v.docroot, w .. ".docroot")
+  require("apache2.watch").vhost(name, v.server_name)
   apache2_vhost(name) {
     server_name = v.server_name, aliases = v.aliases, docroot = v.docroot,
     environment = lazy(function() return node.apache.vhosts[name].environment end),

@@ -78,20 +78,6 @@ local function conf_path(r)
   return node.apache.sites_available .. "/" .. r.app .. ".conf"
 end
 
--- watch registers the app's optional web check with the agent's watchdog
--- (node.apache.health_checks[app] = {path = "/", status = 200,
--- timeout = 5}): GET 127.0.0.1 with Host server_name; failing checks
--- restart Apache (docs/autoheal.md).
-local function watch(r, server_name, port)
-  local hc = r.health_check or (node.apache.health_checks or {})[r.app]
-  if hc then
-    node.default.stackagent.watch.http[r.app] = {
-      service = "apache2", host = server_name, port = port,
-      path = hc.path or "/", status = hc.status or 200, timeout = hc.timeout or 5,
-    }
-  end
-end
-
 action "create" (function(r)
   local apache = node.apache
   local name = r.app
@@ -103,7 +89,7 @@ action "create" (function(r)
   local port = validate.port(r.port or apache.vhost_port, where .. ": port")
   local allow_override = validate.line(r.allow_override or apache.allow_override, where .. ": allow_override")
   validate.path(apache.log_dir, "node.apache.log_dir")
-  watch(r, server_name, port)
+  require("apache2.watch").vhost(name, server_name, port, r.health_check)
   template(conf_path(r)) {
     source = "vhost.conf.erb",
     owner = apache.config_owner, group = apache.config_group, mode = "0640",

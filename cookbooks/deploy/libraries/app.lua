@@ -335,6 +335,7 @@ function M.declare_vhost(c, extra)
   for i = 2, #c.domains do aliases[#aliases + 1] = c.domains[i] end
   for _, a in ipairs(extra.aliases or {}) do aliases[#aliases + 1] = a end
   local name = c.name
+  require("apache2.watch").vhost(name, c.domains[1])
   apache2_vhost(name) {
     server_name = c.domains[1],
     aliases = aliases,
