@@ -10,7 +10,6 @@
 -- environment, database) are read at converge time only, through lazy
 -- values and get(): compiling never resolves a secret.
 local efs = require "efs.config"
-local vhost = require "apache2.vhost"
 local M = {}
 
 -- get walks node.deploy.<name>.<keys…>; nil when a step is missing. Call
@@ -336,14 +335,16 @@ function M.declare_vhost(c, extra)
   for i = 2, #c.domains do aliases[#aliases + 1] = c.domains[i] end
   for _, a in ipairs(extra.aliases or {}) do aliases[#aliases + 1] = a end
   local name = c.name
-  vhost.declare(name, {
+  require("apache2.watch").vhost(name, c.domains[1])
+  apache2_vhost(name) {
     server_name = c.domains[1],
     aliases = aliases,
     docroot = c.docroot,
-    environment = function() return M.environment(name) end,
+    environment = lazy(function() return M.environment(name) end),
     extra = extra.extra,
     directory_extra = extra.directory_extra,
-  })
+    notifies = { "reload", "service[apache2]", "delayed" },
+  }
 end
 
 -- undeploy removes the app's releases and its vhost. Its shared dir on
@@ -355,7 +356,7 @@ function M.undeploy(c)
     action = "undeploy",
     notifies = { "reload", "service[apache2]", "delayed" },
   }
-  vhost.remove(c.name)
+  apache2_vhost(c.name) { action = "delete", notifies = { "reload", "service[apache2]", "delayed" } }
 end
 
 return M
