@@ -34,12 +34,14 @@ test: deps lint
 	$(GO) run ./testenv/gotest -race -count=1 -timeout 45m ./...
 
 # The house rules: gofmt, go mod tidy, go vet, staticcheck (pinned in
-# go.mod's tool block). Any finding fails.
+# go.mod's tool block), functions <= 60 lines (testenv/funclen). Any
+# finding fails.
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l: not formatted:"; echo "$$out"; exit 1; fi
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	$(GO) run ./testenv/funclen .
 
 # Function length (issue 13): none over 60 lines but table literals, a
 # median of at most 15; testenv/funclen says what it measures and skips.
