@@ -119,17 +119,12 @@ func planSudo(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, ac
 		return nil, err
 	}
 	display := filepath.Join(r.Str("config_prefix"), r.Str("filename"))
-	file := rc.Path(display)
-	cur, err := os.ReadFile(file)
-	if err != nil && !os.IsNotExist(err) {
+	file, cur, present, err := readOwned(rc, display)
+	if err != nil {
 		return nil, err
 	}
-	present := err == nil
 	if action == "delete" {
-		if !present {
-			return nil, nil
-		}
-		return []recipes.Step{{Desc: "delete " + display, Apply: func(context.Context) error { return os.Remove(file) }}}, nil
+		return removeOwned("delete", display, file, present), nil
 	}
 	want, err := sudoContent(r)
 	if err != nil {

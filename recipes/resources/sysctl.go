@@ -89,17 +89,12 @@ func planSysctl(_ context.Context, rc *recipes.RunContext, r *recipes.Resource, 
 		return nil, err
 	}
 	name := sysctlFile(r)
-	file := rc.Path(name)
-	cur, err := os.ReadFile(file)
-	if err != nil && !os.IsNotExist(err) {
+	file, cur, present, err := readOwned(rc, name)
+	if err != nil {
 		return nil, err
 	}
-	present := err == nil
 	if action == "remove" {
-		if !present {
-			return nil, nil
-		}
-		return []recipes.Step{{Desc: "remove " + name, Apply: func(context.Context) error { return os.Remove(file) }}}, nil
+		return removeOwned("remove", name, file, present), nil
 	}
 	var steps []recipes.Step
 	if !present || !bytes.Equal(cur, content) {

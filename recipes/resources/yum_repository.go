@@ -90,17 +90,12 @@ func planYumRepository(_ context.Context, rc *recipes.RunContext, r *recipes.Res
 		return nil, err
 	}
 	display := "/etc/yum.repos.d/" + r.Str("repositoryid") + ".repo"
-	file := rc.Path(display)
-	cur, err := os.ReadFile(file)
-	if err != nil && !os.IsNotExist(err) {
+	file, cur, present, err := readOwned(rc, display)
+	if err != nil {
 		return nil, err
 	}
-	present := err == nil
 	if action == "delete" {
-		if !present {
-			return nil, nil
-		}
-		return []recipes.Step{{Desc: "delete " + display, Apply: func(context.Context) error { return os.Remove(file) }}}, nil
+		return removeOwned("delete", display, file, present), nil
 	}
 	if present && bytes.Equal(cur, want) {
 		return nil, nil
