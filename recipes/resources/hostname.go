@@ -89,22 +89,13 @@ func planHosts(rc *recipes.RunContext, r *recipes.Resource, name string) ([]reci
 	if err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
-	var keep []string
-	for _, l := range strings.Split(strings.TrimSuffix(string(cur), "\n"), "\n") {
-		f := strings.Fields(l)
-		if l == "" && len(cur) == 0 {
-			continue
+	next, changed := setLine(cur, line, func(l string, f []string) bool {
+		if l == "" {
+			return len(cur) == 0
 		}
-		if len(f) > 1 && !strings.HasPrefix(f[0], "#") && (f[0] == ip || containsAny(f[1:], name, short)) && l != line {
-			continue
-		}
-		keep = append(keep, l)
-	}
-	if !containsAny(keep, line) {
-		keep = append(keep, line)
-	}
-	next := strings.Join(keep, "\n") + "\n"
-	if next == string(cur) {
+		return len(f) > 1 && !strings.HasPrefix(f[0], "#") && (f[0] == ip || containsAny(f[1:], name, short))
+	})
+	if !changed {
 		return nil, nil
 	}
 	return []recipes.Step{{Desc: "set /etc/hosts line " + line, Apply: func(context.Context) error {

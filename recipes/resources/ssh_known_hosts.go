@@ -89,19 +89,10 @@ func planKnownHost(ctx context.Context, rc *recipes.RunContext, r *recipes.Resou
 	if err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
-	var keep []string
-	for _, l := range strings.Split(strings.TrimSuffix(string(cur), "\n"), "\n") {
-		f := strings.Fields(l)
-		if l == "" || (len(f) >= 2 && f[1] == typ && containsAny(strings.Split(f[0], ","), host) && l != line) {
-			continue
-		}
-		keep = append(keep, l)
-	}
-	if !containsAny(keep, line) {
-		keep = append(keep, line)
-	}
-	next := strings.Join(keep, "\n") + "\n"
-	if next == string(cur) {
+	next, changed := setLine(cur, line, func(l string, f []string) bool {
+		return l == "" || (len(f) >= 2 && f[1] == typ && containsAny(strings.Split(f[0], ","), host))
+	})
+	if !changed {
 		return nil, nil
 	}
 	return []recipes.Step{{Desc: fmt.Sprintf("add %s %s key to %s", host, typ, display), Apply: func(context.Context) error {

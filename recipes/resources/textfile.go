@@ -3,6 +3,7 @@ package resources
 import (
 	"context"
 	"os"
+	"strings"
 
 	"github.com/stackagent/stackagent/recipes"
 )
@@ -28,4 +29,22 @@ func removeOwned(verb, display, file string, present bool) []recipes.Step {
 		return nil
 	}
 	return []recipes.Step{{Desc: verb + " " + display, Apply: func(context.Context) error { return os.Remove(file) }}}
+}
+
+// setLine returns the text of cur with the lines drop matches (given the
+// line and its fields) removed and line present once, kept in place when
+// it was there, else appended; changed says whether that differs.
+func setLine(cur []byte, line string, drop func(l string, f []string) bool) (next string, changed bool) {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSuffix(string(cur), "\n"), "\n") {
+		if l != line && drop(l, strings.Fields(l)) {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	if !containsAny(keep, line) {
+		keep = append(keep, line)
+	}
+	next = strings.Join(keep, "\n") + "\n"
+	return next, next != string(cur)
 }
